@@ -1,0 +1,92 @@
+//! How fast one backtest runs over a large table: 404 assets × 5,402 days, the shape of
+//! `data/sp500_daily.parquet`, generated so every asset has a price on every day.
+//!
+//! Throughput is reported in asset-days per second.
+
+use chrono::NaiveDate;
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
+use folio::data::{Matrix, PriceTable};
+use folio::engine::{BacktestConfig, Context, CostModel, run};
+use folio::metrics::{Conventions, Metrics};
+use folio::strategy::{BuyAndHold, Decision, Strategy};
+
+const ASSETS: usize = 404;
+const DAYS: usize = 5_402;
+
+/// Deterministic random-walk prices (xorshift), positive by construction.
+fn generated_table() -> PriceTable {
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut m = Matrix::filled(DAYS, ASSETS, 0.0);
+    for j in 0..ASSETS {
+        m.set(0, j, 10.0 + 90.0 * next());
+    }
+    for t in 1..DAYS {
+        for j in 0..ASSETS {
+            let r = (next() - 0.5) * 0.04;
+            m.set(t, j, m.get(t - 1, j) * (1.0 + r));
+        }
+    }
+    let d0 = NaiveDate::from_ymd_opt(2000, 1, 3).unwrap();
+    let dates = (0..DAYS as u64)
+        .map(|i| d0 + chrono::Days::new(i))
+        .collect();
+    let tickers = (0..ASSETS).map(|j| format!("T{j:03}")).collect();
+    PriceTable::new(dates, tickers, m).unwrap()
+}
+
+/// Equal weights every `every` days: the rebalancing worst case when `every` is 1.
+struct EqualEvery(usize);
+
+impl Strategy for EqualEvery {
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+        if ctx.market.today() % self.0 != 0 {
+            return Decision::Hold;
+        }
+        let n = ctx.market.n_assets();
+        Decision::TargetWeights(vec![1.0 / n as f64; n])
+    }
+}
+
+fn engine(c: &mut Criterion) {
+    let table = generated_table();
+    let costs = BacktestConfig {
+        costs: CostModel {
+            commission_bps: 5.0,
+            fixed_fee: 0.0,
+            slippage_bps: 2.0,
+        },
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("backtest 404 assets x 5402 days");
+    g.throughput(Throughput::Elements((ASSETS * DAYS) as u64));
+    g.sample_size(20);
+    g.bench_function("buy_and_hold", |b| {
+        b.iter(|| run(black_box(&table), &mut BuyAndHold::equal(), &costs).unwrap())
+    });
+    g.bench_function("equal_weight_monthly (every 21 days)", |b| {
+        b.iter(|| run(black_box(&table), &mut EqualEvery(21), &costs).unwrap())
+    });
+    g.bench_function("equal_weight_daily", |b| {
+        b.iter(|| run(black_box(&table), &mut EqualEvery(1), &costs).unwrap())
+    });
+    g.finish();
+
+    let result = run(&table, &mut BuyAndHold::equal(), &costs).unwrap();
+    let returns = result.returns();
+    let bench: Vec<f64> = returns.iter().map(|r| r * 0.9 + 0.0001).collect();
+    let mut g = c.benchmark_group("metrics");
+    g.throughput(Throughput::Elements(returns.len() as u64));
+    g.bench_function("all metrics, 5401 daily returns with benchmark", |b| {
+        b.iter(|| Metrics::compute(black_box(&returns), Some(&bench), &Conventions::default()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

@@ -1,0 +1,615 @@
+//! Reading price files (CSV or Parquet, long or wide) into a raw, aligned panel.
+//!
+//! polars does the reading; everything after that works on plain vectors so each problem can
+//! be reported with its file, row and column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Cell, DataError, Matrix, RowRef};
+
+/// How the file lays its prices out.
+///
+/// ```
+/// assert_eq!(folio::data::Layout::default(), folio::data::Layout::Auto);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layout {
+    /// Long when the file has a `ticker` column, wide otherwise.
+    #[default]
+    Auto,
+    /// One row per (date, ticker): `date,ticker,<columns>…`.
+    Long,
+    /// One row per date, one column per ticker: `date,<ticker>,<ticker>,…`.
+    Wide,
+}
+
+/// What to read from a file: which tickers, dates and price column.
+///
+/// ```
+/// let opts = folio::data::ReadOptions::default();
+/// assert!(opts.tickers.is_none() && opts.price_column.is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Long, wide or detect.
+    pub layout: Layout,
+    /// Price column of a long file; default `adj_close`, else `close`, else `price`.
+    pub price_column: Option<String>,
+    /// Tickers to keep, in this order; all when `None`.
+    pub tickers: Option<Vec<String>>,
+    /// First date to keep (inclusive).
+    pub from: Option<NaiveDate>,
+    /// Last date to keep (inclusive).
+    pub to: Option<NaiveDate>,
+}
+
+/// Prices as read, aligned on the file's calendar, with `NaN` where a price is missing.
+///
+/// This is the input of a [`MissingPolicy`](super::MissingPolicy), and what `folio data
+/// inspect` describes.
+#[derive(Debug, Clone)]
+pub struct RawPanel {
+    /// The file read.
+    pub path: PathBuf,
+    /// The layout found.
+    pub layout: Layout,
+    /// The column the prices came from (for a wide file, `price`).
+    pub price_column: String,
+    /// Union of the dates of the kept rows, increasing.
+    pub dates: Vec<NaiveDate>,
+    /// Kept tickers, in column order.
+    pub tickers: Vec<String>,
+    /// Prices, `NaN` where missing.
+    pub prices: Matrix,
+    /// Other numeric columns of a long file (raw `open`, `close`, `volume`, …), `NaN` where missing.
+    pub fields: BTreeMap<String, Matrix>,
+    /// Rows of the file that fell in the requested tickers and dates.
+    pub rows_used: usize,
+}
+
+/// Reads a CSV or Parquet price file into a [`RawPanel`].
+///
+/// ```
+/// use folio::data::{read_panel, ReadOptions};
+/// let opts = ReadOptions { tickers: Some(vec!["SPY".into()]), ..Default::default() };
+/// let panel = read_panel("data/spy.csv".as_ref(), &opts).unwrap();
+/// assert_eq!(panel.tickers, vec!["SPY".to_string()]);
+/// ```
+pub fn read_panel(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError> {
+    if let (Some(from), Some(to)) = (opts.from, opts.to) {
+        if from > to {
+            return Err(DataError::BadRange { from, to });
+        }
+    }
+    if let Some(tickers) = &opts.tickers {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(t) = tickers.iter().find(|t| !seen.insert(t.as_str())) {
+            return Err(DataError::RepeatedTicker { ticker: t.clone() });
+        }
+    }
+    let frame = Frame::read(path)?;
+    let has_ticker = frame.find_column("ticker").is_some();
+    let layout = match opts.layout {
+        Layout::Auto if has_ticker => Layout::Long,
+        Layout::Auto => Layout::Wide,
+        other => other,
+    };
+    let panel = match layout {
+        Layout::Long => read_long(&frame, opts)?,
+        _ => read_wide(&frame, opts)?,
+    };
+    if panel.dates.is_empty() {
+        let show = |d: Option<NaiveDate>, s: &str| d.map_or(s.to_string(), |d| d.to_string());
+        return Err(DataError::NoRowsInRange {
+            path: path.to_path_buf(),
+            from: show(opts.from, "the start"),
+            to: show(opts.to, "the end"),
+        });
+    }
+    Ok(panel)
+}
+
+/// A file read by polars, with what is needed to point at its rows.
+struct Frame {
+    path: PathBuf,
+    df: DataFrame,
+    csv: bool,
+}
+
+impl Frame {
+    fn read(path: &Path) -> Result<Frame, DataError> {
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => DataError::NotFound {
+                path: path.to_path_buf(),
+            },
+            _ => DataError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            },
+        })?;
+        if meta.is_dir() {
+            return Err(DataError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("is a directory"),
+            });
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let csv = match ext.as_str() {
+            "csv" => true,
+            "parquet" | "pq" => false,
+            _ => {
+                return Err(DataError::UnknownFormat {
+                    path: path.to_path_buf(),
+                });
+            }
+        };
+        let empty = || DataError::Empty {
+            path: path.to_path_buf(),
+        };
+        if meta.len() == 0 {
+            return Err(empty());
+        }
+        let unreadable = |format: &'static str, e: PolarsError| DataError::Unreadable {
+            path: path.to_path_buf(),
+            format,
+            message: e.to_string().lines().next().unwrap_or("").to_string(),
+        };
+        let df = if csv {
+            CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(None)
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .and_then(|r| r.finish())
+                .map_err(|e| match e {
+                    PolarsError::NoData(_) => empty(),
+                    e => unreadable("CSV", e),
+                })?
+        } else {
+            let file = File::open(path).map_err(|e| DataError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            ParquetReader::new(file)
+                .finish()
+                .map_err(|e| unreadable("Parquet", e))?
+        };
+        if df.height() == 0 {
+            return Err(empty());
+        }
+        Ok(Frame {
+            path: path.to_path_buf(),
+            df,
+            csv,
+        })
+    }
+
+    /// The file's row reference for a 0-based data row.
+    fn row(&self, i: usize) -> RowRef {
+        if self.csv {
+            RowRef::Line(i + 2)
+        } else {
+            RowRef::Row(i + 1)
+        }
+    }
+
+    fn cell(&self, i: usize, column: &str) -> Cell {
+        Cell::new(self.path.clone(), self.row(i), column)
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// The actual name of a column, matched without regard to case.
+    fn find_column(&self, name: &str) -> Option<String> {
+        self.names()
+            .into_iter()
+            .find(|c| c.eq_ignore_ascii_case(name))
+    }
+
+    fn require(&self, name: &str) -> Result<String, DataError> {
+        self.find_column(name)
+            .ok_or_else(|| DataError::MissingColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+                found: self.names().join(", "),
+            })
+    }
+
+    fn series(&self, name: &str) -> &Series {
+        // Names passed here come from `names()`, so the column exists.
+        self.df
+            .column(name)
+            .map(|c| c.as_materialized_series())
+            .expect("column looked up by its own name")
+    }
+
+    /// Every value of the date column, with row-exact errors.
+    fn dates(&self, name: &str) -> Result<Vec<NaiveDate>, DataError> {
+        let s = self.series(name);
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+        let bad = |i: usize, v: String| DataError::BadDate {
+            at: self.cell(i, name),
+            value: v,
+        };
+        match s.dtype() {
+            DataType::String => {
+                let ca = s.str().expect("string dtype");
+                ca.iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        None => Err(DataError::EmptyCell {
+                            at: self.cell(i, name),
+                        }),
+                        Some(v) => parse_date(v).ok_or_else(|| bad(i, v.to_string())),
+                    })
+                    .collect()
+            }
+            DataType::Date => {
+                let ca = s.date().expect("date dtype");
+                ca.physical()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        None => Err(DataError::EmptyCell {
+                            at: self.cell(i, name),
+                        }),
+                        Some(d) => epoch
+                            .checked_add_signed(chrono::Duration::days(d as i64))
+                            .ok_or_else(|| bad(i, d.to_string())),
+                    })
+                    .collect()
+            }
+            DataType::Datetime(unit, _) => {
+                let per_day: i64 = match unit {
+                    TimeUnit::Milliseconds => 86_400_000,
+                    TimeUnit::Microseconds => 86_400_000_000,
+                    TimeUnit::Nanoseconds => 86_400_000_000_000,
+                };
+                let ca = s.datetime().expect("datetime dtype");
+                ca.physical()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match v {
+                        None => Err(DataError::EmptyCell {
+                            at: self.cell(i, name),
+                        }),
+                        Some(x) if x.rem_euclid(per_day) != 0 => Err(bad(i, x.to_string())),
+                        Some(x) => epoch
+                            .checked_add_signed(chrono::Duration::days(x.div_euclid(per_day)))
+                            .ok_or_else(|| bad(i, x.to_string())),
+                    })
+                    .collect()
+            }
+            _ => {
+                let v = s.get(0).map(|v| v.to_string()).unwrap_or_default();
+                Err(bad(0, v))
+            }
+        }
+    }
+
+    /// Every value of a string column (tickers), with row-exact errors for empty cells.
+    fn strings(&self, name: &str) -> Result<Vec<&str>, DataError> {
+        let s = self.series(name);
+        match s.str() {
+            Ok(ca) => ca
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.ok_or_else(|| DataError::EmptyCell {
+                        at: self.cell(i, name),
+                    })
+                })
+                .collect(),
+            Err(_) => Err(DataError::NotText {
+                path: self.path.clone(),
+                column: name.to_string(),
+                dtype: s.dtype().to_string(),
+            }),
+        }
+    }
+
+    /// Whether a column holds numbers (so it can ride along as a field).
+    fn is_numeric(&self, name: &str) -> bool {
+        self.series(name).dtype().is_primitive_numeric()
+    }
+
+    /// Every value of a numeric column: `None` for an empty cell, an error naming the row for
+    /// text that is not a number.
+    fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>, DataError> {
+        let s = self.series(name);
+        if s.dtype() == &DataType::String {
+            let ca = s.str().expect("string dtype");
+            return ca
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    None => Ok(None),
+                    Some(v) => {
+                        v.trim()
+                            .parse::<f64>()
+                            .map(Some)
+                            .map_err(|_| DataError::BadNumber {
+                                at: self.cell(i, name),
+                                value: v.to_string(),
+                            })
+                    }
+                })
+                .collect();
+        }
+        if !s.dtype().is_primitive_numeric() && s.dtype() != &DataType::Null {
+            let v = s.get(0).map(|v| v.to_string()).unwrap_or_default();
+            return Err(DataError::BadNumber {
+                at: self.cell(0, name),
+                value: v,
+            });
+        }
+        let cast = s
+            .cast(&DataType::Float64)
+            .map_err(|e| DataError::Unreadable {
+                path: self.path.clone(),
+                format: if self.csv { "CSV" } else { "Parquet" },
+                message: e.to_string(),
+            })?;
+        Ok(cast.f64().expect("cast to f64").iter().collect())
+    }
+}
+
+/// Parses `YYYY-MM-DD`, optionally followed by a midnight time (`T00:00:00` or ` 00:00:00`).
+fn parse_date(v: &str) -> Option<NaiveDate> {
+    let v = v.trim();
+    let (day, rest) = v.split_at(v.len().min(10));
+    let midnight = rest.is_empty()
+        || matches!(
+            rest.trim_start_matches([' ', 'T']).trim_end_matches('Z'),
+            "00:00:00" | "00:00" | "00:00:00.000"
+        );
+    if !midnight {
+        return None;
+    }
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+}
+
+fn in_range(d: NaiveDate, opts: &ReadOptions) -> bool {
+    opts.from.is_none_or(|f| d >= f) && opts.to.is_none_or(|t| d <= t)
+}
+
+/// A short account of what a file holds, for "unknown ticker" errors.
+fn describe_tickers(all: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut s = format!("it has {} ticker(s): ", all.len());
+    s.push_str(
+        &all.iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    if all.len() > SHOWN {
+        s.push_str(", …");
+    }
+    s
+}
+
+fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
+    let date_col = frame.require("date")?;
+    let ticker_col = frame.require("ticker")?;
+    let price_col = match &opts.price_column {
+        Some(c) => frame.require(c)?,
+        None => ["adj_close", "close", "price"]
+            .iter()
+            .find_map(|c| frame.find_column(c))
+            .ok_or_else(|| DataError::MissingColumn {
+                path: frame.path.clone(),
+                column: "adj_close (or close, or price)".into(),
+                found: frame.names().join(", "),
+            })?,
+    };
+    let dates = frame.dates(&date_col)?;
+    let names = frame.strings(&ticker_col)?;
+
+    // Every ticker the file holds, sorted, and the ones asked for.
+    let mut all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let tickers: Vec<String> = match &opts.tickers {
+        Some(req) => {
+            for t in req {
+                if all.binary_search(t).is_err() {
+                    return Err(DataError::UnknownTicker {
+                        path: frame.path.clone(),
+                        ticker: t.clone(),
+                        available: describe_tickers(&all),
+                    });
+                }
+            }
+            req.clone()
+        }
+        None => all,
+    };
+    let column_of: HashMap<&str, usize> = tickers
+        .iter()
+        .enumerate()
+        .map(|(j, t)| (t.as_str(), j))
+        .collect();
+
+    // The rows in use and the calendar they span.
+    let used: Vec<(usize, usize)> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| in_range(dates[*i], opts))
+        .filter_map(|(i, t)| column_of.get(t).map(|&j| (i, j)))
+        .collect();
+    let mut calendar: Vec<NaiveDate> = used.iter().map(|&(i, _)| dates[i]).collect();
+    calendar.sort_unstable();
+    calendar.dedup();
+    let day_of = |d: NaiveDate| calendar.binary_search(&d).expect("date is in the calendar");
+
+    let (n_days, n_assets) = (calendar.len(), tickers.len());
+    let mut first_row = vec![usize::MAX; n_days * n_assets];
+    let values = frame.numbers(&price_col)?;
+    let mut prices = Matrix::filled(n_days, n_assets, f64::NAN);
+    for &(i, j) in &used {
+        let r = day_of(dates[i]);
+        let slot = &mut first_row[r * n_assets + j];
+        if *slot != usize::MAX {
+            return Err(DataError::DuplicateRow {
+                path: frame.path.clone(),
+                row: frame.row(i),
+                first: frame.row(*slot),
+                date: dates[i],
+                ticker: tickers[j].clone(),
+            });
+        }
+        *slot = i;
+        if let Some(p) = values[i] {
+            if !(p.is_finite() && p > 0.0) {
+                return Err(DataError::BadPrice {
+                    at: frame.cell(i, &price_col),
+                    value: p,
+                });
+            }
+            prices.set(r, j, p);
+        }
+    }
+
+    let mut fields = BTreeMap::new();
+    for name in frame.names() {
+        if name == date_col || name == ticker_col || name == price_col || !frame.is_numeric(&name) {
+            continue;
+        }
+        let values = frame.numbers(&name)?;
+        let mut m = Matrix::filled(n_days, n_assets, f64::NAN);
+        for &(i, j) in &used {
+            if let Some(v) = values[i] {
+                m.set(day_of(dates[i]), j, v);
+            }
+        }
+        fields.insert(name.to_ascii_lowercase(), m);
+    }
+
+    Ok(RawPanel {
+        path: frame.path.clone(),
+        layout: Layout::Long,
+        price_column: price_col.to_ascii_lowercase(),
+        dates: calendar,
+        tickers,
+        prices,
+        fields,
+        rows_used: used.len(),
+    })
+}
+
+fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
+    let date_col = frame.require("date")?;
+    let dates = frame.dates(&date_col)?;
+    let all: Vec<String> = frame
+        .names()
+        .into_iter()
+        .filter(|c| *c != date_col)
+        .collect();
+    let tickers = match &opts.tickers {
+        Some(req) => {
+            for t in req {
+                if !all.contains(t) {
+                    return Err(DataError::UnknownTicker {
+                        path: frame.path.clone(),
+                        ticker: t.clone(),
+                        available: describe_tickers(&all),
+                    });
+                }
+            }
+            req.clone()
+        }
+        None => all,
+    };
+    if tickers.is_empty() {
+        return Err(DataError::MissingColumn {
+            path: frame.path.clone(),
+            column: "<ticker> (a price column beside `date`)".into(),
+            found: frame.names().join(", "),
+        });
+    }
+
+    // Duplicate dates are a defect of the file wherever they are.
+    let mut order: Vec<usize> = (0..dates.len()).collect();
+    order.sort_by_key(|&i| (dates[i], i));
+    if let Some(w) = order.windows(2).find(|w| dates[w[0]] == dates[w[1]]) {
+        return Err(DataError::DuplicateDate {
+            path: frame.path.clone(),
+            row: frame.row(w[1]),
+            first: frame.row(w[0]),
+            date: dates[w[0]],
+        });
+    }
+    let rows: Vec<usize> = order
+        .into_iter()
+        .filter(|&i| in_range(dates[i], opts))
+        .collect();
+
+    let mut prices = Matrix::filled(rows.len(), tickers.len(), f64::NAN);
+    for (j, t) in tickers.iter().enumerate() {
+        let values = frame.numbers(t)?;
+        for (r, &i) in rows.iter().enumerate() {
+            if let Some(p) = values[i] {
+                if !(p.is_finite() && p > 0.0) {
+                    return Err(DataError::BadPrice {
+                        at: frame.cell(i, t),
+                        value: p,
+                    });
+                }
+                prices.set(r, j, p);
+            }
+        }
+    }
+    Ok(RawPanel {
+        path: frame.path.clone(),
+        layout: Layout::Wide,
+        price_column: "price".into(),
+        dates: rows.iter().map(|&i| dates[i]).collect(),
+        rows_used: rows.len(),
+        tickers,
+        prices,
+        fields: BTreeMap::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates_with_and_without_midnight() {
+        let d = NaiveDate::from_ymd_opt(2020, 1, 2).unwrap();
+        assert_eq!(parse_date("2020-01-02"), Some(d));
+        assert_eq!(parse_date("2020-01-02 00:00:00"), Some(d));
+        assert_eq!(parse_date("2020-01-02T00:00:00Z"), Some(d));
+        assert_eq!(parse_date("2020-01-02 13:00:00"), None);
+        assert_eq!(parse_date("02/01/2020"), None);
+        assert_eq!(parse_date("2020-13-01"), None);
+        assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn describes_many_tickers_briefly() {
+        let all: Vec<String> = (0..20).map(|i| format!("T{i}")).collect();
+        let s = describe_tickers(&all);
+        assert!(s.starts_with("it has 20 ticker(s): T0, T1"));
+        assert!(s.ends_with(", …"));
+    }
+}

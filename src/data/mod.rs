@@ -1,0 +1,186 @@
+//! Price data: reading CSV/Parquet files (long or wide) with polars, checking them, aligning
+//! them on one calendar and holding them as dense `f64` arrays.
+//!
+//! ```
+//! use folio::data::{load, MissingPolicy, ReadOptions};
+//! let opts = ReadOptions { tickers: Some(vec!["AAPL".into(), "MSFT".into()]), ..Default::default() };
+//! let loaded = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap();
+//! assert_eq!(loaded.table.n_assets(), 2);
+//! assert_eq!(loaded.report.price_column, "adj_close");
+//! ```
+
+mod error;
+mod inspect;
+mod load;
+mod matrix;
+mod missing;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+pub use error::{Cell, DataError, RowRef};
+pub use inspect::{Inspection, TickerSummary};
+pub use load::{Layout, RawPanel, ReadOptions, read_panel};
+pub use matrix::Matrix;
+pub use missing::{MissingPolicy, MissingReport};
+pub use table::PriceTable;
+
+/// A price table and an account of how it was made.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The aligned prices.
+    pub table: PriceTable,
+    /// Where they came from and what the missing-data policy did.
+    pub report: DataReport,
+}
+
+/// Where a table came from and what was done to it, printed with every run.
+///
+/// ```
+/// # use folio::data::{load, MissingPolicy, ReadOptions};
+/// let l = load("data/spy.csv".as_ref(), &ReadOptions::default(), MissingPolicy::Error).unwrap();
+/// assert_eq!(l.report.layout, folio::data::Layout::Wide);
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct DataReport {
+    /// The file.
+    pub path: PathBuf,
+    /// Long or wide.
+    pub layout: Layout,
+    /// The column prices were taken from.
+    pub price_column: String,
+    /// Rows of the file within the requested tickers and dates.
+    pub rows_used: usize,
+    /// What the missing-data policy did.
+    pub missing: MissingReport,
+}
+
+/// Reads a price file and applies a missing-data policy: the usual way in.
+///
+/// ```
+/// use folio::data::{load, MissingPolicy, ReadOptions};
+/// let opts = ReadOptions { tickers: Some(vec!["GOOG".into()]), ..Default::default() };
+/// let l = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap();
+/// assert_eq!(l.table.dates()[0].to_string(), "2014-03-27");
+/// ```
+pub fn load(path: &Path, opts: &ReadOptions, missing: MissingPolicy) -> Result<Loaded, DataError> {
+    let raw = read_panel(path, opts)?;
+    let report = DataReport {
+        path: raw.path.clone(),
+        layout: raw.layout,
+        price_column: raw.price_column.clone(),
+        rows_used: raw.rows_used,
+        missing: MissingReport::default(),
+    };
+    let (table, missing) = missing.apply(raw)?;
+    Ok(Loaded {
+        table,
+        report: DataReport { missing, ..report },
+    })
+}
+
+/// A single price series named as `FILE` or `FILE:COLUMN` (a column of a wide file or a ticker
+/// of a long one), such as a benchmark.
+///
+/// ```
+/// let s: folio::data::SeriesRef = "data/spy.csv:SPY".parse().unwrap();
+/// assert_eq!(s.column.as_deref(), Some("SPY"));
+/// let s: folio::data::SeriesRef = "data/spy.csv".parse().unwrap();
+/// assert!(s.column.is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeriesRef {
+    /// The file.
+    pub path: PathBuf,
+    /// The column or ticker, when the file holds several.
+    pub column: Option<String>,
+}
+
+impl std::str::FromStr for SeriesRef {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() {
+            return Err("expected FILE or FILE:COLUMN".into());
+        }
+        if let Some((file, column)) = s.rsplit_once(':') {
+            let lower = file.to_ascii_lowercase();
+            if [".csv", ".parquet", ".pq"]
+                .iter()
+                .any(|e| lower.ends_with(e))
+            {
+                if column.is_empty() {
+                    return Err(format!("`{s}`: the column after `:` is empty"));
+                }
+                return Ok(SeriesRef {
+                    path: file.into(),
+                    column: Some(column.to_string()),
+                });
+            }
+        }
+        Ok(SeriesRef {
+            path: s.into(),
+            column: None,
+        })
+    }
+}
+
+impl SeriesRef {
+    /// The series' prices on each of `calendar`'s dates; an error names the first date it lacks.
+    ///
+    /// ```
+    /// use folio::data::SeriesRef;
+    /// let d = chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap();
+    /// let spy: SeriesRef = "data/spy.csv".parse().unwrap();
+    /// let p = spy.prices_on(&[d]).unwrap();
+    /// assert!(p[0] > 0.0);
+    /// ```
+    pub fn prices_on(&self, calendar: &[NaiveDate]) -> Result<Vec<f64>, DataError> {
+        let opts = ReadOptions {
+            tickers: self.column.clone().map(|c| vec![c]),
+            from: calendar.first().copied(),
+            to: calendar.last().copied(),
+            ..Default::default()
+        };
+        let raw = read_panel(&self.path, &opts)?;
+        if raw.tickers.len() != 1 {
+            return Err(DataError::AmbiguousSeries {
+                path: self.path.clone(),
+                count: raw.tickers.len(),
+            });
+        }
+        calendar
+            .iter()
+            .map(|d| {
+                raw.dates
+                    .binary_search(d)
+                    .ok()
+                    .map(|r| raw.prices.get(r, 0))
+                    .filter(|p| !p.is_nan())
+                    .ok_or_else(|| DataError::MissingDate {
+                        path: self.path.clone(),
+                        series: raw.tickers[0].clone(),
+                        date: *d,
+                    })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_ref_splits_only_after_a_data_file_name() {
+        let s: SeriesRef = "x.parquet:SPY".parse().unwrap();
+        assert_eq!(s.path, PathBuf::from("x.parquet"));
+        assert_eq!(s.column.as_deref(), Some("SPY"));
+        let s: SeriesRef = "dir:with/colon.csv".parse().unwrap();
+        assert!(s.column.is_none());
+        assert!("x.csv:".parse::<SeriesRef>().is_err());
+    }
+}

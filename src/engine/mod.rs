@@ -1,0 +1,385 @@
+//! The day loop: a strategy's decisions become fills, fills change the ledger, the ledger is
+//! valued at every close.
+//!
+//! ```
+//! use folio::data::{load, MissingPolicy, ReadOptions};
+//! use folio::engine::{run, BacktestConfig};
+//! use folio::strategy::BuyAndHold;
+//! let opts = ReadOptions { tickers: Some(vec!["AAPL".into(), "KO".into()]), ..Default::default() };
+//! let table = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap().table;
+//! let result = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
+//! assert_eq!(result.nav.len(), table.n_days());
+//! assert_eq!(result.nav[0], 1_000_000.0);
+//! ```
+
+mod ledger;
+mod result;
+mod view;
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::data::PriceTable;
+use crate::strategy::{Decision, Strategy};
+
+pub use ledger::{Trade, TradeTotals};
+pub use result::BacktestResult;
+pub use view::{Context, History, MarketView, PortfolioView};
+
+use ledger::Ledger;
+
+/// When a decision taken at the close of day t is filled.
+///
+/// ```
+/// use folio::engine::Execution;
+/// assert_eq!(Execution::default(), Execution::NextClose);
+/// assert_eq!(Execution::NextOpen.to_string(), "next_open");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Execution {
+    /// At the close of day t itself, the price the decision was computed from. Optimistic (no
+    /// one can trade at a close they have already seen), but it is bt's convention and the
+    /// textbook one.
+    SameClose,
+    /// At the close of day t + 1: the honest default that needs no opening prices.
+    #[default]
+    NextClose,
+    /// At the open of day t + 1 (needs opening prices in the data).
+    NextOpen,
+}
+
+impl fmt::Display for Execution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Execution::SameClose => "same_close",
+            Execution::NextClose => "next_close",
+            Execution::NextOpen => "next_open",
+        })
+    }
+}
+
+impl std::str::FromStr for Execution {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "same_close" => Ok(Execution::SameClose),
+            "next_close" => Ok(Execution::NextClose),
+            "next_open" => Ok(Execution::NextOpen),
+            _ => Err(format!(
+                "unknown execution `{s}`, expected same_close, next_close or next_open"
+            )),
+        }
+    }
+}
+
+/// What trading costs: a commission in basis points of traded value plus a fixed fee per fill,
+/// and slippage in basis points of the mid price (buys fill higher, sells lower).
+///
+/// ```
+/// let c = folio::engine::CostModel { commission_bps: 10.0, fixed_fee: 1.0, slippage_bps: 0.0 };
+/// assert_eq!(c.cost_of(1000.0, 0.0), 2.0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostModel {
+    /// Commission, basis points of traded value (at the fill price).
+    #[serde(default)]
+    pub commission_bps: f64,
+    /// Fixed fee per fill, in cash.
+    #[serde(default)]
+    pub fixed_fee: f64,
+    /// Slippage, basis points of the mid price.
+    #[serde(default)]
+    pub slippage_bps: f64,
+}
+
+impl CostModel {
+    /// Cost over the mid price of trading `value` (signed: > 0 buys) at mid; trades no larger
+    /// than `tiny` are not made and cost nothing.
+    ///
+    /// ```
+    /// let c = folio::engine::CostModel { commission_bps: 0.0, fixed_fee: 5.0, slippage_bps: 0.0 };
+    /// assert_eq!(c.cost_of(1e-12, 1e-9), 0.0);
+    /// ```
+    pub fn cost_of(&self, value: f64, tiny: f64) -> f64 {
+        if value.abs() <= tiny {
+            return 0.0;
+        }
+        let (s, c) = (self.slippage_bps * 1e-4, self.commission_bps * 1e-4);
+        let side = if value > 0.0 { 1.0 + s } else { 1.0 - s };
+        value.abs() * (s + c * side) + self.fixed_fee
+    }
+}
+
+/// How a backtest runs: starting cash, execution timing and costs.
+///
+/// ```
+/// let c = folio::engine::BacktestConfig::default();
+/// assert_eq!(c.initial_cash, 1_000_000.0);
+/// assert!(c.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BacktestConfig {
+    /// Cash at the start.
+    pub initial_cash: f64,
+    /// When decisions are filled.
+    pub execution: Execution,
+    /// Trading costs.
+    pub costs: CostModel,
+}
+
+impl Default for BacktestConfig {
+    fn default() -> Self {
+        BacktestConfig {
+            initial_cash: 1_000_000.0,
+            execution: Execution::default(),
+            costs: CostModel::default(),
+        }
+    }
+}
+
+impl BacktestConfig {
+    /// Checks that cash is positive and costs are finite and not negative.
+    ///
+    /// ```
+    /// let mut c = folio::engine::BacktestConfig::default();
+    /// c.costs.commission_bps = -1.0;
+    /// assert!(c.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let bad = |what: &str, v: f64| {
+            Err(EngineError::InvalidConfig(format!(
+                "{what} must be a finite number ≥ 0, got {v}"
+            )))
+        };
+        if !(self.initial_cash.is_finite() && self.initial_cash > 0.0) {
+            return Err(EngineError::InvalidConfig(format!(
+                "initial cash must be positive, got {}",
+                self.initial_cash
+            )));
+        }
+        for (what, v) in [
+            ("commission_bps", self.costs.commission_bps),
+            ("fixed_fee", self.costs.fixed_fee),
+            ("slippage_bps", self.costs.slippage_bps),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(what, v);
+            }
+        }
+        if self.costs.slippage_bps >= 10_000.0 || self.costs.commission_bps >= 10_000.0 {
+            return Err(EngineError::InvalidConfig(
+                "commission and slippage must be below 10,000 bps (100 %)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Why a backtest could not run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The configuration is out of range.
+    #[error("invalid backtest settings: {0}")]
+    InvalidConfig(String),
+    /// `next_open` execution on data without opening prices.
+    #[error("execution next_open needs opening prices, and this data has none (use next_close)")]
+    NoOpenPrices,
+    /// A strategy returned a decision the engine cannot carry out.
+    #[error("{date}: the strategy's decision is invalid: {reason}")]
+    InvalidDecision {
+        /// The decision day.
+        date: NaiveDate,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Costs or orders exceed the portfolio's value.
+    #[error("{date}: the trades need {needed:.2} but the portfolio holds {available:.2}")]
+    InsufficientCash {
+        /// The fill day.
+        date: NaiveDate,
+        /// Cash needed.
+        needed: f64,
+        /// Cash (or NAV) available.
+        available: f64,
+    },
+}
+
+/// Runs `strategy` over `table` and returns its daily record.
+///
+/// Each day t: decisions pending from t − 1 fill at the open (`next_open`) or close
+/// (`next_close`) of t; the strategy then decides at the close of t, seeing only rows up to t
+/// (with `same_close` its decision fills at once); the portfolio is valued at the close.
+///
+/// ```
+/// use folio::data::{Matrix, PriceTable};
+/// use folio::engine::{run, BacktestConfig, Execution};
+/// use folio::strategy::BuyAndHold;
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let table = PriceTable::new(
+///     vec![d("2024-01-02"), d("2024-01-03")],
+///     vec!["X".into()],
+///     Matrix::from_rows(2, 1, vec![10.0, 12.0]).unwrap(),
+/// ).unwrap();
+/// let config = BacktestConfig { execution: Execution::SameClose, ..Default::default() };
+/// let r = run(&table, &mut BuyAndHold::equal(), &config).unwrap();
+/// assert_eq!(r.nav, vec![1_000_000.0, 1_200_000.0]);
+/// ```
+pub fn run<S: Strategy + ?Sized>(
+    table: &PriceTable,
+    strategy: &mut S,
+    config: &BacktestConfig,
+) -> Result<BacktestResult, EngineError> {
+    config.validate()?;
+    let open = match config.execution {
+        Execution::NextOpen => Some(table.open().ok_or(EngineError::NoOpenPrices)?),
+        _ => None,
+    };
+    let (n_days, n_assets) = (table.n_days(), table.n_assets());
+    let prices = table.prices();
+    let mut ledger = Ledger::new(config.initial_cash, n_assets);
+    let mut record = BacktestResult::with_capacity(table, config);
+    let mut pending: Option<Decision> = None;
+    let mut delta = vec![0.0; n_assets];
+
+    for t in 0..n_days {
+        let date = table.dates()[t];
+        let close = prices.row(t);
+        if let Some(decision) = pending.take() {
+            let fill_prices = open.map_or(close, |o| o.row(t));
+            apply(
+                &mut ledger,
+                decision,
+                fill_prices,
+                date,
+                config,
+                &mut delta,
+                &mut record,
+            )?;
+        }
+        let ctx = Context {
+            market: MarketView::at(table, t),
+            portfolio: PortfolioView::new(ledger.cash, &ledger.units, close),
+        };
+        let decision = strategy.decide(&ctx);
+        if !matches!(decision, Decision::Hold) {
+            validate(&decision, n_assets, date)?;
+            record.decisions += 1;
+            match config.execution {
+                Execution::SameClose => apply(
+                    &mut ledger,
+                    decision,
+                    close,
+                    date,
+                    config,
+                    &mut delta,
+                    &mut record,
+                )?,
+                _ if t + 1 < n_days => pending = Some(decision),
+                _ => record.unfilled += 1,
+            }
+        }
+        record.push_day(t, ledger.cash, &ledger.units, close);
+        debug_assert!(
+            (record.nav[t] - ledger.nav(close)).abs() <= 1e-9 * record.nav[t].abs().max(1.0),
+            "NAV must equal cash plus positions"
+        );
+    }
+    Ok(record)
+}
+
+fn validate(decision: &Decision, n_assets: usize, date: NaiveDate) -> Result<(), EngineError> {
+    let invalid = |reason: String| Err(EngineError::InvalidDecision { date, reason });
+    match decision {
+        Decision::Hold => Ok(()),
+        Decision::TargetWeights(w) => {
+            if w.len() != n_assets {
+                return invalid(format!("{} weights for {n_assets} assets", w.len()));
+            }
+            if let Some((j, v)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !v.is_finite() || **v < 0.0)
+            {
+                return invalid(format!(
+                    "weight {v} for asset {j}: weights must be finite and ≥ 0 (long-only book)"
+                ));
+            }
+            let total: f64 = w.iter().sum();
+            if total > 1.0 + 1e-9 {
+                return invalid(format!("weights sum to {total}, more than 1 (no leverage)"));
+            }
+            Ok(())
+        }
+        Decision::Orders(orders) => {
+            for o in orders {
+                if o.asset >= n_assets || !o.quantity.is_finite() {
+                    return invalid(format!(
+                        "order for asset {} of {} units",
+                        o.asset, o.quantity
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn apply(
+    ledger: &mut Ledger,
+    decision: Decision,
+    prices: &[f64],
+    date: NaiveDate,
+    config: &BacktestConfig,
+    delta: &mut [f64],
+    record: &mut BacktestResult,
+) -> Result<(), EngineError> {
+    record.rebalances += 1;
+    match decision {
+        Decision::Hold => Ok(()),
+        Decision::TargetWeights(w) => ledger.rebalance(
+            &w,
+            prices,
+            &config.costs,
+            date,
+            delta,
+            &mut record.trades,
+            &mut record.totals,
+        ),
+        Decision::Orders(orders) => {
+            let nav = ledger.nav(prices);
+            for o in orders.iter().filter(|o| o.quantity != 0.0) {
+                ledger.fill(
+                    o.asset,
+                    o.quantity,
+                    prices[o.asset],
+                    &config.costs,
+                    date,
+                    &mut record.trades,
+                    &mut record.totals,
+                );
+                if ledger.units[o.asset] < -1e-9 {
+                    return Err(EngineError::InvalidDecision {
+                        date,
+                        reason: format!(
+                            "selling {} units of asset {} leaves a short position (long-only book)",
+                            -o.quantity, o.asset
+                        ),
+                    });
+                }
+            }
+            if ledger.cash < -1e-9 * nav.abs() {
+                return Err(EngineError::InsufficientCash {
+                    date,
+                    needed: nav - ledger.cash,
+                    available: nav,
+                });
+            }
+            Ok(())
+        }
+    }
+}

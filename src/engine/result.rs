@@ -1,0 +1,136 @@
+//! The daily record of a backtest.
+
+use chrono::NaiveDate;
+
+use super::{BacktestConfig, Trade, TradeTotals};
+use crate::data::{Matrix, PriceTable};
+
+/// Everything a backtest recorded: NAV and cash at each close, end-of-day weights, fills and
+/// their costs.
+///
+/// ```
+/// # use folio::data::{Matrix, PriceTable};
+/// # use folio::engine::{run, BacktestConfig, Execution};
+/// # use folio::strategy::BuyAndHold;
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+/// #     Matrix::from_rows(2, 1, vec![10.0, 12.0]).unwrap()).unwrap();
+/// let cfg = BacktestConfig { execution: Execution::SameClose, ..Default::default() };
+/// let r = run(&table, &mut BuyAndHold::equal(), &cfg).unwrap();
+/// assert!((r.returns()[0] - 0.2).abs() < 1e-12);
+/// assert_eq!(r.weights.row(1), &[1.0]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct BacktestResult {
+    /// The calendar.
+    pub dates: Vec<NaiveDate>,
+    /// The assets, in column order.
+    pub tickers: Vec<String>,
+    /// The settings the run used.
+    pub config: BacktestConfig,
+    /// Net asset value at each close.
+    pub nav: Vec<f64>,
+    /// Cash at each close.
+    pub cash: Vec<f64>,
+    /// Each asset's share of NAV at each close.
+    pub weights: Matrix,
+    /// Every fill, in order.
+    pub trades: Vec<Trade>,
+    /// Totals over all fills.
+    pub totals: TradeTotals,
+    /// Decisions other than "hold" the strategy took.
+    pub decisions: usize,
+    /// Decisions that were filled.
+    pub rebalances: usize,
+    /// Decisions taken on the last day, too late to fill (next-bar execution).
+    pub unfilled: usize,
+}
+
+impl BacktestResult {
+    pub(crate) fn with_capacity(table: &PriceTable, config: &BacktestConfig) -> Self {
+        let n = table.n_days();
+        BacktestResult {
+            dates: table.dates().to_vec(),
+            tickers: table.tickers().to_vec(),
+            config: *config,
+            nav: Vec::with_capacity(n),
+            cash: Vec::with_capacity(n),
+            weights: Matrix::filled(n, table.n_assets(), 0.0),
+            trades: Vec::new(),
+            totals: TradeTotals::default(),
+            decisions: 0,
+            rebalances: 0,
+            unfilled: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push_day(&mut self, t: usize, cash: f64, units: &[f64], prices: &[f64]) {
+        let row = self.weights.row_mut(t);
+        let mut invested = 0.0;
+        for ((w, q), p) in row.iter_mut().zip(units).zip(prices) {
+            *w = q * p;
+            invested += *w;
+        }
+        let nav = cash + invested;
+        if nav != 0.0 {
+            row.iter_mut().for_each(|w| *w /= nav);
+        }
+        self.nav.push(nav);
+        self.cash.push(cash);
+    }
+
+    /// Daily simple returns of NAV: one fewer than the days.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
+    /// assert!(r.returns().is_empty());
+    /// ```
+    pub fn returns(&self) -> Vec<f64> {
+        self.nav.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
+    }
+
+    /// Annual turnover, one-way, by the SEC's mutual-fund rule: the lesser of purchases and
+    /// sales over the period, divided by average NAV, per year of 252 days. Buying into an
+    /// empty portfolio is not turnover, so buy-and-hold has none.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
+    /// #     vec!["X".into()], Matrix::from_rows(3, 1, vec![1.0, 2.0, 3.0]).unwrap()).unwrap();
+    /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
+    /// assert_eq!(r.turnover(), 0.0);
+    /// ```
+    pub fn turnover(&self) -> f64 {
+        let periods = self.nav.len().saturating_sub(1);
+        if periods == 0 {
+            return f64::NAN;
+        }
+        let avg_nav = self.nav.iter().sum::<f64>() / self.nav.len() as f64;
+        let years = periods as f64 / crate::metrics::PERIODS_PER_YEAR;
+        self.totals.purchases.min(self.totals.sales) / avg_nav / years
+    }
+
+    /// Everything trading cost, in cash: commissions, fixed fees and slippage.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
+    /// assert_eq!(r.total_costs(), 0.0);
+    /// ```
+    pub fn total_costs(&self) -> f64 {
+        self.totals.costs()
+    }
+}

@@ -1,0 +1,327 @@
+//! What a strategy sees on its decision day: market data up to that day and its own portfolio.
+//!
+//! No method here can reach a row after the decision day: the views are built from slices
+//! that end at it.
+
+use chrono::NaiveDate;
+
+use crate::data::{Matrix, PriceTable};
+
+/// Market data up to and including the decision day, and nothing after it.
+///
+/// Built by the engine for each day; a strategy cannot make one that reaches further.
+///
+/// ```
+/// use folio::data::{Matrix, PriceTable};
+/// use folio::engine::MarketView;
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let table = PriceTable::new(
+///     vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
+///     vec!["X".into()],
+///     Matrix::from_rows(3, 1, vec![1.0, 2.0, 3.0]).unwrap(),
+/// ).unwrap();
+/// let view = MarketView::at(&table, 1);
+/// assert_eq!(view.prices_today(), &[2.0]);
+/// assert_eq!(view.history().rows(), 2);
+/// assert!(view.history().row(2).is_none()); // tomorrow is out of reach
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MarketView<'a> {
+    table: &'a PriceTable,
+    end: usize,
+}
+
+impl<'a> MarketView<'a> {
+    /// The view of `table` on day index `day` (rows `0..=day`).
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let view = folio::engine::MarketView::at(&table, 0);
+    /// assert_eq!(view.date(), d);
+    /// ```
+    pub fn at(table: &'a PriceTable, day: usize) -> Self {
+        assert!(day < table.n_days(), "day {day} is outside the table");
+        MarketView {
+            table,
+            end: day + 1,
+        }
+    }
+
+    /// Index of the decision day in the calendar (0 = first day).
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).today(), 0);
+    /// ```
+    pub fn today(&self) -> usize {
+        self.end - 1
+    }
+
+    /// The decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).date(), d);
+    /// ```
+    pub fn date(&self) -> NaiveDate {
+        self.table.dates()[self.end - 1]
+    }
+
+    /// The calendar up to the decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).dates().len(), 1);
+    /// ```
+    pub fn dates(&self) -> &'a [NaiveDate] {
+        &self.table.dates()[..self.end]
+    }
+
+    /// The assets, in column order.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).tickers()[0], "X");
+    /// ```
+    pub fn tickers(&self) -> &'a [String] {
+        self.table.tickers()
+    }
+
+    /// Number of assets.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).n_assets(), 1);
+    /// ```
+    pub fn n_assets(&self) -> usize {
+        self.table.n_assets()
+    }
+
+    /// Closing prices of the decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).prices_today(), &[1.0]);
+    /// ```
+    pub fn prices_today(&self) -> &'a [f64] {
+        self.table.prices().row(self.end - 1)
+    }
+
+    /// Closing prices from the first day to the decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let h = folio::engine::MarketView::at(&table, 0).history();
+    /// assert_eq!(h.last(), &[1.0]);
+    /// ```
+    pub fn history(&self) -> History<'a> {
+        History::new(self.table.prices(), self.end)
+    }
+
+    /// Another field of the source (raw `close`, `volume`, …) up to the decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert!(folio::engine::MarketView::at(&table, 0).field("volume").is_none());
+    /// ```
+    pub fn field(&self, name: &str) -> Option<History<'a>> {
+        self.table.field(name).map(|m| History::new(m, self.end))
+    }
+}
+
+/// Rows `0..=decision day` of a matrix: a day's values for every asset, or one asset's path.
+///
+/// ```
+/// # use folio::data::{Matrix, PriceTable};
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+/// #     Matrix::from_rows(2, 1, vec![1.0, 2.0]).unwrap()).unwrap();
+/// let h = folio::engine::MarketView::at(&table, 1).history();
+/// assert_eq!(h.column(0).collect::<Vec<_>>(), vec![1.0, 2.0]);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct History<'a> {
+    data: &'a [f64],
+    cols: usize,
+}
+
+impl<'a> History<'a> {
+    fn new(m: &'a Matrix, end: usize) -> Self {
+        History {
+            data: m.head(end),
+            cols: m.cols(),
+        }
+    }
+
+    /// Number of days visible.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).history().rows(), 1);
+    /// ```
+    pub fn rows(&self) -> usize {
+        self.data.len() / self.cols
+    }
+
+    /// The values of day `r`, or `None` past the decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let h = folio::engine::MarketView::at(&table, 0).history();
+    /// assert!(h.row(0).is_some() && h.row(1).is_none());
+    /// ```
+    pub fn row(&self, r: usize) -> Option<&'a [f64]> {
+        self.data.get(r * self.cols..(r + 1) * self.cols)
+    }
+
+    /// The values of the decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 3.0)).unwrap();
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).history().last(), &[3.0]);
+    /// ```
+    pub fn last(&self) -> &'a [f64] {
+        &self.data[self.data.len() - self.cols..]
+    }
+
+    /// One asset's values from the first day to the decision day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 3.0)).unwrap();
+    /// let h = folio::engine::MarketView::at(&table, 0).history();
+    /// assert_eq!(h.column(0).sum::<f64>(), 3.0);
+    /// ```
+    pub fn column(&self, asset: usize) -> impl DoubleEndedIterator<Item = f64> + 'a {
+        self.data.iter().skip(asset).step_by(self.cols).copied()
+    }
+}
+
+/// The strategy's own portfolio at the decision day's close, read-only.
+///
+/// ```
+/// let v = folio::engine::PortfolioView::new(50.0, &[2.0], &[25.0]);
+/// assert_eq!(v.nav(), 100.0);
+/// assert_eq!(v.weight(0), 0.5);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct PortfolioView<'a> {
+    cash: f64,
+    positions: &'a [f64],
+    prices: &'a [f64],
+    nav: f64,
+}
+
+impl<'a> PortfolioView<'a> {
+    /// A snapshot of `cash` and `positions` (in units) valued at `prices`.
+    ///
+    /// ```
+    /// let v = folio::engine::PortfolioView::new(10.0, &[0.0], &[1.0]);
+    /// assert!(!v.is_invested());
+    /// ```
+    pub fn new(cash: f64, positions: &'a [f64], prices: &'a [f64]) -> Self {
+        let nav = cash
+            + positions
+                .iter()
+                .zip(prices)
+                .map(|(q, p)| q * p)
+                .sum::<f64>();
+        PortfolioView {
+            cash,
+            positions,
+            prices,
+            nav,
+        }
+    }
+
+    /// Cash held.
+    ///
+    /// ```
+    /// assert_eq!(folio::engine::PortfolioView::new(10.0, &[], &[]).cash(), 10.0);
+    /// ```
+    pub fn cash(&self) -> f64 {
+        self.cash
+    }
+
+    /// Units held of each asset.
+    ///
+    /// ```
+    /// assert_eq!(folio::engine::PortfolioView::new(0.0, &[3.0], &[1.0]).positions(), &[3.0]);
+    /// ```
+    pub fn positions(&self) -> &'a [f64] {
+        self.positions
+    }
+
+    /// Net asset value: cash plus positions at the day's close.
+    ///
+    /// ```
+    /// assert_eq!(folio::engine::PortfolioView::new(1.0, &[3.0], &[2.0]).nav(), 7.0);
+    /// ```
+    pub fn nav(&self) -> f64 {
+        self.nav
+    }
+
+    /// Share of NAV held in `asset`.
+    ///
+    /// ```
+    /// assert_eq!(folio::engine::PortfolioView::new(0.0, &[3.0], &[2.0]).weight(0), 1.0);
+    /// ```
+    pub fn weight(&self, asset: usize) -> f64 {
+        self.positions[asset] * self.prices[asset] / self.nav
+    }
+
+    /// Whether any position is open.
+    ///
+    /// ```
+    /// assert!(folio::engine::PortfolioView::new(0.0, &[3.0], &[2.0]).is_invested());
+    /// ```
+    pub fn is_invested(&self) -> bool {
+        self.positions.iter().any(|&q| q != 0.0)
+    }
+}
+
+/// Everything a strategy is handed on a decision day.
+///
+/// ```
+/// # use folio::data::{Matrix, PriceTable};
+/// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+/// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+/// use folio::engine::{Context, MarketView, PortfolioView};
+/// let ctx = Context {
+///     market: MarketView::at(&table, 0),
+///     portfolio: PortfolioView::new(100.0, &[0.0], table.prices().row(0)),
+/// };
+/// assert_eq!(ctx.portfolio.nav(), 100.0);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Market data up to the decision day.
+    pub market: MarketView<'a>,
+    /// The portfolio at the decision day's close.
+    pub portfolio: PortfolioView<'a>,
+}

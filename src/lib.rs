@@ -1,0 +1,49 @@
+//! # folio
+//!
+//! A portfolio-strategy backtester: price files in (CSV or Parquet, long or wide), a strategy
+//! run day by day through an honest ledger with costs, and the full set of risk/return
+//! figures out, with their conventions written down.
+//!
+//! Layers depend one way: [`data`] → [`engine`] → [`strategy`] → [`metrics`] → [`report`];
+//! [`sweep`] runs many strategies in parallel.
+//!
+//! ```
+//! use folio::data::{load, MissingPolicy, ReadOptions};
+//! use folio::engine::{run, BacktestConfig};
+//! use folio::metrics::{Conventions, Metrics};
+//! use folio::strategy::BuyAndHold;
+//!
+//! let opts = ReadOptions {
+//!     tickers: Some(vec!["AAPL".into(), "MSFT".into(), "JNJ".into()]),
+//!     ..Default::default()
+//! };
+//! let table = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error)?.table;
+//! let result = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default())?;
+//! let metrics = Metrics::compute(&result.returns(), None, &Conventions::default());
+//! assert!(metrics.cagr > 0.0 && metrics.max_drawdown < 0.0);
+//! # Ok::<(), folio::Error>(())
+//! ```
+
+pub mod data;
+pub mod engine;
+mod error;
+pub mod metrics;
+pub mod report;
+pub mod strategy;
+pub mod sweep;
+
+pub use error::{Error, Result};
+
+/// The items most programs need.
+///
+/// ```
+/// use folio::prelude::*;
+/// let _ = BacktestConfig::default();
+/// ```
+pub mod prelude {
+    pub use crate::data::{MissingPolicy, PriceTable, ReadOptions, load};
+    pub use crate::engine::{BacktestConfig, BacktestResult, Context, CostModel, Execution, run};
+    pub use crate::metrics::{Conventions, Metrics};
+    pub use crate::strategy::{BuyAndHold, Decision, Order, Strategy};
+    pub use crate::{Error, Result};
+}

@@ -1,0 +1,120 @@
+//! Buy-and-hold: invest once, never rebalance.
+
+use super::{Context, Decision, Strategy};
+
+/// Buy-and-hold: on the first day, buy the given weights (equal by default) and never trade
+/// again. Passive and cheap: one set of fills, no turnover.
+///
+/// Source: the passive strategy of the investment literature (e.g. Bodie, Kane & Marcus,
+/// *Investments*, ch. on passive management); with equal weights it is the "1/N" portfolio
+/// left to drift.
+///
+/// ```
+/// use folio::strategy::BuyAndHold;
+/// let s = BuyAndHold::with_weights(vec![0.6, 0.4]);
+/// assert_eq!(s.weights(), Some(&[0.6, 0.4][..]));
+/// assert!(BuyAndHold::equal().weights().is_none());
+/// ```
+#[derive(Debug, Clone)]
+pub struct BuyAndHold {
+    weights: Option<Vec<f64>>,
+    bought: bool,
+}
+
+impl BuyAndHold {
+    /// Equal weights over every asset of the table.
+    ///
+    /// ```
+    /// let _ = folio::strategy::BuyAndHold::equal();
+    /// ```
+    pub fn equal() -> Self {
+        BuyAndHold {
+            weights: None,
+            bought: false,
+        }
+    }
+
+    /// Given weights, one per asset in column order (≥ 0, summing to at most 1).
+    ///
+    /// ```
+    /// let _ = folio::strategy::BuyAndHold::with_weights(vec![1.0]);
+    /// ```
+    pub fn with_weights(weights: Vec<f64>) -> Self {
+        BuyAndHold {
+            weights: Some(weights),
+            bought: false,
+        }
+    }
+
+    /// The given weights, or `None` for equal weights.
+    ///
+    /// ```
+    /// assert!(folio::strategy::BuyAndHold::equal().weights().is_none());
+    /// ```
+    pub fn weights(&self) -> Option<&[f64]> {
+        self.weights.as_deref()
+    }
+}
+
+impl Strategy for BuyAndHold {
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+        if self.bought {
+            return Decision::Hold;
+        }
+        self.bought = true;
+        let n = ctx.market.n_assets();
+        Decision::TargetWeights(
+            self.weights
+                .clone()
+                .unwrap_or_else(|| vec![1.0 / n as f64; n]),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Matrix, PriceTable};
+    use crate::engine::{BacktestConfig, Execution, run};
+
+    fn table() -> PriceTable {
+        let d0 = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        PriceTable::new(
+            (0..3).map(|i| d0 + chrono::Days::new(i)).collect(),
+            vec!["A".into(), "B".into()],
+            Matrix::from_rows(3, 2, vec![10.0, 50.0, 11.0, 40.0, 12.0, 45.0]).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn buys_once_and_drifts() {
+        let cfg = BacktestConfig {
+            initial_cash: 100.0,
+            execution: Execution::SameClose,
+            ..Default::default()
+        };
+        let r = run(&table(), &mut BuyAndHold::equal(), &cfg).unwrap();
+        // 5 units of A, 1 unit of B.
+        assert_eq!(r.nav, vec![100.0, 95.0, 105.0]);
+        assert_eq!(r.trades.len(), 2);
+        assert_eq!(r.decisions, 1);
+    }
+
+    #[test]
+    fn next_close_buys_a_day_later() {
+        let cfg = BacktestConfig {
+            initial_cash: 100.0,
+            ..Default::default()
+        };
+        let r = run(
+            &table(),
+            &mut BuyAndHold::with_weights(vec![1.0, 0.0]),
+            &cfg,
+        )
+        .unwrap();
+        assert_eq!(r.nav[0], 100.0);
+        assert_eq!(r.trades[0].price, 11.0);
+        assert!((r.nav[2] - 100.0 * 12.0 / 11.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,92 @@
+//! Strategies: the public [`Strategy`] trait any crate can implement, the decisions it
+//! returns, and the built-in kinds.
+//!
+//! A strategy is handed a [`Context`] on every day of the calendar: market data up to that
+//! day and a read-only view of its portfolio. It answers with a [`Decision`]; the engine
+//! fills it (with costs) and keeps the books. A strategy never touches the ledger itself.
+//!
+//! ```
+//! use folio::engine::Context;
+//! use folio::strategy::{Decision, Strategy};
+//!
+//! /// Holds the single asset with the best 20-day return, re-chosen every 20 days.
+//! struct BestOfTwenty;
+//!
+//! impl Strategy for BestOfTwenty {
+//!     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+//!         let m = &ctx.market;
+//!         if m.today() < 20 || m.today() % 20 != 0 {
+//!             return Decision::Hold;
+//!         }
+//!         let h = m.history();
+//!         let past = h.row(m.today() - 20).expect("row is in the past");
+//!         let now = h.last();
+//!         let best = (0..m.n_assets())
+//!             .max_by(|&a, &b| (now[a] / past[a]).total_cmp(&(now[b] / past[b])))
+//!             .expect("at least one asset");
+//!         let mut w = vec![0.0; m.n_assets()];
+//!         w[best] = 1.0;
+//!         Decision::TargetWeights(w)
+//!     }
+//! }
+//!
+//! # use folio::data::{load, MissingPolicy, ReadOptions};
+//! let opts = ReadOptions { tickers: Some(vec!["AAPL".into(), "XOM".into()]), ..Default::default() };
+//! let table = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap().table;
+//! let result = folio::engine::run(&table, &mut BestOfTwenty, &Default::default()).unwrap();
+//! assert!(result.rebalances > 100);
+//! ```
+
+mod buy_and_hold;
+pub mod spec;
+
+pub use crate::engine::Context;
+pub use buy_and_hold::BuyAndHold;
+
+/// Decides, each day, what the portfolio should hold.
+///
+/// `decide` is called at the close of every day of the calendar, in order, with data up to
+/// that day only. Return [`Decision::Hold`] on days with nothing to do: it costs nothing.
+/// State (last rebalance, warm-up) lives in the implementing type.
+pub trait Strategy {
+    /// The decision at the close of `ctx.market.date()`.
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision;
+}
+
+impl<S: Strategy + ?Sized> Strategy for Box<S> {
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+        (**self).decide(ctx)
+    }
+}
+
+/// What a strategy wants done.
+///
+/// ```
+/// use folio::strategy::{Decision, Order};
+/// let d = Decision::Orders(vec![Order { asset: 0, quantity: 10.0 }]);
+/// assert!(matches!(d, Decision::Orders(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Do nothing.
+    Hold,
+    /// Trade to these shares of NAV, one per asset in column order (≥ 0, summing to at most
+    /// 1; the rest stays in cash). Costs are paid out of the NAV being allocated.
+    TargetWeights(Vec<f64>),
+    /// Buy (quantity > 0) or sell (< 0) these units, in this order.
+    Orders(Vec<Order>),
+}
+
+/// An explicit order: units of one asset to buy (> 0) or sell (< 0).
+///
+/// ```
+/// let o = folio::strategy::Order { asset: 2, quantity: -5.0 };
+/// assert!(o.quantity < 0.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Order {
+    /// Column index of the asset.
+    pub asset: usize,
+    /// Units; fractional units are allowed.
+    pub quantity: f64,
+}

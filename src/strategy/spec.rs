@@ -1,0 +1,609 @@
+//! Strategy files: TOML in `strategies/`, parsed into a validated [`RunPlan`].
+//!
+//! ```toml
+//! name = "Buy and hold, equal weights"
+//!
+//! [data]
+//! path = "../data/sample_prices.csv"   # relative to this file
+//! tickers = ["AAPL", "MSFT"]
+//! from = "2010-01-04"
+//! benchmark = "../data/spy.csv"
+//!
+//! [backtest]
+//! commission_bps = 5
+//!
+//! [strategy]
+//! kind = "buy_and_hold"
+//! weights = "equal"                      # or { AAPL = 0.6, MSFT = 0.4 }
+//! ```
+//! Every key is documented in `strategies/README.md`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::{BuyAndHold, Strategy};
+use crate::data::{Layout, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
+use crate::engine::{BacktestConfig, CostModel, Execution};
+
+/// Why a strategy file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    /// The file cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or does not fit the schema.
+    #[error("{}, line {line}, column {column}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is well-formed but not acceptable.
+    #[error("{}: `{key}`: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The key, dotted (`strategy.weights`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A strategy file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategyFile {
+    /// Name shown in reports.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Where the prices come from.
+    pub data: DataSpec,
+    /// Cash, costs and execution.
+    #[serde(default)]
+    pub backtest: BacktestSpec,
+    /// The strategy and its parameters.
+    pub strategy: StrategySpec,
+}
+
+/// `[data]`: the price file and what to take from it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// Price file (CSV or Parquet), relative to the strategy file.
+    pub path: PathBuf,
+    /// `auto`, `long` or `wide`.
+    #[serde(default)]
+    pub layout: Layout,
+    /// Price column of a long file (default `adj_close`, else `close`).
+    #[serde(default)]
+    pub price_column: Option<String>,
+    /// Tickers, in order; all when absent.
+    #[serde(default)]
+    pub tickers: Option<Vec<String>>,
+    /// First date (inclusive).
+    #[serde(default)]
+    pub from: Option<DateSpec>,
+    /// Last date (inclusive).
+    #[serde(default)]
+    pub to: Option<DateSpec>,
+    /// `error`, `ffill` or `drop`.
+    #[serde(default)]
+    pub missing: MissingChoice,
+    /// Longest gap `ffill` may fill, in days (default 5).
+    #[serde(default)]
+    pub ffill_limit: Option<usize>,
+    /// Benchmark series as `FILE` or `FILE:COLUMN`, relative to the strategy file.
+    #[serde(default)]
+    pub benchmark: Option<String>,
+}
+
+/// The missing-data policy's name, as written in files and on the command line.
+///
+/// ```
+/// let m: folio::strategy::spec::MissingChoice = "ffill".parse().unwrap();
+/// assert_eq!(m.policy(Some(3)), folio::data::MissingPolicy::Ffill { limit: 3 });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingChoice {
+    /// Stop on a missing price.
+    #[default]
+    Error,
+    /// Forward-fill with a limit.
+    Ffill,
+    /// Drop assets with gaps.
+    Drop,
+}
+
+/// Default longest gap filled by `ffill`, in days.
+pub const DEFAULT_FFILL_LIMIT: usize = 5;
+
+impl MissingChoice {
+    /// The policy, with the forward-fill limit (default 5 days).
+    ///
+    /// ```
+    /// use folio::strategy::spec::MissingChoice;
+    /// assert_eq!(MissingChoice::Drop.policy(None), folio::data::MissingPolicy::Drop);
+    /// ```
+    pub fn policy(self, ffill_limit: Option<usize>) -> MissingPolicy {
+        match self {
+            MissingChoice::Error => MissingPolicy::Error,
+            MissingChoice::Drop => MissingPolicy::Drop,
+            MissingChoice::Ffill => MissingPolicy::Ffill {
+                limit: ffill_limit.unwrap_or(DEFAULT_FFILL_LIMIT),
+            },
+        }
+    }
+}
+
+impl std::str::FromStr for MissingChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "error" => Ok(MissingChoice::Error),
+            "ffill" => Ok(MissingChoice::Ffill),
+            "drop" => Ok(MissingChoice::Drop),
+            _ => Err(format!(
+                "unknown policy `{s}`, expected error, ffill or drop"
+            )),
+        }
+    }
+}
+
+/// A date written as a TOML date (`2010-01-04`) or a string (`"2010-01-04"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateSpec(pub NaiveDate);
+
+impl<'de> Deserialize<'de> for DateSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Toml(toml::value::Datetime),
+        }
+        let text = match Raw::deserialize(d)
+            .map_err(|_| de::Error::custom("expected a date as YYYY-MM-DD"))?
+        {
+            Raw::Text(s) => s,
+            Raw::Toml(t) => t.to_string(),
+        };
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(DateSpec)
+            .map_err(|_| {
+                de::Error::custom(format!("expected a date as YYYY-MM-DD, found `{text}`"))
+            })
+    }
+}
+
+/// `[backtest]`: cash, execution and costs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BacktestSpec {
+    /// Starting cash (default 1,000,000).
+    #[serde(default = "default_cash")]
+    pub initial_cash: f64,
+    /// `same_close`, `next_close` (default) or `next_open`.
+    #[serde(default)]
+    pub execution: Execution,
+    /// Commission, basis points of traded value.
+    #[serde(default)]
+    pub commission_bps: f64,
+    /// Fixed fee per fill.
+    #[serde(default)]
+    pub fixed_fee: f64,
+    /// Slippage, basis points of the mid price.
+    #[serde(default)]
+    pub slippage_bps: f64,
+    /// Annual risk-free rate for Sharpe, Sortino and alpha (0.02 = 2 %).
+    #[serde(default)]
+    pub risk_free_rate: f64,
+}
+
+fn default_cash() -> f64 {
+    BacktestConfig::default().initial_cash
+}
+
+impl Default for BacktestSpec {
+    fn default() -> Self {
+        BacktestSpec {
+            initial_cash: default_cash(),
+            execution: Execution::default(),
+            commission_bps: 0.0,
+            fixed_fee: 0.0,
+            slippage_bps: 0.0,
+            risk_free_rate: 0.0,
+        }
+    }
+}
+
+/// `[strategy]`: the kind, chosen by `kind = "…"`, and its parameters.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StrategySpec {
+    /// Buy once, never rebalance.
+    BuyAndHold(BuyAndHoldSpec),
+}
+
+/// Parameters of `kind = "buy_and_hold"`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyAndHoldSpec {
+    /// `"equal"` (default) or a table `TICKER = weight`.
+    #[serde(default)]
+    pub weights: WeightsSpec,
+}
+
+/// Portfolio weights: equal, or given per ticker.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum WeightsSpec {
+    /// 1/N over the assets.
+    #[default]
+    Equal,
+    /// A weight per ticker; tickers left out get 0.
+    Given(BTreeMap<String, f64>),
+}
+
+impl<'de> Deserialize<'de> for WeightsSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WeightsSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"equal\" or a table of TICKER = weight")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<WeightsSpec, E> {
+                match s {
+                    "equal" => Ok(WeightsSpec::Equal),
+                    _ => Err(E::custom(format!(
+                        "unknown weights `{s}`, expected \"equal\" or a table of TICKER = weight"
+                    ))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WeightsSpec, A::Error> {
+                let mut w = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<String, f64>()? {
+                    w.insert(k, v);
+                }
+                Ok(WeightsSpec::Given(w))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl StrategySpec {
+    /// The `kind` as written in files.
+    ///
+    /// ```
+    /// use folio::strategy::spec::StrategySpec;
+    /// assert_eq!(StrategySpec::BuyAndHold(Default::default()).kind(), "buy_and_hold");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StrategySpec::BuyAndHold(_) => "buy_and_hold",
+        }
+    }
+
+    /// Builds the strategy for a loaded table, resolving tickers to columns.
+    ///
+    /// ```
+    /// use folio::strategy::spec::{StrategySpec, WeightsSpec};
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let spec = StrategySpec::BuyAndHold(Default::default());
+    /// assert!(spec.build(&table).is_ok());
+    /// ```
+    pub fn build(&self, table: &PriceTable) -> Result<Box<dyn Strategy + Send>, InvalidParam> {
+        match self {
+            StrategySpec::BuyAndHold(spec) => Ok(Box::new(match &spec.weights {
+                WeightsSpec::Equal => BuyAndHold::equal(),
+                WeightsSpec::Given(given) => {
+                    BuyAndHold::with_weights(resolve_weights(given, table)?)
+                }
+            })),
+        }
+    }
+}
+
+/// Turns `TICKER = weight` into one weight per column, checking names and values.
+fn resolve_weights(
+    given: &BTreeMap<String, f64>,
+    table: &PriceTable,
+) -> Result<Vec<f64>, InvalidParam> {
+    let err = |message: String| InvalidParam {
+        key: "strategy.weights".into(),
+        message,
+    };
+    let mut w = vec![0.0; table.n_assets()];
+    for (ticker, &v) in given {
+        let j = table
+            .ticker_index(ticker)
+            .ok_or_else(|| err(format!("ticker `{ticker}` is not among the loaded tickers")))?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(err(format!(
+                "weight of `{ticker}` is {v}; weights must be ≥ 0"
+            )));
+        }
+        w[j] = v;
+    }
+    let total: f64 = w.iter().sum();
+    if total > 1.0 + 1e-9 {
+        return Err(err(format!("weights sum to {total}, more than 1")));
+    }
+    if total <= 0.0 {
+        return Err(err("weights sum to 0: nothing would be bought".into()));
+    }
+    Ok(w)
+}
+
+/// A parameter that does not fit the data it is applied to.
+///
+/// ```
+/// let e = folio::strategy::spec::InvalidParam { key: "strategy.weights".into(), message: "bad".into() };
+/// assert_eq!(e.to_string(), "`strategy.weights`: bad");
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{key}`: {message}")]
+pub struct InvalidParam {
+    /// The key, dotted.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Settings given on the command line, which win over the file's.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Price file (relative to the working directory).
+    pub data: Option<PathBuf>,
+    /// Layout of the price file.
+    pub layout: Option<Layout>,
+    /// Tickers.
+    pub tickers: Option<Vec<String>>,
+    /// First date.
+    pub from: Option<NaiveDate>,
+    /// Last date.
+    pub to: Option<NaiveDate>,
+    /// Benchmark as `FILE[:COLUMN]` (relative to the working directory).
+    pub benchmark: Option<SeriesRef>,
+    /// Execution timing.
+    pub execution: Option<Execution>,
+    /// Commission in basis points.
+    pub commission_bps: Option<f64>,
+    /// Slippage in basis points.
+    pub slippage_bps: Option<f64>,
+    /// Fixed fee per fill.
+    pub fixed_fee: Option<f64>,
+    /// Starting cash.
+    pub initial_cash: Option<f64>,
+    /// Missing-data policy.
+    pub missing: Option<MissingChoice>,
+    /// Forward-fill limit.
+    pub ffill_limit: Option<usize>,
+    /// Annual risk-free rate.
+    pub risk_free_rate: Option<f64>,
+}
+
+/// Everything needed to run one strategy file: resolved paths and checked settings.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// Name shown in reports.
+    pub name: String,
+    /// The strategy file.
+    pub source: PathBuf,
+    /// The price file.
+    pub data: PathBuf,
+    /// What to read from it.
+    pub read: ReadOptions,
+    /// Missing-data policy.
+    pub missing: MissingPolicy,
+    /// Benchmark series.
+    pub benchmark: Option<SeriesRef>,
+    /// Cash, execution and costs.
+    pub config: BacktestConfig,
+    /// Annual risk-free rate.
+    pub risk_free_rate: f64,
+    /// The strategy.
+    pub strategy: StrategySpec,
+}
+
+impl StrategyFile {
+    /// Reads and parses a strategy file.
+    ///
+    /// ```
+    /// let f = folio::strategy::spec::StrategyFile::load("strategies/buy_and_hold.toml".as_ref()).unwrap();
+    /// assert_eq!(f.strategy.kind(), "buy_and_hold");
+    /// ```
+    pub fn load(path: &Path) -> Result<StrategyFile, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses strategy-file text; `path` is used in messages.
+    ///
+    /// ```
+    /// use folio::strategy::spec::StrategyFile;
+    /// let err = StrategyFile::parse("name = 1", "x.toml".as_ref()).unwrap_err();
+    /// assert!(err.to_string().starts_with("x.toml, line 1, column 8:"));
+    /// ```
+    pub fn parse(text: &str, path: &Path) -> Result<StrategyFile, SpecError> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            SpecError::Parse {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: e.message().replace('\n', " ").trim().to_string(),
+            }
+        })
+    }
+
+    /// Resolves paths (relative to the file's folder) and applies command-line overrides.
+    ///
+    /// ```
+    /// use folio::strategy::spec::{Overrides, StrategyFile};
+    /// let path = std::path::Path::new("strategies/buy_and_hold.toml");
+    /// let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+    /// assert!(plan.data.ends_with("data/sample_prices.csv"));
+    /// ```
+    pub fn plan(&self, path: &Path, over: &Overrides) -> Result<RunPlan, SpecError> {
+        let base = path.parent().unwrap_or(Path::new(""));
+        let invalid = |key: &str, message: String| SpecError::Invalid {
+            path: path.to_path_buf(),
+            key: key.into(),
+            message,
+        };
+        let benchmark = match (&over.benchmark, &self.data.benchmark) {
+            (Some(b), _) => Some(b.clone()),
+            (None, Some(text)) => {
+                let mut b: SeriesRef = text.parse().map_err(|m| invalid("data.benchmark", m))?;
+                b.path = base.join(&b.path);
+                Some(b)
+            }
+            (None, None) => None,
+        };
+        let b = &self.backtest;
+        let config = BacktestConfig {
+            initial_cash: over.initial_cash.unwrap_or(b.initial_cash),
+            execution: over.execution.unwrap_or(b.execution),
+            costs: CostModel {
+                commission_bps: over.commission_bps.unwrap_or(b.commission_bps),
+                fixed_fee: over.fixed_fee.unwrap_or(b.fixed_fee),
+                slippage_bps: over.slippage_bps.unwrap_or(b.slippage_bps),
+            },
+        };
+        config
+            .validate()
+            .map_err(|e| invalid("backtest", e.to_string()))?;
+        let risk_free_rate = over.risk_free_rate.unwrap_or(b.risk_free_rate);
+        if !(risk_free_rate.is_finite() && risk_free_rate > -1.0) {
+            return Err(invalid(
+                "backtest.risk_free_rate",
+                format!("must be a finite annual rate above -1, got {risk_free_rate}"),
+            ));
+        }
+        let read = ReadOptions {
+            layout: over.layout.unwrap_or(self.data.layout),
+            price_column: self.data.price_column.clone(),
+            tickers: over.tickers.clone().or_else(|| self.data.tickers.clone()),
+            from: over.from.or(self.data.from.map(|d| d.0)),
+            to: over.to.or(self.data.to.map(|d| d.0)),
+        };
+        if let Some(t) = &read.tickers {
+            if t.is_empty() {
+                return Err(invalid("data.tickers", "the list is empty".into()));
+            }
+        }
+        let limit = over.ffill_limit.or(self.data.ffill_limit);
+        Ok(RunPlan {
+            name: self.name.clone(),
+            source: path.to_path_buf(),
+            data: over
+                .data
+                .clone()
+                .unwrap_or_else(|| base.join(&self.data.path)),
+            read,
+            missing: over.missing.unwrap_or(self.data.missing).policy(limit),
+            benchmark,
+            config,
+            risk_free_rate,
+            strategy: self.strategy.clone(),
+        })
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+[data]
+path = "p.csv"
+from = 2010-01-04
+to = "2011-01-04"
+[strategy]
+kind = "buy_and_hold"
+weights = { A = 0.5, B = 0.5 }
+"#;
+
+    #[test]
+    fn parses_dates_in_both_forms_and_weights() {
+        let f = StrategyFile::parse(GOOD, "t.toml".as_ref()).unwrap();
+        assert_eq!(f.data.from.unwrap().0.to_string(), "2010-01-04");
+        assert_eq!(f.data.to.unwrap().0.to_string(), "2011-01-04");
+        assert!(matches!(
+            f.strategy,
+            StrategySpec::BuyAndHold(BuyAndHoldSpec { weights: WeightsSpec::Given(ref w) }) if w.len() == 2
+        ));
+    }
+
+    #[test]
+    fn unknown_keys_and_kinds_are_rejected_with_a_position() {
+        let bad = GOOD.replace("weights =", "wieghts =");
+        let e = StrategyFile::parse(&bad, "t.toml".as_ref()).unwrap_err();
+        assert!(e.to_string().contains("wieghts"), "{e}");
+        let bad = GOOD.replace("buy_and_hold", "buy_and_sell");
+        let e = StrategyFile::parse(&bad, "t.toml".as_ref()).unwrap_err();
+        assert!(matches!(e, SpecError::Parse { .. }), "{e}");
+        assert!(e.to_string().contains("buy_and_sell"), "{e}");
+        let bad = GOOD.replace("[data]", "[data]\npaht = 1");
+        let e = StrategyFile::parse(&bad, "t.toml".as_ref()).unwrap_err();
+        assert!(e.to_string().contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn overrides_win_and_paths_are_relative_to_the_file() {
+        let f = StrategyFile::parse(GOOD, "dir/t.toml".as_ref()).unwrap();
+        let plan = f
+            .plan("dir/t.toml".as_ref(), &Overrides::default())
+            .unwrap();
+        assert_eq!(plan.data, PathBuf::from("dir/p.csv"));
+        let over = Overrides {
+            data: Some("q.csv".into()),
+            commission_bps: Some(3.0),
+            ..Default::default()
+        };
+        let plan = f.plan("dir/t.toml".as_ref(), &over).unwrap();
+        assert_eq!(plan.data, PathBuf::from("q.csv"));
+        assert_eq!(plan.config.costs.commission_bps, 3.0);
+        let over = Overrides {
+            initial_cash: Some(-1.0),
+            ..Default::default()
+        };
+        assert!(f.plan("dir/t.toml".as_ref(), &over).is_err());
+    }
+}

@@ -1,0 +1,185 @@
+//! The parallel runner: many strategy runs at once on every core, each run sequential, so
+//! results do not depend on the number of threads.
+//!
+//! Price files are loaded once per distinct (file, tickers, dates, policy) and shared by
+//! reference across the runs that use them.
+//!
+//! ```
+//! use folio::strategy::spec::{Overrides, StrategyFile};
+//! let path = std::path::Path::new("strategies/buy_and_hold.toml");
+//! let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+//! let outcomes = folio::sweep::run_plans(&[plan]).unwrap();
+//! assert!(outcomes[0].summary.metrics.cagr > 0.0);
+//! ```
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::data::{DataReport, Loaded, load};
+use crate::engine::{self, BacktestResult};
+use crate::metrics::{Conventions, Metrics, max_drawdown};
+use crate::strategy::spec::RunPlan;
+use crate::{Error, Result};
+
+/// One finished run: its plan, data account, daily record and figures.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What was run.
+    pub plan: RunPlan,
+    /// Where the data came from and what the missing-data policy did.
+    pub data: DataReport,
+    /// The daily record.
+    pub result: BacktestResult,
+    /// Benchmark daily returns on the run's calendar, if a benchmark was given.
+    pub benchmark_returns: Option<Vec<f64>>,
+    /// The figures.
+    pub summary: Summary,
+}
+
+/// The figures of one run: the return metrics plus what only the backtest knows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Return-series metrics.
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Annual one-way turnover (SEC rule: min(purchases, sales) / average NAV per year).
+    pub turnover: f64,
+    /// Commissions, fees and slippage paid, in cash.
+    pub total_costs: f64,
+    /// NAV at the last close.
+    pub final_nav: f64,
+    /// Number of fills.
+    pub trades: usize,
+    /// First day of the run.
+    pub start: NaiveDate,
+    /// Last day of the run.
+    pub end: NaiveDate,
+    /// Daily returns in the run.
+    pub periods: usize,
+    /// Day the maximum drawdown started from.
+    pub max_drawdown_peak: Option<NaiveDate>,
+    /// Day of its trough.
+    pub max_drawdown_trough: Option<NaiveDate>,
+    /// Day NAV first regained the peak, if it did.
+    pub max_drawdown_recovery: Option<NaiveDate>,
+    /// Trading days from peak to recovery (or to the end if not recovered).
+    pub max_drawdown_days: usize,
+}
+
+impl Summary {
+    /// Figures of a backtest, against benchmark returns on the same days if given.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
+    /// #     vec!["X".into()], Matrix::from_rows(3, 1, vec![1.0, 2.0, 3.0]).unwrap()).unwrap();
+    /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
+    /// let s = folio::sweep::Summary::of(&r, None, &Default::default());
+    /// assert_eq!(s.trades, 1);
+    /// assert!((s.metrics.total_return - 0.5).abs() < 1e-12);
+    /// ```
+    pub fn of(result: &BacktestResult, benchmark: Option<&[f64]>, conv: &Conventions) -> Summary {
+        let returns = result.returns();
+        let dd = max_drawdown(&returns);
+        let has_dd = dd.depth < 0.0;
+        Summary {
+            metrics: Metrics::compute(&returns, benchmark, conv),
+            turnover: result.turnover(),
+            total_costs: result.total_costs(),
+            final_nav: result.nav.last().copied().unwrap_or(f64::NAN),
+            trades: result.trades.len(),
+            start: result.dates[0],
+            end: result.dates[result.dates.len() - 1],
+            periods: returns.len(),
+            max_drawdown_peak: has_dd.then(|| result.dates[dd.peak]),
+            max_drawdown_trough: has_dd.then(|| result.dates[dd.trough]),
+            max_drawdown_recovery: dd.recovery.map(|r| result.dates[r]),
+            max_drawdown_days: if has_dd { dd.length() } else { 0 },
+        }
+    }
+}
+
+/// Runs every plan, in parallel, and returns their outcomes in the plans' order; the first
+/// error (in that order) stops the whole batch.
+pub fn run_plans(plans: &[RunPlan]) -> Result<Vec<Outcome>> {
+    // One load per distinct data request.
+    let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+    let mut requests: Vec<&RunPlan> = Vec::new();
+    let slot: Vec<usize> = plans
+        .iter()
+        .map(|p| {
+            let key = format!("{:?}|{:?}|{:?}", p.data, p.read, p.missing);
+            *keys.entry(key).or_insert_with(|| {
+                requests.push(p);
+                requests.len() - 1
+            })
+        })
+        .collect();
+    let loaded: Vec<std::result::Result<Loaded, crate::data::DataError>> = requests
+        .par_iter()
+        .map(|p| load(&p.data, &p.read, p.missing))
+        .collect();
+    let mut tables = Vec::with_capacity(loaded.len());
+    for (p, l) in requests.iter().zip(loaded) {
+        tables.push(l.map_err(|e| in_file(p, e.into()))?);
+    }
+    let outcomes: Vec<Result<Outcome>> = plans
+        .par_iter()
+        .zip(slot.par_iter())
+        .map(|(p, &s)| run_plan(p, &tables[s]).map_err(|e| in_file(p, e)))
+        .collect();
+    outcomes.into_iter().collect()
+}
+
+fn in_file(plan: &RunPlan, error: Error) -> Error {
+    Error::InFile {
+        file: plan.source.clone(),
+        error: Box::new(error),
+    }
+}
+
+/// Runs one plan on its loaded data.
+///
+/// ```
+/// use folio::data::{load, MissingPolicy};
+/// use folio::strategy::spec::{Overrides, StrategyFile};
+/// let path = std::path::Path::new("strategies/buy_and_hold.toml");
+/// let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+/// let loaded = load(&plan.data, &plan.read, plan.missing).unwrap();
+/// let outcome = folio::sweep::run_plan(&plan, &loaded).unwrap();
+/// assert_eq!(outcome.result.nav.len(), loaded.table.n_days());
+/// ```
+pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
+    let table = &loaded.table;
+    let mut strategy = plan.strategy.build(table)?;
+    let benchmark_returns = match &plan.benchmark {
+        Some(b) => {
+            let prices = b.prices_on(table.dates())?;
+            Some(
+                prices
+                    .windows(2)
+                    .map(|w| w[1] / w[0] - 1.0)
+                    .collect::<Vec<_>>(),
+            )
+        }
+        None => None,
+    };
+    let result = engine::run(table, &mut strategy, &plan.config)?;
+    let conv = Conventions {
+        risk_free_rate: plan.risk_free_rate,
+    };
+    let summary = Summary::of(&result, benchmark_returns.as_deref(), &conv);
+    Ok(Outcome {
+        plan: plan.clone(),
+        data: loaded.report.clone(),
+        result,
+        benchmark_returns,
+        summary,
+    })
+}

@@ -1,0 +1,576 @@
+//! The `folio` command on the bundled data: the README's backtest, output formats, the
+//! textbook buy-and-hold, determinism across threads, and every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const BH: &str = "strategies/buy_and_hold.toml";
+
+fn folio(args: &[&str]) -> Output {
+    Command::cargo_bin("folio")
+        .expect("binary built")
+        .args(args)
+        .output()
+        .expect("folio runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = folio(args);
+    assert!(
+        out.status.success(),
+        "folio {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Runs folio expecting the clean failure every bad input must give: exit code 2, one line on
+/// standard error starting `folio: `, nothing on standard output, no panic. Returns the line.
+fn fails(args: &[&str]) -> String {
+    let out = folio(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "folio {args:?}: {err}");
+    assert!(out.stdout.is_empty(), "folio {args:?} printed to stdout");
+    assert!(!err.contains("panicked"), "folio {args:?} panicked: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one-line error expected: {err}"
+    );
+    assert!(err.starts_with("folio: "), "{err}");
+    err
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary folder")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write temporary file");
+    p
+}
+
+/// The buy-and-hold strategy file with its data paths made absolute, to copy elsewhere.
+fn bh_text() -> String {
+    std::fs::read_to_string(BH)
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+#[test]
+fn the_readme_backtest_prints_a_metrics_table() {
+    let out = ok(&["run", BH]);
+    for needle in [
+        "CAGR",
+        "Sharpe",
+        "Sortino",
+        "max drawdown",
+        "Calmar",
+        "VaR 95 %",
+        "beta",
+        "information ratio",
+        "turnover",
+        "conventions:",
+        "execution next_close",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+}
+
+#[test]
+fn json_and_out_folder_give_the_same_numbers() {
+    let dir = tmp();
+    let out = ok(&["run", BH, "--format", "json", "--out", s(dir.path())]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let from_stdout = &json[0]["metrics"];
+    let folder = dir.path().join("buy_and_hold");
+    let from_file: Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("metrics.json")).unwrap())
+            .unwrap();
+    assert_eq!(from_stdout, &from_file);
+    for key in [
+        "total_return",
+        "cagr",
+        "annual_volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "calmar",
+        "var_95",
+        "cvar_95",
+        "beta",
+        "alpha",
+        "tracking_error",
+        "information_ratio",
+        "turnover",
+        "total_costs",
+    ] {
+        assert!(
+            from_file[key].is_number(),
+            "metrics.json lacks a number for {key}"
+        );
+    }
+    // returns.csv ends on the reported final NAV; trades.csv holds one buy per asset.
+    let returns = std::fs::read_to_string(folder.join("returns.csv")).unwrap();
+    let last_nav: f64 = returns
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(last_nav, from_file["final_nav"].as_f64().unwrap());
+    let trades = std::fs::read_to_string(folder.join("trades.csv")).unwrap();
+    assert_eq!(trades.lines().count(), 1 + 23);
+    assert!(trades.lines().skip(1).all(|l| l.contains(",buy,")));
+    let weights = std::fs::read_to_string(folder.join("weights.csv")).unwrap();
+    assert!(weights.starts_with("date,cash,AAPL,MSFT"));
+    // The costs reported are the costs the fills paid.
+    let paid: f64 = trades
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f[6].parse::<f64>().unwrap() + f[7].parse::<f64>().unwrap()
+        })
+        .sum();
+    assert!((paid - from_file["total_costs"].as_f64().unwrap()).abs() < 1e-6);
+}
+
+#[test]
+fn zero_cost_equal_weight_buy_and_hold_matches_the_textbook_nav() {
+    // NAV_t = Σ_i (cash_0 / n) × P_i,t / P_i,0, computed with pandas by tools/empyrical_reference.py.
+    let fx: Value = serde_json::from_str(
+        &std::fs::read_to_string("tests/fixtures/empyrical_reference.json").unwrap(),
+    )
+    .unwrap();
+    let bh = &fx["buy_and_hold_23"];
+    let dir = tmp();
+    ok(&[
+        "run",
+        BH,
+        "--execution",
+        "same_close",
+        "--commission-bps",
+        "0",
+        "--slippage-bps",
+        "0",
+        "--out",
+        s(dir.path()),
+    ]);
+    let returns = std::fs::read_to_string(dir.path().join("buy_and_hold/returns.csv")).unwrap();
+    let rows: Vec<(String, f64)> = returns
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), f[1].parse().unwrap())
+        })
+        .collect();
+    let dates = bh["dates"].as_array().unwrap();
+    let nav = bh["nav"].as_array().unwrap();
+    assert_eq!(rows.len(), nav.len());
+    for ((d, got), (want_d, want)) in rows.iter().zip(dates.iter().zip(nav)) {
+        assert_eq!(d, want_d.as_str().unwrap());
+        let want = want.as_f64().unwrap();
+        assert!(
+            ((got - want) / want).abs() < 1e-9,
+            "{d}: folio {got}, textbook {want}"
+        );
+    }
+}
+
+#[test]
+fn one_and_two_threads_give_byte_identical_output() {
+    let dir = tmp();
+    let variant = write(
+        dir.path(),
+        "tilted.toml",
+        &bh_text().replace("name = \"", "name = \"Tilted: ").replace(
+            "weights = \"equal\"",
+            "weights = { AAPL = 0.5, KO = 0.3, XOM = 0.2 }",
+        ),
+    );
+    let runs: Vec<(String, String, Vec<u8>)> = ["1", "2"]
+        .iter()
+        .map(|threads| {
+            let out_dir = dir.path().join(format!("out{threads}"));
+            let args = ["run", BH, s(&variant), BH, "--threads", threads];
+            let json = ok(&[&args[..], &["--format", "json", "--out", s(&out_dir)]].concat());
+            let csv = ok(&[&args[..], &["--format", "csv"]].concat());
+            let mut files = Vec::new();
+            for run in ["buy_and_hold", "tilted", "buy_and_hold-2"] {
+                for f in ["returns.csv", "weights.csv", "trades.csv", "metrics.json"] {
+                    files.extend(std::fs::read(out_dir.join(run).join(f)).unwrap());
+                }
+            }
+            (json, csv, files)
+        })
+        .collect();
+    assert_eq!(runs[0].0, runs[1].0);
+    assert_eq!(runs[0].1, runs[1].1);
+    assert_eq!(runs[0].2, runs[1].2);
+    let json: Value = serde_json::from_str(&runs[0].0).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    assert_ne!(json[0]["metrics"]["cagr"], json[1]["metrics"]["cagr"]);
+    assert_eq!(json[0]["metrics"], json[2]["metrics"]);
+}
+
+#[test]
+fn every_strategy_file_validates_and_runs() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir("strategies").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let out = ok(&["validate", s(&path)]);
+        assert!(out.starts_with("ok: "), "{out}");
+        let json: Value =
+            serde_json::from_str(&ok(&["run", s(&path), "--format", "json"])).unwrap();
+        assert!(json[0]["metrics"]["cagr"].is_number(), "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}
+
+#[test]
+fn parquet_and_csv_give_the_same_backtest() {
+    use polars::prelude::*;
+    let dir = tmp();
+    let mut df = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some("data/sample_prices.csv".into()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let pq = dir.path().join("prices.parquet");
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let from_csv = ok(&["run", BH, "--format", "csv"]);
+    let from_parquet = ok(&["run", BH, "--format", "csv", "--data", s(&pq)]);
+    assert_eq!(from_csv, from_parquet);
+}
+
+#[test]
+fn wide_files_load_and_late_listings_follow_the_policy() {
+    let dir = tmp();
+    let spec = write(
+        dir.path(),
+        "wide.toml",
+        &format!(
+            "name = \"wide\"\n[data]\npath = \"{}/data/ppo_stock_prices.csv\"\n\
+             tickers = [\"AAPL\", \"FB\", \"MA\"]\nfrom = 2010-01-04\n\
+             [strategy]\nkind = \"buy_and_hold\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    );
+    // FB lists on 2012-05-18: an error by default …
+    let err = fails(&["run", s(&spec)]);
+    assert!(
+        err.contains("`FB`") && err.contains("missing price"),
+        "{err}"
+    );
+    // … a later start with ffill …
+    let json: Value = serde_json::from_str(&ok(&[
+        "run",
+        s(&spec),
+        "--missing",
+        "ffill",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json[0]["metrics"]["start"], "2012-05-18");
+    assert_eq!(json[0]["data"]["missing"]["late_listings"][0], "FB");
+    assert!(json[0]["data"]["missing"]["days_trimmed"].as_u64().unwrap() > 500);
+    // … or FB left out with drop.
+    let json: Value = serde_json::from_str(&ok(&[
+        "run",
+        s(&spec),
+        "--missing",
+        "drop",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json[0]["tickers"], serde_json::json!(["AAPL", "MA"]));
+    assert_eq!(json[0]["data"]["missing"]["dropped"][0][0], "FB");
+}
+
+#[test]
+fn data_inspect_reports_listings_gaps_and_moves() {
+    let out = ok(&["data", "inspect", "data/sample_prices.csv"]);
+    assert!(out.contains("24 tickers"), "{out}");
+    assert!(out.contains("2014-03-27"), "GOOG's first day: {out}");
+    let json: Value = serde_json::from_str(&ok(&[
+        "data",
+        "inspect",
+        "data/ppo_stock_prices.csv",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let fb = json["tickers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ticker"] == "FB")
+        .unwrap();
+    assert_eq!(fb["first"], "2012-05-18");
+    assert_eq!(fb["missing_inside"], 0);
+}
+
+#[test]
+fn a_benchmark_file_with_several_series_needs_a_column() {
+    let err = fails(&["run", BH, "--benchmark", "data/ppo_stock_prices.csv"]);
+    assert!(err.contains("FILE:COLUMN"), "{err}");
+    let json: Value = serde_json::from_str(&ok(&[
+        "run",
+        BH,
+        "--benchmark",
+        "data/ppo_stock_prices.csv:AAPL",
+        "--to",
+        "2018-04-11",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert!(json[0]["metrics"]["beta"].is_number());
+}
+
+// ---- bad input: each gives exit code 2 and one line naming where -------------------------
+
+/// A small long-format file with the given data rows.
+fn long_csv(dir: &Path, rows: &str) -> PathBuf {
+    write(dir, "p.csv", &format!("date,ticker,close\n{rows}"))
+}
+
+const GOOD_ROWS: &str =
+    "2020-01-02,AAA,10\n2020-01-02,BBB,20\n2020-01-03,AAA,11\n2020-01-03,BBB,21\n";
+
+fn run_on(data: &Path, extra: &[&str]) -> String {
+    let args = [
+        &["run", BH, "--data", s(data), "--tickers", "AAA,BBB"],
+        extra,
+    ]
+    .concat();
+    fails(&args)
+}
+
+#[test]
+fn good_small_file_runs() {
+    let dir = tmp();
+    let p = long_csv(dir.path(), GOOD_ROWS);
+    ok(&[
+        "run",
+        BH,
+        "--data",
+        s(&p),
+        "--tickers",
+        "AAA,BBB",
+        "--from",
+        "2020-01-01",
+    ]);
+}
+
+#[test]
+fn missing_file() {
+    let err = run_on(Path::new("data/no_such_file.csv"), &[]);
+    assert!(err.contains("data/no_such_file.csv: no such file"), "{err}");
+}
+
+#[test]
+fn empty_file_and_header_only_file() {
+    let dir = tmp();
+    let p = write(dir.path(), "empty.csv", "");
+    assert!(run_on(&p, &[]).contains("empty.csv: the file is empty"));
+    let p = write(dir.path(), "header.csv", "date,ticker,close\n");
+    assert!(run_on(&p, &[]).contains("header.csv: the file is empty"));
+}
+
+#[test]
+fn missing_columns() {
+    let dir = tmp();
+    let p = write(
+        dir.path(),
+        "nodate.csv",
+        "day,ticker,close\n2020-01-02,AAA,1\n",
+    );
+    let err = run_on(&p, &[]);
+    assert!(err.contains("nodate.csv: no `date` column"), "{err}");
+    let p = write(
+        dir.path(),
+        "noticker.csv",
+        "date,symbol,close\n2020-01-02,AAA,1\n",
+    );
+    let err = run_on(&p, &["--layout", "long"]);
+    assert!(err.contains("noticker.csv: no `ticker` column"), "{err}");
+    let p = write(
+        dir.path(),
+        "noprice.csv",
+        "date,ticker,volume\n2020-01-02,AAA,1\n",
+    );
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("noprice.csv: no `adj_close (or close, or price)` column"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unparsable_date_names_line_and_column() {
+    let dir = tmp();
+    let p = long_csv(
+        dir.path(),
+        &GOOD_ROWS.replace("2020-01-03,AAA", "2020-13-03,AAA"),
+    );
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains(
+            "p.csv, line 4, column `date`: expected a date as YYYY-MM-DD, found `2020-13-03`"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn unparsable_number_names_line_and_column() {
+    let dir = tmp();
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("BBB,21", "BBB,abc"));
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("p.csv, line 5, column `close`: expected a number, found `abc`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_date_ticker_names_both_lines() {
+    let dir = tmp();
+    let p = long_csv(dir.path(), &format!("{GOOD_ROWS}2020-01-03,AAA,12\n"));
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("p.csv, line 6: duplicate row for (2020-01-03, AAA), first seen on line 4"),
+        "{err}"
+    );
+    let p = write(
+        dir.path(),
+        "w.csv",
+        "date,AAA\n2020-01-02,1\n2020-01-02,2\n",
+    );
+    let err = fails(&["run", BH, "--data", s(&p), "--tickers", "AAA"]);
+    assert!(
+        err.contains("w.csv, line 3: duplicate date 2020-01-02, first seen on line 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn non_positive_and_non_finite_prices() {
+    let dir = tmp();
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("AAA,11", "AAA,-11"));
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("p.csv, line 4, column `close`: expected a positive, finite price, found -11"),
+        "{err}"
+    );
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("AAA,11", "AAA,0"));
+    assert!(
+        run_on(&p, &[])
+            .contains("line 4, column `close`: expected a positive, finite price, found 0")
+    );
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("AAA,11", "AAA,inf"));
+    assert!(
+        run_on(&p, &[])
+            .contains("line 4, column `close`: expected a positive, finite price, found inf")
+    );
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("AAA,11", "AAA,NaN"));
+    assert!(
+        run_on(&p, &[])
+            .contains("line 4, column `close`: expected a positive, finite price, found NaN")
+    );
+}
+
+#[test]
+fn unknown_ticker() {
+    let err = fails(&["run", BH, "--tickers", "AAPL,NOPE"]);
+    assert!(
+        err.contains(
+            "sample_prices.csv: ticker `NOPE` is not in the file (it has 24 ticker(s): AAPL"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_prices_under_the_error_policy() {
+    let err = fails(&["run", BH, "--tickers", "AAPL,GOOG"]);
+    assert!(
+        err.contains("ticker `GOOG` has 1064 missing price(s), the first on 2010-01-04"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_strategy_files() {
+    let dir = tmp();
+    let text = bh_text();
+    let p = write(
+        dir.path(),
+        "typo.toml",
+        &text.replace("slippage_bps", "slipage_bps"),
+    );
+    let err = fails(&["run", s(&p)]);
+    assert!(
+        err.contains("typo.toml, line ") && err.contains("slipage_bps"),
+        "{err}"
+    );
+    let p = write(
+        dir.path(),
+        "kind.toml",
+        &text.replace("\"buy_and_hold\"", "\"buy_and_sell\""),
+    );
+    assert!(fails(&["validate", s(&p)]).contains("buy_and_sell"));
+    let p = write(
+        dir.path(),
+        "w.toml",
+        &text.replace("\"equal\"", "{ AAPL = 0.7, NOPE = 0.3 }"),
+    );
+    let err = fails(&["validate", s(&p)]);
+    assert!(err.contains("`strategy.weights`: ticker `NOPE`"), "{err}");
+    let err = fails(&["run", "strategies/none.toml"]);
+    assert!(err.contains("strategies/none.toml: cannot read"), "{err}");
+    let err = fails(&["run", BH, "--initial-cash", "-5"]);
+    assert!(err.contains("initial cash must be positive"), "{err}");
+    let err = fails(&[
+        "run",
+        BH,
+        "--execution",
+        "next_open",
+        "--data",
+        "data/ppo_stock_prices.csv",
+        "--tickers",
+        "AAPL",
+    ]);
+    assert!(err.contains("next_open needs opening prices"), "{err}");
+}
+
+#[test]
+fn a_failed_run_writes_nothing() {
+    let dir = tmp();
+    let out = dir.path().join("out");
+    fails(&["run", BH, "strategies/none.toml", "--out", s(&out)]);
+    assert!(!out.exists());
+}
