@@ -423,10 +423,18 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     let dates = frame.dates(&date_col)?;
     let names = frame.strings(&ticker_col)?;
 
-    // Every ticker the file holds, sorted, and the ones asked for.
-    let mut all: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    // Every ticker the file holds (one id per distinct name, no allocation per row), sorted,
+    // and the ones asked for.
+    let mut id_of: HashMap<&str, usize> = HashMap::new();
+    let row_id: Vec<usize> = names
+        .iter()
+        .map(|&t| {
+            let next = id_of.len();
+            *id_of.entry(t).or_insert(next)
+        })
+        .collect();
+    let mut all: Vec<String> = id_of.keys().map(|s| s.to_string()).collect();
     all.sort_unstable();
-    all.dedup();
     let tickers: Vec<String> = match &opts.tickers {
         Some(req) => {
             for t in req {
@@ -442,30 +450,41 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         }
         None => all,
     };
-    let column_of: HashMap<&str, usize> = tickers
-        .iter()
-        .enumerate()
-        .map(|(j, t)| (t.as_str(), j))
-        .collect();
+    // File id -> column in the table (None: not asked for).
+    let mut column_of_id = vec![None; id_of.len()];
+    for (j, t) in tickers.iter().enumerate() {
+        column_of_id[id_of[t.as_str()]] = Some(j);
+    }
 
     // The rows in use and the calendar they span.
-    let used: Vec<(usize, usize)> = names
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| in_range(dates[*i], opts))
-        .filter_map(|(i, t)| column_of.get(t).map(|&j| (i, j)))
+    let in_use = |i: usize| column_of_id[row_id[i]].filter(|_| in_range(dates[i], opts));
+    let mut calendar: Vec<NaiveDate> = (0..dates.len())
+        .filter(|&i| in_use(i).is_some())
+        .map(|i| dates[i])
         .collect();
-    let mut calendar: Vec<NaiveDate> = used.iter().map(|&(i, _)| dates[i]).collect();
     calendar.sort_unstable();
     calendar.dedup();
-    let day_of = |d: NaiveDate| calendar.binary_search(&d).expect("date is in the calendar");
+    // (file row, calendar day, column) of every row in use; rows are mostly sorted by date, so
+    // the previous row's day is tried before a binary search.
+    let mut used: Vec<(usize, usize, usize)> = Vec::with_capacity(dates.len());
+    let mut last = (NaiveDate::MIN, 0);
+    for i in 0..dates.len() {
+        if let Some(j) = in_use(i) {
+            if dates[i] != last.0 {
+                let r = calendar
+                    .binary_search(&dates[i])
+                    .expect("date is in the calendar");
+                last = (dates[i], r);
+            }
+            used.push((i, last.1, j));
+        }
+    }
 
     let (n_days, n_assets) = (calendar.len(), tickers.len());
     let mut first_row = vec![usize::MAX; n_days * n_assets];
     let values = frame.numbers(&price_col)?;
     let mut prices = Matrix::filled(n_days, n_assets, f64::NAN);
-    for &(i, j) in &used {
-        let r = day_of(dates[i]);
+    for &(i, r, j) in &used {
         let slot = &mut first_row[r * n_assets + j];
         if *slot != usize::MAX {
             return Err(DataError::DuplicateRow {
@@ -495,9 +514,9 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         }
         let values = frame.numbers(&name)?;
         let mut m = Matrix::filled(n_days, n_assets, f64::NAN);
-        for &(i, j) in &used {
+        for &(i, r, j) in &used {
             if let Some(v) = values[i] {
-                m.set(day_of(dates[i]), j, v);
+                m.set(r, j, v);
             }
         }
         fields.insert(name.to_ascii_lowercase(), m);
