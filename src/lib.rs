@@ -34,6 +34,11 @@ pub mod sweep;
 
 pub use error::{Error, Result};
 
+/// The README's Rust snippets, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The items most programs need.
 ///
 /// ```

@@ -406,6 +406,25 @@ fn describe_tickers(all: &[String]) -> String {
     s
 }
 
+/// The requested tickers (each must be in `all`, the file's), or all of them.
+fn choose_tickers(
+    frame: &Frame,
+    all: Vec<String>,
+    opts: &ReadOptions,
+) -> Result<Vec<String>, DataError> {
+    let Some(req) = &opts.tickers else {
+        return Ok(all);
+    };
+    match req.iter().find(|t| !all.contains(t)) {
+        Some(t) => Err(DataError::UnknownTicker {
+            path: frame.path.clone(),
+            ticker: t.clone(),
+            available: describe_tickers(&all),
+        }),
+        None => Ok(req.clone()),
+    }
+}
+
 fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     let date_col = frame.require("date")?;
     let ticker_col = frame.require("ticker")?;
@@ -435,21 +454,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         .collect();
     let mut all: Vec<String> = id_of.keys().map(|s| s.to_string()).collect();
     all.sort_unstable();
-    let tickers: Vec<String> = match &opts.tickers {
-        Some(req) => {
-            for t in req {
-                if all.binary_search(t).is_err() {
-                    return Err(DataError::UnknownTicker {
-                        path: frame.path.clone(),
-                        ticker: t.clone(),
-                        available: describe_tickers(&all),
-                    });
-                }
-            }
-            req.clone()
-        }
-        None => all,
-    };
+    let tickers = choose_tickers(frame, all, opts)?;
     // File id -> column in the table (None: not asked for).
     let mut column_of_id = vec![None; id_of.len()];
     for (j, t) in tickers.iter().enumerate() {
@@ -468,13 +473,13 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     // the previous row's day is tried before a binary search.
     let mut used: Vec<(usize, usize, usize)> = Vec::with_capacity(dates.len());
     let mut last = (NaiveDate::MIN, 0);
-    for i in 0..dates.len() {
+    for (i, &date) in dates.iter().enumerate() {
         if let Some(j) = in_use(i) {
-            if dates[i] != last.0 {
+            if date != last.0 {
                 let r = calendar
-                    .binary_search(&dates[i])
+                    .binary_search(&date)
                     .expect("date is in the calendar");
-                last = (dates[i], r);
+                last = (date, r);
             }
             used.push((i, last.1, j));
         }
@@ -542,21 +547,7 @@ fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         .into_iter()
         .filter(|c| *c != date_col)
         .collect();
-    let tickers = match &opts.tickers {
-        Some(req) => {
-            for t in req {
-                if !all.contains(t) {
-                    return Err(DataError::UnknownTicker {
-                        path: frame.path.clone(),
-                        ticker: t.clone(),
-                        available: describe_tickers(&all),
-                    });
-                }
-            }
-            req.clone()
-        }
-        None => all,
-    };
+    let tickers = choose_tickers(frame, all, opts)?;
     if tickers.is_empty() {
         return Err(DataError::MissingColumn {
             path: frame.path.clone(),
