@@ -33,8 +33,13 @@ pub struct Outcome {
     pub data: DataReport,
     /// The daily record.
     pub result: BacktestResult,
-    /// Benchmark daily returns on the run's calendar, if a benchmark was given.
+    /// Benchmark daily returns on the run's calendar: the given benchmark's, else the ideal
+    /// portfolio the strategy tracks (an index's), else none.
     pub benchmark_returns: Option<Vec<f64>>,
+    /// What the benchmark is, for reports.
+    pub benchmark_label: Option<String>,
+    /// Facts about the strategy's build (renormalised index weights, …) for reports.
+    pub notes: Vec<String>,
     /// The figures.
     pub summary: Summary,
 }
@@ -49,6 +54,10 @@ pub struct Summary {
     pub turnover: f64,
     /// Commissions, fees and slippage paid, in cash.
     pub total_costs: f64,
+    /// Return lost to costs per year: total costs / average NAV / years.
+    pub cost_drag: f64,
+    /// Decisions that were filled (rebalances, including the first purchase).
+    pub rebalances: usize,
     /// NAV at the last close.
     pub final_nav: f64,
     /// Number of fills.
@@ -92,6 +101,8 @@ impl Summary {
             metrics: Metrics::compute(&returns, benchmark, conv),
             turnover: result.turnover(),
             total_costs: result.total_costs(),
+            cost_drag: result.cost_drag(),
+            rebalances: result.rebalances,
             final_nav: result.nav.last().copied().unwrap_or(f64::NAN),
             trades: result.trades.len(),
             start: result.dates[0],
@@ -157,20 +168,22 @@ fn in_file(plan: &RunPlan, error: Error) -> Error {
 /// ```
 pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
     let table = &loaded.table;
-    let mut strategy = plan.strategy.build(table)?;
-    let benchmark_returns = match &plan.benchmark {
+    let mut built = plan.strategy.build(loaded)?;
+    let (benchmark_returns, benchmark_label) = match &plan.benchmark {
         Some(b) => {
             let prices = b.prices_on(table.dates())?;
-            Some(
-                prices
-                    .windows(2)
-                    .map(|w| w[1] / w[0] - 1.0)
-                    .collect::<Vec<_>>(),
+            (
+                Some(prices.windows(2).map(|w| w[1] / w[0] - 1.0).collect()),
+                Some(b.to_string()),
             )
         }
-        None => None,
+        None => (
+            built.ideal_returns.take(),
+            Some("the ideal index (frictionless, rebalanced daily)".to_string()),
+        ),
     };
-    let result = engine::run(table, &mut strategy, &plan.config)?;
+    let benchmark_label = benchmark_label.filter(|_| benchmark_returns.is_some());
+    let result = engine::run(table, &mut built.strategy, &plan.config)?;
     let conv = Conventions {
         risk_free_rate: plan.risk_free_rate,
     };
@@ -180,6 +193,8 @@ pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
         data: loaded.report.clone(),
         result,
         benchmark_returns,
+        benchmark_label,
+        notes: built.notes,
         summary,
     })
 }

@@ -574,3 +574,97 @@ fn a_failed_run_writes_nothing() {
     fails(&["run", BH, "strategies/none.toml", "--out", s(&out)]);
     assert!(!out.exists());
 }
+
+/// An index strategy on the 23 sample names whose published weights come from `weights`.
+fn index_with_weights(dir: &Path, weights: &str) -> PathBuf {
+    let w = write(dir, "weights.csv", weights);
+    let text = std::fs::read_to_string("strategies/index_equal_annual.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
+        .replace(
+            "weighting = \"equal\"",
+            &format!("weighting = \"file\"\nweights_file = \"{}\"", s(&w)),
+        );
+    write(dir, "index.toml", &text)
+}
+
+#[test]
+fn bad_index_files_name_file_and_row() {
+    let dir = tmp();
+    let head = "date,ticker,weight\n2010-01-04,AAPL,0.5\n2010-01-04,KO,0.5\n";
+    let cases = [
+        (
+            format!("{head}2011-01-03,NOPE,1\n"),
+            "line 4: ticker `NOPE` has no prices",
+        ),
+        (
+            format!("{head}2011-01-03,KO,-0.1\n"),
+            "line 4, column `weight`: expected a finite number ≥ 0, found -0.1",
+        ),
+        (
+            format!("{head}2011-01-03,KO,0\n2011-01-03,AAPL,0\n"),
+            "line 4: the `weight` values of 2011-01-03 sum to 0",
+        ),
+        (
+            format!("{head}2009-01-02,KO,1\n"),
+            "line 4: date 2009-01-02 comes before 2010-01-04",
+        ),
+        (
+            format!("{head}2010-01-04,KO,0.2\n"),
+            "line 4: duplicate row for (2010-01-04, KO), first seen on line 3",
+        ),
+    ];
+    for (text, expected) in cases {
+        let file = index_with_weights(dir.path(), &text);
+        let err = fails(&["run", s(&file)]);
+        assert!(
+            err.contains("weights.csv, ") && err.contains(expected),
+            "{err}"
+        );
+        assert_eq!(fails(&["validate", s(&file)]), err);
+    }
+    // A ticker the price file holds but the run leaves out is renormalised away, and said so.
+    let file = index_with_weights(dir.path(), &format!("{head}2010-01-04,GOOG,0.1\n"));
+    let out = ok(&["run", s(&file)]);
+    assert!(
+        out.contains("have no prices in this run (GOOG); the index is renormalised"),
+        "{out}"
+    );
+}
+
+#[test]
+fn index_files_side_by_side_report_tracking_against_the_ideal_index() {
+    let out = ok(&[
+        "run",
+        "strategies/index_equal_annual.toml",
+        "strategies/index_equal_band.toml",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    for run in json.as_array().unwrap() {
+        assert!(run["benchmark"].as_str().unwrap().contains("ideal index"));
+        for key in [
+            "tracking_error",
+            "information_ratio",
+            "active_return",
+            "turnover",
+            "rebalances",
+            "total_costs",
+            "cost_drag",
+        ] {
+            assert!(run["metrics"][key].is_number(), "{key} in {run}");
+        }
+    }
+    // An external benchmark replaces the ideal index.
+    let out = ok(&[
+        "run",
+        "strategies/index_equal_annual.toml",
+        "--benchmark",
+        "data/spy.csv",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json[0]["benchmark"], "data/spy.csv");
+}

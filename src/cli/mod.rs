@@ -246,10 +246,7 @@ fn validate(args: ValidateArgs) -> Result<()> {
             .map_err(folio::Error::from)
             .with_context(|| file.clone())?;
         let table = &loaded.table;
-        plan.strategy
-            .build(table)
-            .map_err(folio::Error::from)
-            .with_context(|| file.clone())?;
+        plan.strategy.build(&loaded).with_context(|| file.clone())?;
         if let Some(b) = &plan.benchmark {
             b.prices_on(table.dates())
                 .map_err(folio::Error::from)

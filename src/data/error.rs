@@ -191,6 +191,39 @@ pub enum DataError {
         /// The date.
         date: NaiveDate,
     },
+    /// A dated file whose rows go back in time.
+    #[error("{}, {row}: date {date} comes before {previous} on the row above; sort the file by date", path.display())]
+    Unsorted {
+        /// The file.
+        path: PathBuf,
+        /// The out-of-order row.
+        row: RowRef,
+        /// Its date.
+        date: NaiveDate,
+        /// The date of the row above.
+        previous: NaiveDate,
+    },
+    /// A value that must be finite and, where said, not negative.
+    #[error("{at}: expected a finite number{}, found {value}", if *nonnegative { " ≥ 0" } else { "" })]
+    BadValue {
+        /// Where.
+        at: Cell,
+        /// The offending value.
+        value: f64,
+        /// Whether the column must be ≥ 0.
+        nonnegative: bool,
+    },
+    /// A row that reads well but does not make sense where it is used (an index weight for a
+    /// ticker with no prices, weights that do not add up, …).
+    #[error("{}, {row}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The row at fault.
+        row: RowRef,
+        /// What is wrong.
+        message: String,
+    },
     /// A ticker was asked for that the file does not hold.
     #[error("{}: ticker `{ticker}` is not in the file ({available})", path.display())]
     UnknownTicker {

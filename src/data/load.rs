@@ -66,6 +66,8 @@ pub struct RawPanel {
     pub dates: Vec<NaiveDate>,
     /// Kept tickers, in column order.
     pub tickers: Vec<String>,
+    /// Every ticker the file holds, sorted for a long file, in column order for a wide one.
+    pub file_tickers: Vec<String>,
     /// Prices, `NaN` where missing.
     pub prices: Matrix,
     /// Other numeric columns of a long file (raw `open`, `close`, `volume`, …), `NaN` where missing.
@@ -117,14 +119,14 @@ pub fn read_panel(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError
 }
 
 /// A file read by polars, with what is needed to point at its rows.
-struct Frame {
-    path: PathBuf,
+pub(super) struct Frame {
+    pub(super) path: PathBuf,
     df: DataFrame,
     csv: bool,
 }
 
 impl Frame {
-    fn read(path: &Path) -> Result<Frame, DataError> {
+    pub(super) fn read(path: &Path) -> Result<Frame, DataError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => DataError::NotFound {
                 path: path.to_path_buf(),
@@ -195,7 +197,7 @@ impl Frame {
     }
 
     /// The file's row reference for a 0-based data row.
-    fn row(&self, i: usize) -> RowRef {
+    pub(super) fn row(&self, i: usize) -> RowRef {
         if self.csv {
             RowRef::Line(i + 2)
         } else {
@@ -203,11 +205,11 @@ impl Frame {
         }
     }
 
-    fn cell(&self, i: usize, column: &str) -> Cell {
+    pub(super) fn cell(&self, i: usize, column: &str) -> Cell {
         Cell::new(self.path.clone(), self.row(i), column)
     }
 
-    fn names(&self) -> Vec<String> {
+    pub(super) fn names(&self) -> Vec<String> {
         self.df
             .get_column_names()
             .iter()
@@ -216,13 +218,13 @@ impl Frame {
     }
 
     /// The actual name of a column, matched without regard to case.
-    fn find_column(&self, name: &str) -> Option<String> {
+    pub(super) fn find_column(&self, name: &str) -> Option<String> {
         self.names()
             .into_iter()
             .find(|c| c.eq_ignore_ascii_case(name))
     }
 
-    fn require(&self, name: &str) -> Result<String, DataError> {
+    pub(super) fn require(&self, name: &str) -> Result<String, DataError> {
         self.find_column(name)
             .ok_or_else(|| DataError::MissingColumn {
                 path: self.path.clone(),
@@ -240,7 +242,7 @@ impl Frame {
     }
 
     /// Every value of the date column, with row-exact errors.
-    fn dates(&self, name: &str) -> Result<Vec<NaiveDate>, DataError> {
+    pub(super) fn dates(&self, name: &str) -> Result<Vec<NaiveDate>, DataError> {
         let s = self.series(name);
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
         let bad = |i: usize, v: String| DataError::BadDate {
@@ -304,7 +306,7 @@ impl Frame {
     }
 
     /// Every value of a string column (tickers), with row-exact errors for empty cells.
-    fn strings(&self, name: &str) -> Result<Vec<&str>, DataError> {
+    pub(super) fn strings(&self, name: &str) -> Result<Vec<&str>, DataError> {
         let s = self.series(name);
         match s.str() {
             Ok(ca) => ca
@@ -325,13 +327,13 @@ impl Frame {
     }
 
     /// Whether a column holds numbers (so it can ride along as a field).
-    fn is_numeric(&self, name: &str) -> bool {
+    pub(super) fn is_numeric(&self, name: &str) -> bool {
         self.series(name).dtype().is_primitive_numeric()
     }
 
     /// Every value of a numeric column: `None` for an empty cell, an error naming the row for
     /// text that is not a number.
-    fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>, DataError> {
+    pub(super) fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>, DataError> {
         let s = self.series(name);
         if s.dtype() == &DataType::String {
             let ca = s.str().expect("string dtype");
@@ -409,17 +411,17 @@ fn describe_tickers(all: &[String]) -> String {
 /// The requested tickers (each must be in `all`, the file's), or all of them.
 fn choose_tickers(
     frame: &Frame,
-    all: Vec<String>,
+    all: &[String],
     opts: &ReadOptions,
 ) -> Result<Vec<String>, DataError> {
     let Some(req) = &opts.tickers else {
-        return Ok(all);
+        return Ok(all.to_vec());
     };
     match req.iter().find(|t| !all.contains(t)) {
         Some(t) => Err(DataError::UnknownTicker {
             path: frame.path.clone(),
             ticker: t.clone(),
-            available: describe_tickers(&all),
+            available: describe_tickers(all),
         }),
         None => Ok(req.clone()),
     }
@@ -454,7 +456,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         .collect();
     let mut all: Vec<String> = id_of.keys().map(|s| s.to_string()).collect();
     all.sort_unstable();
-    let tickers = choose_tickers(frame, all, opts)?;
+    let tickers = choose_tickers(frame, &all, opts)?;
     // File id -> column in the table (None: not asked for).
     let mut column_of_id = vec![None; id_of.len()];
     for (j, t) in tickers.iter().enumerate() {
@@ -533,6 +535,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         price_column: price_col.to_ascii_lowercase(),
         dates: calendar,
         tickers,
+        file_tickers: all,
         prices,
         fields,
         rows_used: used.len(),
@@ -547,7 +550,7 @@ fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         .into_iter()
         .filter(|c| *c != date_col)
         .collect();
-    let tickers = choose_tickers(frame, all, opts)?;
+    let tickers = choose_tickers(frame, &all, opts)?;
     if tickers.is_empty() {
         return Err(DataError::MissingColumn {
             path: frame.path.clone(),
@@ -594,6 +597,7 @@ fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         dates: rows.iter().map(|&i| dates[i]).collect(),
         rows_used: rows.len(),
         tickers,
+        file_tickers: all,
         prices,
         fields: BTreeMap::new(),
     })

@@ -308,6 +308,7 @@ mod tests {
                 .map(|i| d0 + chrono::Days::new(i))
                 .collect(),
             tickers: (0..cols.len()).map(|j| format!("T{j}")).collect(),
+            file_tickers: (0..cols.len()).map(|j| format!("T{j}")).collect(),
             prices: m,
             fields: BTreeMap::new(),
             rows_used: n_days,

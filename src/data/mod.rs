@@ -9,6 +9,7 @@
 //! assert_eq!(loaded.report.price_column, "adj_close");
 //! ```
 
+mod asof;
 mod error;
 mod inspect;
 mod load;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+pub use asof::AsOfTable;
 pub use error::{Cell, DataError, RowRef};
 pub use inspect::{Inspection, TickerSummary};
 pub use load::{Layout, RawPanel, ReadOptions, read_panel};
@@ -54,6 +56,9 @@ pub struct DataReport {
     pub price_column: String,
     /// Rows of the file within the requested tickers and dates.
     pub rows_used: usize,
+    /// Every ticker the file holds, whether used or not.
+    #[serde(skip)]
+    pub file_tickers: Vec<String>,
     /// What the missing-data policy did.
     pub missing: MissingReport,
 }
@@ -73,6 +78,7 @@ pub fn load(path: &Path, opts: &ReadOptions, missing: MissingPolicy) -> Result<L
         layout: raw.layout,
         price_column: raw.price_column.clone(),
         rows_used: raw.rows_used,
+        file_tickers: raw.file_tickers.clone(),
         missing: MissingReport::default(),
     };
     let (table, missing) = missing.apply(raw)?;
@@ -125,6 +131,16 @@ impl std::str::FromStr for SeriesRef {
             path: s.into(),
             column: None,
         })
+    }
+}
+
+impl std::fmt::Display for SeriesRef {
+    /// `FILE` or `FILE:COLUMN`, as written.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "{}:{c}", self.path.display()),
+            None => write!(f, "{}", self.path.display()),
+        }
     }
 }
 

@@ -157,6 +157,14 @@ impl Ledger {
         Ok(())
     }
 
+    /// The most units of an asset at mid price `mid` the cash can buy, costs included (0 when
+    /// the cash cannot even pay the fixed fee).
+    pub(crate) fn affordable(&self, mid: f64, costs: &CostModel) -> f64 {
+        let per_unit =
+            mid * (1.0 + costs.slippage_bps * 1e-4) * (1.0 + costs.commission_bps * 1e-4);
+        ((self.cash - costs.fixed_fee) / per_unit).max(0.0)
+    }
+
     /// Fills one order of `quantity` units at mid price `mid`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn fill(

@@ -351,33 +351,41 @@ fn apply(
             &mut record.totals,
         ),
         Decision::Orders(orders) => {
-            let nav = ledger.nav(prices);
-            for o in orders.iter().filter(|o| o.quantity != 0.0) {
-                ledger.fill(
-                    o.asset,
-                    o.quantity,
-                    prices[o.asset],
-                    &config.costs,
-                    date,
-                    &mut record.trades,
-                    &mut record.totals,
-                );
-                if ledger.units[o.asset] < -1e-9 {
-                    return Err(EngineError::InvalidDecision {
+            // Sells first, so their proceeds pay for the buys; a buy the cash left cannot pay
+            // for (with its costs) is cut to what it can.
+            for selling in [true, false] {
+                for o in orders.iter().filter(|o| (o.quantity < 0.0) == selling) {
+                    let quantity = if selling {
+                        o.quantity
+                    } else {
+                        let affordable = ledger.affordable(prices[o.asset], &config.costs);
+                        if o.quantity > affordable {
+                            record.clipped_orders += 1;
+                        }
+                        o.quantity.min(affordable)
+                    };
+                    if quantity == 0.0 {
+                        continue;
+                    }
+                    ledger.fill(
+                        o.asset,
+                        quantity,
+                        prices[o.asset],
+                        &config.costs,
                         date,
-                        reason: format!(
-                            "selling {} units of asset {} leaves a short position (long-only book)",
-                            -o.quantity, o.asset
-                        ),
-                    });
+                        &mut record.trades,
+                        &mut record.totals,
+                    );
+                    if ledger.units[o.asset] < -1e-9 {
+                        return Err(EngineError::InvalidDecision {
+                            date,
+                            reason: format!(
+                                "selling {} units of asset {} leaves a short position (long-only book)",
+                                -o.quantity, o.asset
+                            ),
+                        });
+                    }
                 }
-            }
-            if ledger.cash < -1e-9 * nav.abs() {
-                return Err(EngineError::InsufficientCash {
-                    date,
-                    needed: nav - ledger.cash,
-                    available: nav,
-                });
             }
             Ok(())
         }

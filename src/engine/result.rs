@@ -44,6 +44,8 @@ pub struct BacktestResult {
     pub rebalances: usize,
     /// Decisions taken on the last day, too late to fill (next-bar execution).
     pub unfilled: usize,
+    /// Buy orders cut down to the cash left after sells and costs.
+    pub clipped_orders: usize,
 }
 
 impl BacktestResult {
@@ -61,6 +63,7 @@ impl BacktestResult {
             decisions: 0,
             rebalances: 0,
             unfilled: 0,
+            clipped_orders: 0,
         }
     }
 
@@ -110,13 +113,37 @@ impl BacktestResult {
     /// assert_eq!(r.turnover(), 0.0);
     /// ```
     pub fn turnover(&self) -> f64 {
+        self.per_nav_year(self.totals.purchases.min(self.totals.sales))
+    }
+
+    /// Cost drag: the return lost to trading costs per year, total costs / average NAV / years
+    /// (252 days a year). NaN for a run of one day.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig, CostModel};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d0 = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let dates: Vec<_> = (0..253).map(|i| d0 + chrono::Days::new(i)).collect();
+    /// # let table = PriceTable::new(dates, vec!["X".into()], Matrix::filled(253, 1, 1.0)).unwrap();
+    /// let config = BacktestConfig { costs: CostModel { fixed_fee: 100.0, ..Default::default() }, ..Default::default() };
+    /// let r = run(&table, &mut BuyAndHold::equal(), &config).unwrap();
+    /// // One fill costing 100 on about 1,000,000 of NAV over one year.
+    /// assert!((r.cost_drag() - 1e-4).abs() < 1e-7);
+    /// ```
+    pub fn cost_drag(&self) -> f64 {
+        self.per_nav_year(self.total_costs())
+    }
+
+    /// `amount` as a fraction of average NAV per year.
+    fn per_nav_year(&self, amount: f64) -> f64 {
         let periods = self.nav.len().saturating_sub(1);
         if periods == 0 {
             return f64::NAN;
         }
         let avg_nav = self.nav.iter().sum::<f64>() / self.nav.len() as f64;
         let years = periods as f64 / crate::metrics::PERIODS_PER_YEAR;
-        self.totals.purchases.min(self.totals.sales) / avg_nav / years
+        amount / avg_nav / years
     }
 
     /// Everything trading cost, in cash: commissions, fixed fees and slippage.

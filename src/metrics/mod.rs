@@ -245,6 +245,21 @@ pub fn tracking_error(returns: &[f64], benchmark: &[f64]) -> f64 {
     annual_volatility(&active)
 }
 
+/// Active return: the annualised mean difference to the benchmark, mean(r − b) × 252 (the
+/// information ratio's numerator).
+///
+/// ```
+/// let a = folio::metrics::active_return(&[0.02, 0.0], &[0.01, 0.0]);
+/// assert!((a - 0.005 * 252.0).abs() < 1e-12);
+/// ```
+pub fn active_return(returns: &[f64], benchmark: &[f64]) -> f64 {
+    if returns.is_empty() || returns.len() != benchmark.len() {
+        return f64::NAN;
+    }
+    let sum: f64 = returns.iter().zip(benchmark).map(|(r, b)| r - b).sum();
+    sum / returns.len() as f64 * PERIODS_PER_YEAR
+}
+
 /// Information ratio: mean(r − b) × 252 / tracking error (= empyrical's excess Sharpe × √252).
 ///
 /// ```

@@ -71,6 +71,8 @@ pub struct Metrics {
     pub tracking_error: Option<f64>,
     /// Information ratio.
     pub information_ratio: Option<f64>,
+    /// Annualised active return, mean(r − b) × 252.
+    pub active_return: Option<f64>,
 }
 
 impl Metrics {
@@ -98,6 +100,7 @@ impl Metrics {
             alpha: benchmark.map(|b| alpha(returns, b, rf)),
             tracking_error: benchmark.map(|b| tracking_error(returns, b)),
             information_ratio: benchmark.map(|b| information_ratio(returns, b)),
+            active_return: benchmark.map(|b| active_return(returns, b)),
         }
     }
 }

@@ -137,12 +137,24 @@ const ROWS: &[Row] = &[
         show: |s| opt(s.metrics.information_ratio, num),
     },
     Row {
+        label: "active return (annual)",
+        show: |s| opt(s.metrics.active_return, pct),
+    },
+    Row {
         label: "turnover (annual)",
         show: |s| pct(s.turnover),
     },
     Row {
         label: "total costs",
         show: |s| money(s.total_costs),
+    },
+    Row {
+        label: "cost drag (bps a year)",
+        show: |s| format!("{:.2}", s.cost_drag * 1e4),
+    },
+    Row {
+        label: "rebalances",
+        show: |s| s.rebalances.to_string(),
     },
     Row {
         label: "final NAV",
@@ -191,6 +203,15 @@ pub fn table(outcomes: &[Outcome]) -> String {
         ));
         out.push_str(&format!("  {}\n", settings_line(o)));
         out.push_str(&format!("  data: {}\n", data_line(o)));
+        for note in &o.notes {
+            out.push_str(&format!("  {note}\n"));
+        }
+        if o.result.clipped_orders > 0 {
+            out.push_str(&format!(
+                "  {} buy order(s) were cut to the cash available\n",
+                o.result.clipped_orders
+            ));
+        }
         if o.result.unfilled > 0 {
             out.push_str(&format!(
                 "  {} decision(s) on the last day were not filled (next-bar execution)\n",
@@ -225,11 +246,7 @@ fn settings_line(o: &Outcome) -> String {
         c.costs.commission_bps,
         c.costs.fixed_fee,
         c.costs.slippage_bps,
-        o.plan
-            .benchmark
-            .as_ref()
-            .map_or("none".into(), |b| b.path.display().to_string()
-                + &b.column.as_ref().map_or(String::new(), |c| format!(":{c}"))),
+        o.benchmark_label.as_deref().unwrap_or("none"),
     )
 }
 
@@ -258,6 +275,7 @@ struct JsonRun<'a> {
     initial_cash: f64,
     costs: crate::engine::CostModel,
     benchmark: Option<String>,
+    notes: &'a [String],
     data: &'a crate::data::DataReport,
     conventions: JsonConventions,
     metrics: &'a Summary,
@@ -295,10 +313,8 @@ pub fn json(outcomes: &[Outcome]) -> String {
                 execution: o.plan.config.execution.to_string(),
                 initial_cash: o.plan.config.initial_cash,
                 costs: o.plan.config.costs,
-                benchmark: o.plan.benchmark.as_ref().map(|b| {
-                    b.path.display().to_string()
-                        + &b.column.as_ref().map_or(String::new(), |c| format!(":{c}"))
-                }),
+                benchmark: o.benchmark_label.clone(),
+                notes: &o.notes,
                 data: &o.data,
                 conventions: JsonConventions {
                     risk_free_rate: conv.risk_free_rate,

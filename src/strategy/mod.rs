@@ -38,10 +38,13 @@
 //! ```
 
 mod buy_and_hold;
+mod index;
+pub mod rebalance;
 pub mod spec;
 
 pub use crate::engine::Context;
 pub use buy_and_hold::BuyAndHold;
+pub use index::{Index, IndexDefinition, IndexWeighting, Published};
 
 /// Decides, each day, what the portfolio should hold.
 ///
@@ -73,7 +76,9 @@ pub enum Decision {
     /// Trade to these shares of NAV, one per asset in column order (≥ 0, summing to at most
     /// 1; the rest stays in cash). Costs are paid out of the NAV being allocated.
     TargetWeights(Vec<f64>),
-    /// Buy (quantity > 0) or sell (< 0) these units, in this order.
+    /// Buy (quantity > 0) or sell (< 0) these units: every sell first, then the buys in
+    /// order, each cut to what the cash left can pay for (counted in
+    /// [`BacktestResult::clipped_orders`](crate::engine::BacktestResult::clipped_orders)).
     Orders(Vec<Order>),
 }
 

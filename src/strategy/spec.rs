@@ -26,8 +26,10 @@ use chrono::NaiveDate;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::index::{Index, IndexDefinition, IndexWeighting, Published};
+use super::rebalance::RebalancePolicy;
 use super::{BuyAndHold, Strategy};
-use crate::data::{Layout, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
+use crate::data::{AsOfTable, Layout, Loaded, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
 use crate::engine::{BacktestConfig, CostModel, Execution};
 
 /// Why a strategy file cannot be used.
@@ -242,6 +244,58 @@ impl Default for BacktestSpec {
 pub enum StrategySpec {
     /// Buy once, never rebalance.
     BuyAndHold(BuyAndHoldSpec),
+    /// Track an index's composition under a rebalancing policy.
+    Index(IndexSpec),
+}
+
+/// Parameters of `kind = "index"`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    /// `equal`, `price`, `cap` (needs `shares`) or `file` (needs `weights_file`).
+    pub weighting: WeightingChoice,
+    /// Shares outstanding, `date,ticker,shares`, relative to the strategy file.
+    #[serde(default)]
+    pub shares: Option<PathBuf>,
+    /// Published index weights, `date,ticker,weight`, relative to the strategy file.
+    #[serde(default)]
+    pub weights_file: Option<PathBuf>,
+    /// When and how far to rebalance.
+    pub rebalance: RebalancePolicy,
+}
+
+/// The index weighting's name as written in files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightingChoice {
+    /// 1/N.
+    Equal,
+    /// ∝ price.
+    Price,
+    /// ∝ price × shares outstanding.
+    Cap,
+    /// Published weights.
+    File,
+}
+
+/// A strategy ready to run, with what the run should know about it.
+pub struct Built {
+    /// The strategy.
+    pub strategy: Box<dyn Strategy + Send>,
+    /// The daily returns of the ideal portfolio the strategy tracks (an index's, frictionless),
+    /// used as the benchmark when the run names none.
+    pub ideal_returns: Option<Vec<f64>>,
+    /// Facts about the build for the report (renormalised index weights, …).
+    pub notes: Vec<String>,
+}
+
+impl fmt::Debug for Built {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Built")
+            .field("ideal_returns", &self.ideal_returns.as_ref().map(Vec::len))
+            .field("notes", &self.notes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Parameters of `kind = "buy_and_hold"`.
@@ -302,27 +356,132 @@ impl StrategySpec {
     pub fn kind(&self) -> &'static str {
         match self {
             StrategySpec::BuyAndHold(_) => "buy_and_hold",
+            StrategySpec::Index(_) => "index",
         }
     }
 
-    /// Builds the strategy for a loaded table, resolving tickers to columns.
+    /// Builds the strategy for loaded data: resolves tickers to columns and reads the files
+    /// the strategy names (their paths already resolved by [`StrategyFile::plan`]).
     ///
     /// ```
-    /// use folio::strategy::spec::{StrategySpec, WeightsSpec};
-    /// # use folio::data::{Matrix, PriceTable};
-    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
-    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
-    /// let spec = StrategySpec::BuyAndHold(Default::default());
-    /// assert!(spec.build(&table).is_ok());
+    /// use folio::data::{load, MissingPolicy, ReadOptions};
+    /// use folio::strategy::spec::StrategySpec;
+    /// let loaded = load("data/spy.csv".as_ref(), &ReadOptions::default(), MissingPolicy::Error).unwrap();
+    /// let built = StrategySpec::BuyAndHold(Default::default()).build(&loaded).unwrap();
+    /// assert!(built.ideal_returns.is_none());
     /// ```
-    pub fn build(&self, table: &PriceTable) -> Result<Box<dyn Strategy + Send>, InvalidParam> {
+    pub fn build(&self, loaded: &Loaded) -> crate::Result<Built> {
+        let table = &loaded.table;
+        let mut notes = Vec::new();
+        let (strategy, ideal_returns): (Box<dyn Strategy + Send>, _) = match self {
+            StrategySpec::BuyAndHold(spec) => (
+                Box::new(match &spec.weights {
+                    WeightsSpec::Equal => BuyAndHold::equal(),
+                    WeightsSpec::Given(given) => {
+                        BuyAndHold::with_weights(resolve_weights(given, table)?)
+                    }
+                }),
+                None,
+            ),
+            StrategySpec::Index(spec) => {
+                let mut published = |path: &Option<PathBuf>, key: &str, column: &str| {
+                    let path = path.as_ref().ok_or_else(|| InvalidParam {
+                        key: format!("strategy.{key}"),
+                        message: format!(
+                            "weighting = \"{column_kind}\" needs `{key}`",
+                            column_kind = if column == "shares" { "cap" } else { "file" }
+                        ),
+                    })?;
+                    let file = AsOfTable::read(path, &[column], true)?;
+                    let file = if column == "shares" {
+                        file.carried_forward()
+                    } else {
+                        file
+                    };
+                    let (p, note) = Published::match_to(file, table, &loaded.report)?;
+                    notes.extend(note);
+                    if p.first_date() > table.dates()[0] {
+                        notes.push(format!(
+                            "index: {} starts on {}; the portfolio stays in cash before it",
+                            path.display(),
+                            p.first_date()
+                        ));
+                    }
+                    Ok::<_, crate::Error>(p)
+                };
+                let weighting = match spec.weighting {
+                    WeightingChoice::Equal => IndexWeighting::Equal,
+                    WeightingChoice::Price => IndexWeighting::Price,
+                    WeightingChoice::Cap => {
+                        IndexWeighting::Cap(published(&spec.shares, "shares", "shares")?)
+                    }
+                    WeightingChoice::File => IndexWeighting::File(published(
+                        &spec.weights_file,
+                        "weights_file",
+                        "weight",
+                    )?),
+                };
+                let definition = IndexDefinition::new(weighting, table.n_assets());
+                let ideal = definition.ideal_returns(table);
+                (
+                    Box::new(Index::new(definition, spec.rebalance)),
+                    Some(ideal),
+                )
+            }
+        };
+        Ok(Built {
+            strategy,
+            ideal_returns,
+            notes,
+        })
+    }
+
+    /// Checks what can be checked without data and resolves the files the strategy names
+    /// against `base`, the strategy file's folder.
+    fn resolve(&mut self, base: &Path) -> Result<(), (String, String)> {
         match self {
-            StrategySpec::BuyAndHold(spec) => Ok(Box::new(match &spec.weights {
-                WeightsSpec::Equal => BuyAndHold::equal(),
-                WeightsSpec::Given(given) => {
-                    BuyAndHold::with_weights(resolve_weights(given, table)?)
+            StrategySpec::BuyAndHold(_) => Ok(()),
+            StrategySpec::Index(spec) => {
+                spec.rebalance
+                    .validate()
+                    .map_err(|(key, m)| (format!("strategy.rebalance.{key}"), m))?;
+                for (key, path, wanted) in [
+                    (
+                        "shares",
+                        &mut spec.shares,
+                        spec.weighting == WeightingChoice::Cap,
+                    ),
+                    (
+                        "weights_file",
+                        &mut spec.weights_file,
+                        spec.weighting == WeightingChoice::File,
+                    ),
+                ] {
+                    match path {
+                        Some(p) if wanted => *p = base.join(&*p),
+                        Some(_) => {
+                            return Err((
+                                format!("strategy.{key}"),
+                                format!(
+                                    "is only used with weighting = \"{}\"",
+                                    if key == "shares" { "cap" } else { "file" }
+                                ),
+                            ));
+                        }
+                        None if wanted => {
+                            return Err((
+                                format!("strategy.{key}"),
+                                format!(
+                                    "weighting = \"{}\" needs `{key}`",
+                                    if key == "shares" { "cap" } else { "file" }
+                                ),
+                            ));
+                        }
+                        None => {}
+                    }
                 }
-            })),
+                Ok(())
+            }
         }
     }
 }
@@ -520,6 +679,10 @@ impl StrategyFile {
             }
         }
         let limit = over.ffill_limit.or(self.data.ffill_limit);
+        let mut strategy = self.strategy.clone();
+        strategy
+            .resolve(base)
+            .map_err(|(key, message)| invalid(&key, message))?;
         Ok(RunPlan {
             name: self.name.clone(),
             source: path.to_path_buf(),
@@ -532,7 +695,7 @@ impl StrategyFile {
             benchmark,
             config,
             risk_free_rate,
-            strategy: self.strategy.clone(),
+            strategy,
         })
     }
 }

@@ -1,0 +1,309 @@
+//! The index strategy: hold an index's constituents in the index's own proportions and trade
+//! back to them under a [`RebalancePolicy`] (a calendar, a drift band, or both).
+
+use chrono::NaiveDate;
+
+use super::rebalance::RebalancePolicy;
+use super::{Decision, Strategy};
+use crate::data::{AsOfTable, DataError, DataReport, PriceTable};
+use crate::engine::Context;
+
+/// How an index weighs its constituents on a day.
+///
+/// ```
+/// use folio::strategy::{IndexDefinition, IndexWeighting};
+/// let def = IndexDefinition::new(IndexWeighting::Price, 2);
+/// let mut w = [0.0; 2];
+/// assert!(def.weights_at(chrono::NaiveDate::MIN, &[30.0, 10.0], &mut w));
+/// assert_eq!(w, [0.75, 0.25]);       // like the Dow: weight ∝ price
+/// ```
+#[derive(Debug, Clone)]
+pub enum IndexWeighting {
+    /// 1/N over every asset.
+    Equal,
+    /// Proportional to price.
+    Price,
+    /// Proportional to price × shares outstanding, shares as of the day (per ticker: the
+    /// latest value dated on or before it). Assets without shares yet are not in the index.
+    Cap(Published),
+    /// Published weights: the latest publication dated on or before the day, renormalised over
+    /// the assets of the run; tickers absent from that publication are not in the index.
+    File(Published),
+}
+
+/// A point-in-time file (shares or weights) with its tickers matched to the run's columns.
+#[derive(Debug, Clone)]
+pub struct Published {
+    table: AsOfTable,
+    column: Vec<Option<usize>>,
+}
+
+impl Published {
+    /// Matches a file's tickers to the price table's columns. A ticker the price file does not
+    /// hold at all is an error naming its first row; one the price file holds but the run does
+    /// not load (left out of `[data].tickers`, or dropped by the missing-data policy) is left
+    /// out, the rest renormalised, and the returned note says so. Every publication must leave
+    /// a positive total over the run's assets.
+    ///
+    /// ```
+    /// use folio::data::{load, AsOfTable, MissingPolicy, ReadOptions};
+    /// use folio::strategy::Published;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("w.csv");
+    /// std::fs::write(&path, "date,ticker,weight\n2010-01-04,AAPL,0.5\n2010-01-04,KO,0.3\n2010-01-04,XOM,0.2\n").unwrap();
+    /// let opts = ReadOptions { tickers: Some(vec!["AAPL".into(), "KO".into()]), ..Default::default() };
+    /// let loaded = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap();
+    /// let file = AsOfTable::read(&path, &["weight"], true).unwrap();
+    /// let (_, note) = Published::match_to(file, &loaded.table, &loaded.report).unwrap();
+    /// assert!(note.unwrap().contains("XOM"));
+    /// ```
+    pub fn match_to(
+        table: AsOfTable,
+        prices: &PriceTable,
+        report: &DataReport,
+    ) -> Result<(Published, Option<String>), DataError> {
+        let mut column = Vec::with_capacity(table.tickers().len());
+        let mut left_out = Vec::new();
+        for (k, t) in table.tickers().iter().enumerate() {
+            let j = prices.ticker_index(t);
+            if j.is_none() {
+                if !report.file_tickers.iter().any(|f| f == t) {
+                    return Err(DataError::Invalid {
+                        path: table.path().to_path_buf(),
+                        row: table.first_row_of_ticker(k),
+                        message: format!("ticker `{t}` has no prices in {}", report.path.display()),
+                    });
+                }
+                left_out.push(t.clone());
+            }
+            column.push(j);
+        }
+        let published = Published { table, column };
+        let values = published.table.values(0);
+        for r in 0..values.rows() {
+            let total: f64 = published
+                .column
+                .iter()
+                .zip(values.row(r))
+                .filter(|(j, v)| j.is_some() && v.is_finite())
+                .map(|(_, v)| v)
+                .sum();
+            if total <= 0.0 {
+                return Err(DataError::Invalid {
+                    path: published.table.path().to_path_buf(),
+                    row: published.table.first_row_of_date(r),
+                    message: format!(
+                        "the `{}` values of {} sum to {total} over the run's tickers; they must sum to a positive number",
+                        published.table.columns()[0],
+                        published.table.dates()[r]
+                    ),
+                });
+            }
+        }
+        let note = (!left_out.is_empty()).then(|| {
+            format!(
+                "index: {} ticker(s) of {} have no prices in this run ({}); the index is renormalised over the others",
+                left_out.len(),
+                published.table.path().display(),
+                left_out.join(", ")
+            )
+        });
+        Ok((published, note))
+    }
+
+    /// The first day the file defines the index.
+    ///
+    /// ```
+    /// # use folio::data::{load, AsOfTable, MissingPolicy, ReadOptions};
+    /// # use folio::strategy::Published;
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let path = dir.path().join("w.csv");
+    /// # std::fs::write(&path, "date,ticker,weight\n2012-01-03,KO,1\n").unwrap();
+    /// # let opts = ReadOptions { tickers: Some(vec!["KO".into()]), ..Default::default() };
+    /// # let loaded = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap();
+    /// # let file = AsOfTable::read(&path, &["weight"], true).unwrap();
+    /// let (p, _) = Published::match_to(file, &loaded.table, &loaded.report).unwrap();
+    /// assert_eq!(p.first_date().to_string(), "2012-01-03");
+    /// ```
+    pub fn first_date(&self) -> NaiveDate {
+        self.table.dates()[0]
+    }
+
+    /// Writes `value × scale(column)` per run column for the publication in force on `day`
+    /// into `out` (0 for assets not in it); false if nothing is published yet.
+    fn fill(&self, day: NaiveDate, scale: impl Fn(usize) -> f64, out: &mut [f64]) -> bool {
+        let Some(r) = self.table.index_at(day) else {
+            return false;
+        };
+        out.fill(0.0);
+        for (&j, &v) in self.column.iter().zip(self.table.values(0).row(r)) {
+            if let (Some(j), true) = (j, v.is_finite()) {
+                out[j] = v * scale(j);
+            }
+        }
+        true
+    }
+}
+
+/// An index: its weighting over the run's assets.
+#[derive(Debug, Clone)]
+pub struct IndexDefinition {
+    weighting: IndexWeighting,
+    n_assets: usize,
+}
+
+impl IndexDefinition {
+    /// An index over `n_assets` assets (the run's columns).
+    ///
+    /// ```
+    /// use folio::strategy::{IndexDefinition, IndexWeighting};
+    /// let def = IndexDefinition::new(IndexWeighting::Equal, 4);
+    /// let mut w = [0.0; 4];
+    /// def.weights_at(chrono::NaiveDate::MIN, &[1.0; 4], &mut w);
+    /// assert_eq!(w, [0.25; 4]);
+    /// ```
+    pub fn new(weighting: IndexWeighting, n_assets: usize) -> Self {
+        IndexDefinition {
+            weighting,
+            n_assets,
+        }
+    }
+
+    /// The index's weights on `day`, at that day's `prices`, into `out`; false when the index
+    /// is not defined yet (nothing published on or before `day`).
+    ///
+    /// ```
+    /// use folio::strategy::{IndexDefinition, IndexWeighting};
+    /// let def = IndexDefinition::new(IndexWeighting::Equal, 2);
+    /// let mut w = [0.0; 2];
+    /// assert!(def.weights_at(chrono::NaiveDate::MIN, &[5.0, 7.0], &mut w));
+    /// ```
+    pub fn weights_at(&self, day: NaiveDate, prices: &[f64], out: &mut [f64]) -> bool {
+        let defined = match &self.weighting {
+            IndexWeighting::Equal => {
+                out.fill(1.0);
+                true
+            }
+            IndexWeighting::Price => {
+                out.copy_from_slice(prices);
+                true
+            }
+            IndexWeighting::Cap(shares) => shares.fill(day, |j| prices[j], out),
+            IndexWeighting::File(weights) => weights.fill(day, |_| 1.0, out),
+        };
+        let total: f64 = out.iter().sum();
+        if !defined || total <= 0.0 {
+            return false;
+        }
+        out.iter_mut().for_each(|w| *w /= total);
+        true
+    }
+
+    /// The ideal index's daily returns over `table` (one per day after the first): the return
+    /// of holding the index's weights as of each previous close, with no costs and continuous
+    /// rebalancing, r_t = Σ_i w_i,t−1 · (P_i,t / P_i,t−1 − 1); 0 while the index is undefined.
+    ///
+    /// ```
+    /// use folio::data::{Matrix, PriceTable};
+    /// use folio::strategy::{IndexDefinition, IndexWeighting};
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["A".into(), "B".into()],
+    ///     Matrix::from_rows(2, 2, vec![10.0, 10.0, 11.0, 9.0]).unwrap()).unwrap();
+    /// let r = IndexDefinition::new(IndexWeighting::Equal, 2).ideal_returns(&table);
+    /// assert!(r[0].abs() < 1e-15);          // +10 % and −10 % in equal parts
+    /// ```
+    pub fn ideal_returns(&self, table: &PriceTable) -> Vec<f64> {
+        let p = table.prices();
+        let mut w = vec![0.0; self.n_assets];
+        (1..table.n_days())
+            .map(|t| {
+                if !self.weights_at(table.dates()[t - 1], p.row(t - 1), &mut w) {
+                    return 0.0;
+                }
+                w.iter()
+                    .zip(p.row(t - 1).iter().zip(p.row(t)))
+                    .map(|(w, (a, b))| w * (b / a - 1.0))
+                    .sum()
+            })
+            .collect()
+    }
+}
+
+/// Tracks an index: on each day the policy says to, trades to the index's weights of that day.
+///
+/// ```
+/// use folio::data::{load, MissingPolicy, ReadOptions};
+/// use folio::engine::{run, BacktestConfig};
+/// use folio::strategy::{Index, IndexDefinition, IndexWeighting};
+/// use folio::strategy::rebalance::{RebalancePolicy, Schedule};
+/// let opts = ReadOptions { tickers: Some(vec!["AAPL".into(), "KO".into(), "XOM".into()]), ..Default::default() };
+/// let table = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap().table;
+/// let def = IndexDefinition::new(IndexWeighting::Equal, table.n_assets());
+/// let mut index = Index::new(def, RebalancePolicy::calendar(Schedule::Annual));
+/// let result = run(&table, &mut index, &BacktestConfig::default()).unwrap();
+/// assert_eq!(result.rebalances, 12);   // 2010 … 2021, each year's first trading day
+/// ```
+#[derive(Debug, Clone)]
+pub struct Index {
+    definition: IndexDefinition,
+    policy: RebalancePolicy,
+    target: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+impl Index {
+    /// An index strategy from its definition and rebalancing policy.
+    ///
+    /// ```
+    /// use folio::strategy::{Index, IndexDefinition, IndexWeighting};
+    /// let i = Index::new(IndexDefinition::new(IndexWeighting::Equal, 3), Default::default());
+    /// assert_eq!(i.definition().ideal_returns(&folio::data::PriceTable::new(
+    ///     vec![chrono::NaiveDate::MIN], vec!["A".into(), "B".into(), "C".into()],
+    ///     folio::data::Matrix::filled(1, 3, 1.0)).unwrap()).len(), 0);
+    /// ```
+    pub fn new(definition: IndexDefinition, policy: RebalancePolicy) -> Self {
+        let n = definition.n_assets;
+        Index {
+            definition,
+            policy,
+            target: vec![0.0; n],
+            scratch: Vec::with_capacity(n),
+        }
+    }
+
+    /// The index tracked.
+    ///
+    /// ```
+    /// use folio::strategy::{Index, IndexDefinition, IndexWeighting};
+    /// let i = Index::new(IndexDefinition::new(IndexWeighting::Price, 2), Default::default());
+    /// assert!(matches!(i.definition().weighting(), IndexWeighting::Price));
+    /// ```
+    pub fn definition(&self) -> &IndexDefinition {
+        &self.definition
+    }
+}
+
+impl IndexDefinition {
+    /// How the index weighs its constituents.
+    ///
+    /// ```
+    /// use folio::strategy::{IndexDefinition, IndexWeighting};
+    /// assert!(matches!(IndexDefinition::new(IndexWeighting::Equal, 1).weighting(), IndexWeighting::Equal));
+    /// ```
+    pub fn weighting(&self) -> &IndexWeighting {
+        &self.weighting
+    }
+}
+
+impl Strategy for Index {
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+        let m = &ctx.market;
+        if !self
+            .definition
+            .weights_at(m.date(), m.prices_today(), &mut self.target)
+        {
+            return Decision::Hold;
+        }
+        self.policy.decide(ctx, &self.target, &mut self.scratch)
+    }
+}

@@ -1,0 +1,415 @@
+//! Rebalancing policies any strategy can use: *when* to trade back to its target weights (on a
+//! calendar, when a drift band is crossed, or either) and *how far* (all the way to the target
+//! or only to the band's edge), skipping trades below a minimum size.
+//!
+//! ```
+//! use folio::strategy::rebalance::{DriftBand, RebalancePolicy, RebalanceTo, Schedule};
+//! // Back to target every quarter, and in between whenever a weight drifts 5 % (relative)
+//! // from its target; skip trades under 0.1 % of NAV.
+//! let policy = RebalancePolicy {
+//!     calendar: Some(Schedule::Quarterly),
+//!     band: Some(DriftBand { absolute: None, relative: Some(0.05) }),
+//!     band_check: Schedule::Daily,
+//!     to: RebalanceTo::Target,
+//!     min_trade: 0.001,
+//! };
+//! assert!(policy.validate().is_ok());
+//! ```
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::{Decision, Order};
+use crate::engine::Context;
+
+/// Days on which something happens: every day, the first trading day of each month, quarter,
+/// half-year or year, or every N trading days counted from the first day of the run.
+///
+/// ```
+/// use folio::strategy::rebalance::Schedule;
+/// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let days = [d("2020-03-30"), d("2020-03-31"), d("2020-04-01"), d("2020-04-02")];
+/// let due: Vec<bool> = (0..4).map(|t| Schedule::Quarterly.is_due(&days, t)).collect();
+/// assert_eq!(due, [true, false, true, false]);   // the first day, then Q2's first day
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Schedule {
+    /// Every trading day.
+    Daily,
+    /// The first trading day of each calendar month.
+    Monthly,
+    /// The first trading day of January, April, July and October.
+    Quarterly,
+    /// The first trading day of January and July.
+    SemiAnnual,
+    /// The first trading day of each year.
+    Annual,
+    /// Every N trading days from the first day of the run (`{ every_days = 21 }`).
+    EveryDays(usize),
+}
+
+impl Schedule {
+    /// Whether day `t` of the calendar `dates` is on the schedule. The first day always is.
+    ///
+    /// ```
+    /// use folio::strategy::rebalance::Schedule;
+    /// let d0 = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    /// let days: Vec<_> = (0..10).map(|i| d0 + chrono::Days::new(i)).collect();
+    /// assert!(Schedule::EveryDays(5).is_due(&days, 5));
+    /// assert!(!Schedule::EveryDays(5).is_due(&days, 6));
+    /// ```
+    pub fn is_due(&self, dates: &[NaiveDate], t: usize) -> bool {
+        if t == 0 {
+            return true;
+        }
+        let period = |d: NaiveDate| -> (i32, u32) {
+            let m = d.month0();
+            match self {
+                Schedule::Monthly => (d.year(), m),
+                Schedule::Quarterly => (d.year(), m / 3),
+                Schedule::SemiAnnual => (d.year(), m / 6),
+                _ => (d.year(), 0),
+            }
+        };
+        match self {
+            Schedule::Daily => true,
+            Schedule::EveryDays(n) => t % n.max(&1) == 0,
+            _ => period(dates[t]) != period(dates[t - 1]),
+        }
+    }
+}
+
+/// How far a weight may drift from its target before it is traded: `absolute` in weight
+/// (|w − w*| > a), `relative` to the target (|w − w*| > r · w*). With both, the tighter one
+/// applies. A holding whose target is 0 is outside any relative band.
+///
+/// ```
+/// use folio::strategy::rebalance::DriftBand;
+/// let band = DriftBand { absolute: Some(0.05), relative: None };
+/// assert!(!band.is_breached(0.54, 0.5) && band.is_breached(0.56, 0.5));
+/// assert!((band.edge(0.56, 0.5) - 0.55).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftBand {
+    /// Absolute half-width, in weight (0.02 = two percentage points).
+    #[serde(default)]
+    pub absolute: Option<f64>,
+    /// Relative half-width, as a fraction of the target (0.05 = 5 % of w*).
+    #[serde(default)]
+    pub relative: Option<f64>,
+}
+
+impl DriftBand {
+    /// The band's half-width around target `target`.
+    ///
+    /// ```
+    /// use folio::strategy::rebalance::DriftBand;
+    /// let band = DriftBand { absolute: Some(0.05), relative: Some(0.2) };
+    /// assert!((band.half_width(0.1) - 0.02).abs() < 1e-15);
+    /// ```
+    pub fn half_width(&self, target: f64) -> f64 {
+        let a = self.absolute.unwrap_or(f64::INFINITY);
+        let r = self.relative.map_or(f64::INFINITY, |r| r * target);
+        a.min(r)
+    }
+
+    /// Whether `weight` lies outside the band around `target`.
+    ///
+    /// ```
+    /// use folio::strategy::rebalance::DriftBand;
+    /// let band = DriftBand { absolute: None, relative: Some(0.05) };
+    /// assert!(band.is_breached(0.53, 0.5) && !band.is_breached(0.52, 0.5));
+    /// ```
+    pub fn is_breached(&self, weight: f64, target: f64) -> bool {
+        (weight - target).abs() > self.half_width(target)
+    }
+
+    /// The point of the band nearest to `weight`.
+    ///
+    /// ```
+    /// use folio::strategy::rebalance::DriftBand;
+    /// let band = DriftBand { absolute: None, relative: Some(0.1) };
+    /// assert!((band.edge(0.3, 0.5) - 0.45).abs() < 1e-15);
+    /// ```
+    pub fn edge(&self, weight: f64, target: f64) -> f64 {
+        let h = self.half_width(target);
+        weight.clamp(target - h, target + h)
+    }
+}
+
+/// How far a band-triggered rebalance trades.
+///
+/// ```
+/// assert_eq!(folio::strategy::rebalance::RebalanceTo::default(),
+///            folio::strategy::rebalance::RebalanceTo::Target);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RebalanceTo {
+    /// Every asset back to its target weight.
+    #[default]
+    Target,
+    /// Only the assets outside the band, to the band's nearest edge; the weight this frees or
+    /// needs is spread over the assets inside the band in proportion to their weights.
+    BandEdge,
+}
+
+/// When and how a strategy trades back to its target weights.
+///
+/// A rebalance happens on every `calendar` day (fully, to target), and on every `band_check`
+/// day on which some weight is outside the `band` (to target or to the band's edge, as `to`
+/// says). The first trade of a run always goes to target. Trades smaller than `min_trade`
+/// (a fraction of NAV) are skipped.
+///
+/// ```
+/// use folio::strategy::rebalance::{RebalancePolicy, Schedule};
+/// let annual = RebalancePolicy::calendar(Schedule::Annual);
+/// assert_eq!(annual.calendar, Some(Schedule::Annual));
+/// assert!(annual.band.is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RebalancePolicy {
+    /// Rebalance to target on these days.
+    #[serde(default)]
+    pub calendar: Option<Schedule>,
+    /// Rebalance when a weight leaves this band.
+    #[serde(default)]
+    pub band: Option<DriftBand>,
+    /// The days the band is checked on (default every day).
+    #[serde(default = "daily")]
+    pub band_check: Schedule,
+    /// How far a band-triggered rebalance trades.
+    #[serde(default)]
+    pub to: RebalanceTo,
+    /// Smallest trade, as a fraction of NAV (0.001 = 0.1 %); smaller ones are skipped.
+    #[serde(default)]
+    pub min_trade: f64,
+}
+
+fn daily() -> Schedule {
+    Schedule::Daily
+}
+
+impl Default for RebalancePolicy {
+    fn default() -> Self {
+        RebalancePolicy::calendar(Schedule::Quarterly)
+    }
+}
+
+impl RebalancePolicy {
+    /// Rebalance to target on a calendar only.
+    ///
+    /// ```
+    /// use folio::strategy::rebalance::{RebalancePolicy, Schedule};
+    /// assert!(RebalancePolicy::calendar(Schedule::Monthly).validate().is_ok());
+    /// ```
+    pub fn calendar(schedule: Schedule) -> Self {
+        RebalancePolicy {
+            calendar: Some(schedule),
+            band: None,
+            band_check: Schedule::Daily,
+            to: RebalanceTo::Target,
+            min_trade: 0.0,
+        }
+    }
+
+    /// Checks the settings; the message names the key at fault.
+    ///
+    /// ```
+    /// use folio::strategy::rebalance::{DriftBand, RebalancePolicy, Schedule};
+    /// let mut p = RebalancePolicy::calendar(Schedule::Monthly);
+    /// p.band = Some(DriftBand { absolute: Some(-0.1), relative: None });
+    /// assert_eq!(p.validate().unwrap_err().0, "band.absolute");
+    /// ```
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.calendar.is_none() && self.band.is_none() {
+            return Err((
+                "calendar",
+                "give a `calendar`, a `band`, or both: otherwise the portfolio is never rebalanced (use kind = \"buy_and_hold\" for that)".into(),
+            ));
+        }
+        for (key, s) in [
+            ("calendar", self.calendar),
+            ("band_check", Some(self.band_check)),
+        ] {
+            if let Some(Schedule::EveryDays(0)) = s {
+                return Err((key, "every_days must be at least 1".into()));
+            }
+        }
+        if let Some(b) = &self.band {
+            if b.absolute.is_none() && b.relative.is_none() {
+                return Err(("band", "give `absolute`, `relative` or both".into()));
+            }
+            for (key, v) in [("band.absolute", b.absolute), ("band.relative", b.relative)] {
+                if let Some(v) = v {
+                    if !(v.is_finite() && v >= 0.0) {
+                        return Err((key, format!("must be a finite number ≥ 0, got {v}")));
+                    }
+                }
+            }
+        }
+        if !(self.min_trade.is_finite() && (0.0..1.0).contains(&self.min_trade)) {
+            return Err((
+                "min_trade",
+                format!(
+                    "must be a fraction of NAV in [0, 1), got {}",
+                    self.min_trade
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The decision for today given the target weights (≥ 0, summing to at most 1).
+    /// `weights` is scratch space for the new weights, kept between calls to avoid allocating.
+    ///
+    /// A full rebalance with nothing skipped is [`Decision::TargetWeights`], so weights hit the
+    /// target exactly at the fill; a band-edge or partial rebalance is [`Decision::Orders`]
+    /// sized at today's close, so assets left alone are not traded.
+    ///
+    /// ```
+    /// use folio::engine::{Context, MarketView, PortfolioView};
+    /// use folio::strategy::Decision;
+    /// use folio::strategy::rebalance::{RebalancePolicy, Schedule};
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["A".into(), "B".into()], Matrix::filled(1, 2, 1.0)).unwrap();
+    /// let ctx = Context {
+    ///     market: MarketView::at(&table, 0),
+    ///     portfolio: PortfolioView::new(100.0, &[0.0, 0.0], &[1.0, 1.0]),
+    /// };
+    /// let decision = RebalancePolicy::calendar(Schedule::Annual).decide(&ctx, &[0.5, 0.5], &mut Vec::new());
+    /// assert_eq!(decision, Decision::TargetWeights(vec![0.5, 0.5]));
+    /// ```
+    pub fn decide(&self, ctx: &Context<'_>, target: &[f64], weights: &mut Vec<f64>) -> Decision {
+        let (m, p) = (&ctx.market, &ctx.portfolio);
+        let (dates, t) = (m.dates(), m.today());
+        let full = !p.is_invested() || self.calendar.is_some_and(|s| s.is_due(dates, t));
+        weights.clear();
+        weights.extend((0..target.len()).map(|j| p.weight(j)));
+        if !full {
+            let Some(band) = &self.band else {
+                return Decision::Hold;
+            };
+            let breached = self.band_check.is_due(dates, t)
+                && weights
+                    .iter()
+                    .zip(target)
+                    .any(|(&w, &w_star)| band.is_breached(w, w_star));
+            if !breached {
+                return Decision::Hold;
+            }
+            if self.to == RebalanceTo::BandEdge {
+                return self.decide_band_edge(ctx, band, target, weights);
+            }
+        }
+        // To target, skipping the small trades.
+        if self.skip_small(target, weights) == 0 {
+            return Decision::TargetWeights(target.to_vec());
+        }
+        if weights.iter().enumerate().all(|(j, &w)| w == p.weight(j)) {
+            return Decision::Hold;
+        }
+        self.orders(ctx, weights)
+    }
+
+    /// Moves the weights outside the band to its edge and spreads the difference over those
+    /// inside; `weights` holds today's weights on entry.
+    fn decide_band_edge(
+        &self,
+        ctx: &Context<'_>,
+        band: &DriftBand,
+        target: &[f64],
+        weights: &mut [f64],
+    ) -> Decision {
+        let (mut at_edges, mut inside) = (0.0, 0.0);
+        for (w, &w_star) in weights.iter_mut().zip(target) {
+            if band.is_breached(*w, w_star) {
+                *w = band.edge(*w, w_star);
+                at_edges += *w;
+            } else {
+                inside += *w;
+            }
+        }
+        // What the assets inside the band share (or, if none holds anything, the edges).
+        let total: f64 = target.iter().sum();
+        let (scale_inside, scale_edges) = if inside > 0.0 {
+            ((total - at_edges).max(0.0) / inside, 1.0)
+        } else {
+            (
+                1.0,
+                if at_edges > 0.0 {
+                    total / at_edges
+                } else {
+                    1.0
+                },
+            )
+        };
+        let p = &ctx.portfolio;
+        let mut any = false;
+        for (j, (w, &w_star)) in weights.iter_mut().zip(target).enumerate() {
+            let now = p.weight(j);
+            *w *= if band.is_breached(now, w_star) {
+                scale_edges
+            } else {
+                scale_inside
+            };
+            if (*w - now).abs() < self.min_trade {
+                *w = now;
+            }
+            any |= *w != now;
+        }
+        if any {
+            self.orders(ctx, weights)
+        } else {
+            Decision::Hold
+        }
+    }
+
+    /// Sets `weights[j]` to `target[j]` unless the trade is smaller than `min_trade` (then the
+    /// current weight stays) and returns how many trades were skipped. The trades kept are
+    /// scaled so the weights sum to at most the target's total.
+    fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> usize {
+        let is_small = |w: f64, w_star: f64| {
+            let gap = (w_star - w).abs();
+            gap > 0.0 && gap < self.min_trade
+        };
+        let (mut kept, mut traded, mut skipped) = (0.0, 0.0, 0);
+        for (&w, &w_star) in weights.iter().zip(target) {
+            if is_small(w, w_star) {
+                kept += w;
+                skipped += 1;
+            } else {
+                traded += w_star;
+            }
+        }
+        let room = (target.iter().sum::<f64>() - kept).max(0.0);
+        let scale = if traded > room { room / traded } else { 1.0 };
+        for (w, &w_star) in weights.iter_mut().zip(target) {
+            if !is_small(*w, w_star) {
+                *w = w_star * scale;
+            }
+        }
+        skipped
+    }
+
+    /// Orders that move today's holdings to `weights` at today's prices (the engine fills the
+    /// sells first).
+    fn orders(&self, ctx: &Context<'_>, weights: &[f64]) -> Decision {
+        let (p, prices) = (&ctx.portfolio, ctx.market.prices_today());
+        let nav = p.nav();
+        let orders: Vec<Order> = weights
+            .iter()
+            .enumerate()
+            .map(|(j, &w)| Order {
+                asset: j,
+                quantity: w * nav / prices[j] - p.positions()[j],
+            })
+            .filter(|o| o.quantity != 0.0 && (o.quantity * prices[o.asset]).abs() > 1e-12 * nav)
+            .collect();
+        Decision::Orders(orders)
+    }
+}
