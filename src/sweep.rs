@@ -40,6 +40,8 @@ pub struct Outcome {
     pub benchmark_label: Option<String>,
     /// Facts about the strategy's build (renormalised index weights, …) for reports.
     pub notes: Vec<String>,
+    /// Tables the strategy kept to explain its choices.
+    pub audit: Vec<crate::strategy::AuditTable>,
     /// The figures.
     pub summary: Summary,
 }
@@ -168,16 +170,17 @@ fn in_file(plan: &RunPlan, error: Error) -> Error {
 /// ```
 pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
     let table = &loaded.table;
-    let mut built = plan.strategy.build(loaded)?;
-    let (benchmark_returns, benchmark_label) = match &plan.benchmark {
-        Some(b) => {
-            let prices = b.prices_on(table.dates())?;
-            (
-                Some(prices.windows(2).map(|w| w[1] / w[0] - 1.0).collect()),
-                Some(b.to_string()),
-            )
-        }
-        None => (
+    let benchmark_prices = match &plan.benchmark {
+        Some(b) => Some(b.prices_on(table.dates())?),
+        None => None,
+    };
+    let mut built = plan.strategy.build(loaded, benchmark_prices.as_deref())?;
+    let (benchmark_returns, benchmark_label) = match (&plan.benchmark, &benchmark_prices) {
+        (Some(b), Some(prices)) => (
+            Some(prices.windows(2).map(|w| w[1] / w[0] - 1.0).collect()),
+            Some(b.to_string()),
+        ),
+        _ => (
             built.ideal_returns.take(),
             Some("the ideal index (frictionless, rebalanced daily)".to_string()),
         ),
@@ -195,6 +198,7 @@ pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
         benchmark_returns,
         benchmark_label,
         notes: built.notes,
+        audit: built.strategy.audit(),
         summary,
     })
 }

@@ -246,12 +246,17 @@ fn validate(args: ValidateArgs) -> Result<()> {
             .map_err(folio::Error::from)
             .with_context(|| file.clone())?;
         let table = &loaded.table;
-        plan.strategy.build(&loaded).with_context(|| file.clone())?;
-        if let Some(b) = &plan.benchmark {
-            b.prices_on(table.dates())
-                .map_err(folio::Error::from)
-                .with_context(|| file.clone())?;
-        }
+        let benchmark = match &plan.benchmark {
+            Some(b) => Some(
+                b.prices_on(table.dates())
+                    .map_err(folio::Error::from)
+                    .with_context(|| file.clone())?,
+            ),
+            None => None,
+        };
+        plan.strategy
+            .build(&loaded, benchmark.as_deref())
+            .with_context(|| file.clone())?;
         if plan.config.execution == Execution::NextOpen && table.open().is_none() {
             anyhow::bail!("{file}: {}", folio::engine::EngineError::NoOpenPrices);
         }

@@ -145,7 +145,12 @@ impl Ledger {
             });
         }
         for (j, d) in delta.iter_mut().enumerate() {
-            *d = (weights[j] * target - self.units[j] * prices[j]) / prices[j];
+            // A zero target closes the position exactly, leaving no floating-point residue.
+            *d = if weights[j] == 0.0 {
+                -self.units[j]
+            } else {
+                (weights[j] * target - self.units[j] * prices[j]) / prices[j]
+            };
         }
         for selling in [true, false] {
             for j in 0..delta.len() {

@@ -134,6 +134,21 @@ impl<'a> MarketView<'a> {
         History::new(self.table.prices(), self.end)
     }
 
+    /// Any series aligned with the calendar (a benchmark, say), cut to the days up to the
+    /// decision day: the way a strategy reads data it holds itself without seeing the future.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+    /// #     Matrix::from_rows(2, 1, vec![1.0, 2.0]).unwrap()).unwrap();
+    /// let spy = [400.0, 404.0];
+    /// assert_eq!(folio::engine::MarketView::at(&table, 0).visible(&spy), &[400.0]);
+    /// ```
+    pub fn visible<'s>(&self, series: &'s [f64]) -> &'s [f64] {
+        &series[..self.end.min(series.len())]
+    }
+
     /// Another field of the source (raw `close`, `volume`, …) up to the decision day.
     ///
     /// ```

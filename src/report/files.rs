@@ -109,6 +109,26 @@ pub fn metrics_json(o: &Outcome) -> String {
     s
 }
 
+/// A strategy's audit table as CSV.
+///
+/// ```
+/// let t = folio::strategy::AuditTable {
+///     name: "ratings".into(),
+///     header: vec!["ticker".into(), "reason".into()],
+///     rows: vec![vec!["AAPL".into(), "rank 31, below 30".into()]],
+/// };
+/// assert_eq!(folio::report::audit_csv(&t), "ticker,reason\nAAPL,\"rank 31, below 30\"\n");
+/// ```
+pub fn audit_csv(table: &crate::strategy::AuditTable) -> String {
+    let mut out = String::new();
+    for row in std::iter::once(&table.header).chain(&table.rows) {
+        let cells: Vec<String> = row.iter().map(|c| super::csv_field(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 /// Folder names for the runs: the strategy file's stem, made unique with `-2`, `-3`, ….
 fn folder_names(outcomes: &[Outcome]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(outcomes.len());
@@ -144,6 +164,9 @@ pub fn write_dir(dir: &Path, outcomes: &[Outcome]) -> io::Result<Vec<PathBuf>> {
             std::fs::write(run.join("weights.csv"), weights_csv(o))?;
             std::fs::write(run.join("trades.csv"), trades_csv(o))?;
             std::fs::write(run.join("metrics.json"), metrics_json(o))?;
+            for table in &o.audit {
+                std::fs::write(run.join(format!("{}.csv", table.name)), audit_csv(table))?;
+            }
         }
         let mut written = Vec::new();
         for name in &names {

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::metrics::Conventions;
 use crate::sweep::{Outcome, Summary};
 
-pub use files::{metrics_json, returns_csv, trades_csv, weights_csv, write_dir};
+pub use files::{audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir};
 
 /// The caveats every report carries, whatever the data.
 pub const SURVIVORSHIP_NOTE: &str = "a universe chosen from today's index members \

@@ -39,12 +39,17 @@
 
 mod buy_and_hold;
 mod index;
+mod rating;
 pub mod rebalance;
 pub mod spec;
 
 pub use crate::engine::Context;
 pub use buy_and_hold::BuyAndHold;
 pub use index::{Index, IndexDefinition, IndexWeighting, Published};
+pub use rating::{
+    Indicator, IndicatorGroup, IndicatorKind, LiquidityScreen, Rating, RatingInputs, RatingParams,
+    Scoring, SelectionWeighting,
+};
 
 /// Decides, each day, what the portfolio should hold.
 ///
@@ -54,12 +59,42 @@ pub use index::{Index, IndexDefinition, IndexWeighting, Published};
 pub trait Strategy {
     /// The decision at the close of `ctx.market.date()`.
     fn decide(&mut self, ctx: &Context<'_>) -> Decision;
+
+    /// Tables the strategy kept during the run to explain its choices (a rating table per
+    /// rebalance, say), written by `folio run --out` as `<name>.csv`. None by default.
+    fn audit(&self) -> Vec<AuditTable> {
+        Vec::new()
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
         (**self).decide(ctx)
     }
+
+    fn audit(&self) -> Vec<AuditTable> {
+        (**self).audit()
+    }
+}
+
+/// A table a strategy kept to explain its choices, as text cells.
+///
+/// ```
+/// let t = folio::strategy::AuditTable {
+///     name: "ratings".into(),
+///     header: vec!["date".into(), "ticker".into()],
+///     rows: vec![vec!["2020-01-02".into(), "AAPL".into()]],
+/// };
+/// assert_eq!(t.rows[0].len(), t.header.len());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditTable {
+    /// File stem (`ratings` → `ratings.csv`).
+    pub name: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows, each as long as the header.
+    pub rows: Vec<Vec<String>>,
 }
 
 /// What a strategy wants done.

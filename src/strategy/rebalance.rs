@@ -287,6 +287,9 @@ impl RebalancePolicy {
     pub fn decide(&self, ctx: &Context<'_>, target: &[f64], weights: &mut Vec<f64>) -> Decision {
         let (m, p) = (&ctx.market, &ctx.portfolio);
         let (dates, t) = (m.dates(), m.today());
+        if !p.is_invested() && target.iter().all(|&w| w == 0.0) {
+            return Decision::Hold; // nothing to buy yet (a warm-up, an index not yet published)
+        }
         let full = !p.is_invested() || self.calendar.is_some_and(|s| s.is_due(dates, t));
         weights.clear();
         weights.extend((0..target.len()).map(|j| p.weight(j)));

@@ -27,6 +27,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::index::{Index, IndexDefinition, IndexWeighting, Published};
+use super::rating::{IndicatorKind, Rating, RatingInputs, RatingParams};
 use super::rebalance::RebalancePolicy;
 use super::{BuyAndHold, Strategy};
 use crate::data::{AsOfTable, Layout, Loaded, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
@@ -246,6 +247,8 @@ pub enum StrategySpec {
     BuyAndHold(BuyAndHoldSpec),
     /// Track an index's composition under a rebalancing policy.
     Index(IndexSpec),
+    /// Hold the best of a rating table after a liquidity screen.
+    Rating(RatingParams),
 }
 
 /// Parameters of `kind = "index"`.
@@ -357,6 +360,7 @@ impl StrategySpec {
         match self {
             StrategySpec::BuyAndHold(_) => "buy_and_hold",
             StrategySpec::Index(_) => "index",
+            StrategySpec::Rating(_) => "rating",
         }
     }
 
@@ -367,10 +371,10 @@ impl StrategySpec {
     /// use folio::data::{load, MissingPolicy, ReadOptions};
     /// use folio::strategy::spec::StrategySpec;
     /// let loaded = load("data/spy.csv".as_ref(), &ReadOptions::default(), MissingPolicy::Error).unwrap();
-    /// let built = StrategySpec::BuyAndHold(Default::default()).build(&loaded).unwrap();
+    /// let built = StrategySpec::BuyAndHold(Default::default()).build(&loaded, None).unwrap();
     /// assert!(built.ideal_returns.is_none());
     /// ```
-    pub fn build(&self, loaded: &Loaded) -> crate::Result<Built> {
+    pub fn build(&self, loaded: &Loaded, benchmark: Option<&[f64]>) -> crate::Result<Built> {
         let table = &loaded.table;
         let mut notes = Vec::new();
         let (strategy, ideal_returns): (Box<dyn Strategy + Send>, _) = match self {
@@ -428,6 +432,59 @@ impl StrategySpec {
                     Some(ideal),
                 )
             }
+            StrategySpec::Rating(params) => {
+                let indicators = || {
+                    params.groups.iter().flat_map(|g| &g.indicators).chain(
+                        params
+                            .screen
+                            .indicators
+                            .iter()
+                            .filter(|_| params.screen.is_active()),
+                    )
+                };
+                let needs_volume = indicators().any(|i| {
+                    matches!(
+                        i.kind,
+                        IndicatorKind::TradedValue | IndicatorKind::ZeroVolumeShare
+                    )
+                });
+                if needs_volume && table.field("volume").is_none() {
+                    return Err(InvalidParam {
+                        key: "strategy.screen".into(),
+                        message: format!(
+                            "liquidity indicators need a `volume` column, and {} has none",
+                            loaded.report.path.display()
+                        ),
+                    }
+                    .into());
+                }
+                let factors = match &params.factors {
+                    Some(path) => {
+                        let mut columns: Vec<&str> =
+                            indicators().filter_map(|i| i.column.as_deref()).collect();
+                        columns.sort_unstable();
+                        columns.dedup();
+                        let file = AsOfTable::read(path, &columns, false)?.carried_forward();
+                        let column_of = table
+                            .tickers()
+                            .iter()
+                            .map(|t| file.tickers().iter().position(|f| f == t))
+                            .collect();
+                        Some((file, column_of))
+                    }
+                    None => None,
+                };
+                let inputs = RatingInputs {
+                    benchmark: benchmark.map(<[f64]>::to_vec),
+                    factors,
+                };
+                let rating = Rating::new(params.clone(), inputs, table.tickers().to_vec())
+                    .map_err(|(key, message)| InvalidParam {
+                        key: format!("strategy.{key}"),
+                        message,
+                    })?;
+                (Box::new(rating), None)
+            }
         };
         Ok(Built {
             strategy,
@@ -441,6 +498,15 @@ impl StrategySpec {
     fn resolve(&mut self, base: &Path) -> Result<(), (String, String)> {
         match self {
             StrategySpec::BuyAndHold(_) => Ok(()),
+            StrategySpec::Rating(params) => {
+                params
+                    .validate()
+                    .map_err(|(key, m)| (format!("strategy.{key}"), m))?;
+                if let Some(p) = &mut params.factors {
+                    *p = base.join(&*p);
+                }
+                Ok(())
+            }
             StrategySpec::Index(spec) => {
                 spec.rebalance
                     .validate()

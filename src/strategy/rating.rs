@@ -1,0 +1,880 @@
+//! The rating strategy: a rating table built from groups of indicators, a liquidity screen,
+//! then the best-rated securities, held until they fall below a rank (hysteresis).
+//!
+//! On each rebalance day (the policy's calendar, and the first day):
+//! 1. every indicator is computed for every asset from data up to that day only; assets
+//!    missing any value (too short a history, no factor yet) are not eligible;
+//! 2. each indicator is scored across the eligible assets (percentile rank or z-score, in its
+//!    direction), scores are averaged into groups, groups combined with weights into a
+//!    composite rating; the screen's indicators give each asset a liquidity rating;
+//! 3. stage 1 drops the worst `drop_fraction` (or `drop_bottom`) by liquidity rating; stage 2
+//!    keeps current holdings ranked within `keep_until` and fills up to `top` from the best;
+//! 4. the selection is weighted (equal, by rating, or inverse volatility) with a cap per asset.
+
+use serde::{Deserialize, Serialize};
+
+use super::rebalance::RebalancePolicy;
+use super::{AuditTable, Decision, Strategy};
+use crate::data::AsOfTable;
+use crate::engine::{Context, History};
+use crate::metrics::PERIODS_PER_YEAR;
+
+/// What an indicator measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorKind {
+    /// Average daily traded value (raw close × volume) over the lookback; higher is better.
+    TradedValue,
+    /// Share of days with zero volume over the lookback; lower is better.
+    ZeroVolumeShare,
+    /// Total return over the lookback, ending `skip` days before the decision day; higher is
+    /// better.
+    Momentum,
+    /// Annualised volatility of daily returns over the lookback; lower is better.
+    Volatility,
+    /// Maximum drawdown over the lookback (≤ 0); higher (shallower) is better.
+    MaxDrawdown,
+    /// Beta of daily returns to the run's benchmark over the lookback; lower is better.
+    Beta,
+    /// A column of the factor file, as of the decision day; higher is better.
+    Factor,
+}
+
+impl IndicatorKind {
+    fn higher_is_better(self) -> bool {
+        !matches!(
+            self,
+            IndicatorKind::ZeroVolumeShare | IndicatorKind::Volatility | IndicatorKind::Beta
+        )
+    }
+}
+
+/// One indicator of a group.
+///
+/// ```
+/// use folio::strategy::{Indicator, IndicatorKind};
+/// let m: Indicator = toml::from_str("kind = \"momentum\"\nlookback = 252\nskip = 21").unwrap();
+/// assert_eq!(m.kind, IndicatorKind::Momentum);
+/// assert!(m.higher_is_better());
+/// assert_eq!(m.name(), "momentum_252_21");
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Indicator {
+    /// What it measures.
+    pub kind: IndicatorKind,
+    /// Trading days it looks back over (default 63; unused by `factor`).
+    #[serde(default = "default_lookback")]
+    pub lookback: usize,
+    /// Most recent days left out (`momentum` only; 21 gives the "12-1" convention with 252).
+    #[serde(default)]
+    pub skip: usize,
+    /// The factor file's column (`factor` only).
+    #[serde(default)]
+    pub column: Option<String>,
+    /// Override the kind's direction.
+    #[serde(default, rename = "higher_is_better")]
+    pub direction: Option<bool>,
+}
+
+fn default_lookback() -> usize {
+    63
+}
+
+impl Indicator {
+    /// An indicator of `kind` over `lookback` days.
+    ///
+    /// ```
+    /// let v = folio::strategy::Indicator::new(folio::strategy::IndicatorKind::Volatility, 126);
+    /// assert!(!v.higher_is_better());
+    /// ```
+    pub fn new(kind: IndicatorKind, lookback: usize) -> Self {
+        Indicator {
+            kind,
+            lookback,
+            skip: 0,
+            column: None,
+            direction: None,
+        }
+    }
+
+    /// Whether a higher value rates better.
+    ///
+    /// ```
+    /// let b = folio::strategy::Indicator::new(folio::strategy::IndicatorKind::Beta, 252);
+    /// assert!(!b.higher_is_better());
+    /// ```
+    pub fn higher_is_better(&self) -> bool {
+        self.direction.unwrap_or(self.kind.higher_is_better())
+    }
+
+    /// The column name in `ratings.csv`.
+    ///
+    /// ```
+    /// let f = folio::strategy::Indicator { column: Some("value".into()),
+    ///     ..folio::strategy::Indicator::new(folio::strategy::IndicatorKind::Factor, 0) };
+    /// assert_eq!(f.name(), "factor_value");
+    /// ```
+    pub fn name(&self) -> String {
+        match self.kind {
+            IndicatorKind::Factor => format!("factor_{}", self.column.as_deref().unwrap_or("")),
+            IndicatorKind::Momentum => format!("momentum_{}_{}", self.lookback, self.skip),
+            k => format!(
+                "{}_{}",
+                serde_json::to_value(k)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                self.lookback
+            ),
+        }
+    }
+
+    /// Days of history the indicator needs before the decision day.
+    fn history_needed(&self) -> usize {
+        match self.kind {
+            IndicatorKind::Factor => 0,
+            IndicatorKind::Momentum => self.lookback + self.skip,
+            _ => self.lookback,
+        }
+    }
+}
+
+/// A group of indicators and its weight in the composite rating.
+///
+/// ```
+/// let g: folio::strategy::IndicatorGroup = toml::from_str(
+///     "name = \"risk\"\nweight = 0.5\nindicators = [{ kind = \"volatility\", lookback = 126 }]").unwrap();
+/// assert_eq!(g.indicators.len(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorGroup {
+    /// Name shown in `ratings.csv` (`growth`, `risk`, …).
+    pub name: String,
+    /// Weight in the composite (≥ 0; weights are normalised).
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// Its indicators, averaged.
+    pub indicators: Vec<Indicator>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// How indicator values become comparable scores across assets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scoring {
+    /// Percentile rank in [0, 1], best = 1, ties share their average rank.
+    #[default]
+    Percentile,
+    /// (x − mean) / std across assets (sample std), sign flipped for lower-is-better.
+    Zscore,
+}
+
+/// How the selected assets are weighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectionWeighting {
+    /// 1/N.
+    #[default]
+    Equal,
+    /// Proportional to the composite's percentile among the assets that passed the screen.
+    Rating,
+    /// Proportional to 1 / volatility over `volatility_lookback` days.
+    InverseVolatility,
+}
+
+/// Stage 1: the liquidity screen.
+///
+/// ```
+/// let s = folio::strategy::LiquidityScreen::default();
+/// assert_eq!(s.indicators.len(), 2);
+/// assert_eq!(s.drop_fraction, Some(0.2));
+/// ```
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiquidityScreen {
+    /// The liquidity indicators (default: traded value and zero-volume share, 63 days).
+    #[serde(default = "default_liquidity")]
+    pub indicators: Vec<Indicator>,
+    /// Drop this share of the eligible assets with the worst liquidity rating.
+    #[serde(default)]
+    pub drop_fraction: Option<f64>,
+    /// Or drop this many.
+    #[serde(default)]
+    pub drop_bottom: Option<usize>,
+}
+
+fn default_liquidity() -> Vec<Indicator> {
+    vec![
+        Indicator::new(IndicatorKind::TradedValue, 63),
+        Indicator::new(IndicatorKind::ZeroVolumeShare, 63),
+    ]
+}
+
+impl LiquidityScreen {
+    /// Whether the screen drops anything (so its indicators are needed).
+    ///
+    /// ```
+    /// let mut s = folio::strategy::LiquidityScreen::default();
+    /// assert!(s.is_active());
+    /// s.drop_fraction = Some(0.0);
+    /// assert!(!s.is_active());
+    /// ```
+    pub fn is_active(&self) -> bool {
+        self.drop_fraction.is_some_and(|f| f > 0.0) || self.drop_bottom.is_some_and(|k| k > 0)
+    }
+}
+
+impl Default for LiquidityScreen {
+    fn default() -> Self {
+        LiquidityScreen {
+            indicators: default_liquidity(),
+            drop_fraction: Some(0.2),
+            drop_bottom: None,
+        }
+    }
+}
+
+/// Everything the rating strategy is told.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingParams {
+    /// Hold this many (N).
+    pub top: usize,
+    /// A holding stays while ranked within this (M ≥ N; default N).
+    #[serde(default)]
+    pub keep_until: Option<usize>,
+    /// Percentile or z-score.
+    #[serde(default)]
+    pub scoring: Scoring,
+    /// Stage 1.
+    #[serde(default)]
+    pub screen: LiquidityScreen,
+    /// The composite's groups.
+    pub groups: Vec<IndicatorGroup>,
+    /// Weighting of the selection.
+    #[serde(default)]
+    pub weighting: SelectionWeighting,
+    /// Days of the volatility used by `inverse_volatility`.
+    #[serde(default = "default_lookback")]
+    pub volatility_lookback: usize,
+    /// Largest weight of one asset (default 1); what the cap frees goes to the others, or to
+    /// cash when every asset is capped.
+    #[serde(default = "one")]
+    pub max_weight: f64,
+    /// When to rebuild the table and trade.
+    pub rebalance: RebalancePolicy,
+    /// User factors, `date,ticker,<column>…` (relative to the strategy file), joined per
+    /// ticker as of each decision day.
+    #[serde(default)]
+    pub factors: Option<std::path::PathBuf>,
+}
+
+impl RatingParams {
+    /// Checks the parameters; the error names the key.
+    ///
+    /// ```
+    /// let mut p: folio::strategy::RatingParams = toml::from_str(r#"
+    ///     top = 20
+    ///     keep_until = 10
+    ///     groups = [{ name = "growth", indicators = [{ kind = "momentum", lookback = 252 }] }]
+    ///     rebalance = { calendar = "monthly" }"#).unwrap();
+    /// assert_eq!(p.validate().unwrap_err().0, "keep_until");
+    /// ```
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let err = |k: &str, m: String| Err((k.to_string(), m));
+        if self.top == 0 {
+            return err("top", "must be at least 1".into());
+        }
+        if self.keep_until.is_some_and(|m| m < self.top) {
+            return err("keep_until", format!("must be ≥ top ({})", self.top));
+        }
+        if self.groups.is_empty() || self.groups.iter().any(|g| g.indicators.is_empty()) {
+            return err(
+                "groups",
+                "give at least one group, each with at least one indicator".into(),
+            );
+        }
+        if self
+            .groups
+            .iter()
+            .any(|g| !(g.weight.is_finite() && g.weight >= 0.0))
+            || self.groups.iter().map(|g| g.weight).sum::<f64>() <= 0.0
+        {
+            return err("groups", "group weights must be ≥ 0 and not all 0".into());
+        }
+        if let Some(f) = self.screen.drop_fraction {
+            if !(0.0..1.0).contains(&f) {
+                return err(
+                    "screen.drop_fraction",
+                    format!("must be in [0, 1), got {f}"),
+                );
+            }
+        }
+        if self.screen.drop_fraction.is_some() && self.screen.drop_bottom.is_some() {
+            return err(
+                "screen",
+                "give drop_fraction or drop_bottom, not both".into(),
+            );
+        }
+        if !(self.max_weight > 0.0 && self.max_weight <= 1.0) {
+            return err(
+                "max_weight",
+                format!("must be in (0, 1], got {}", self.max_weight),
+            );
+        }
+        let all = self
+            .groups
+            .iter()
+            .flat_map(|g| &g.indicators)
+            .chain(&self.screen.indicators);
+        for i in all {
+            if i.kind != IndicatorKind::Factor && i.lookback < 2 {
+                return err(
+                    "indicators",
+                    format!("{}: lookback must be at least 2 days", i.name()),
+                );
+            }
+            if (i.kind == IndicatorKind::Factor) != i.column.is_some() {
+                return err(
+                    "indicators",
+                    "`column` is given with, and only with, kind = \"factor\"".into(),
+                );
+            }
+        }
+        self.rebalance
+            .validate()
+            .map_err(|(k, m)| (format!("rebalance.{k}"), m))
+    }
+}
+
+/// Data the rating needs beyond prices, aligned with the run.
+#[derive(Debug, Clone, Default)]
+pub struct RatingInputs {
+    /// Benchmark prices on the run's calendar (for `beta`).
+    pub benchmark: Option<Vec<f64>>,
+    /// Factor file, carried forward per ticker, and each run column's ticker index in it.
+    pub factors: Option<(AsOfTable, Vec<Option<usize>>)>,
+}
+
+/// The rating strategy.
+///
+/// ```
+/// use folio::data::{load, MissingPolicy, ReadOptions};
+/// use folio::engine::run;
+/// use folio::strategy::{Rating, RatingParams};
+/// let params: RatingParams = toml::from_str(r#"
+///     top = 5
+///     screen = { drop_fraction = 0.2 }
+///     groups = [{ name = "growth", indicators = [{ kind = "momentum", lookback = 126, skip = 21 }] }]
+///     rebalance = { calendar = "quarterly" }"#).unwrap();
+/// let table = load("data/sample_prices.csv".as_ref(), &ReadOptions { from: Some("2012-01-03".parse().unwrap()), ..Default::default() },
+///     MissingPolicy::Drop).unwrap().table;
+/// let mut rating = Rating::new(params, Default::default(), table.tickers().to_vec()).unwrap();
+/// let result = run(&table, &mut rating, &Default::default()).unwrap();
+/// assert!(result.weights.row(table.n_days() - 1).iter().filter(|w| **w > 0.0).count() == 5);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Rating {
+    params: RatingParams,
+    inputs: RatingInputs,
+    tickers: Vec<String>,
+    indicators: Vec<Indicator>,
+    selected: Vec<bool>,
+    target: Vec<f64>,
+    has_target: bool,
+    scratch: Vec<f64>,
+    audit: Vec<Vec<String>>,
+}
+
+/// Why an ranked asset is or is not in the selection.
+fn reason_text(rank: usize, keep: usize, held: bool, selected: bool) -> String {
+    match (selected, held) {
+        (true, true) => format!("held: rank {rank} within keep_until {keep}"),
+        (true, false) => format!("selected: rank {rank}"),
+        (false, true) => format!("left: rank {rank} below keep_until {keep}"),
+        (false, false) => format!("not selected: rank {rank}"),
+    }
+}
+
+impl Rating {
+    /// A rating strategy over the run's tickers (column order). Fails if an indicator needs
+    /// data the inputs lack (a benchmark for `beta`, a factor column).
+    ///
+    /// ```
+    /// use folio::strategy::{Rating, RatingParams};
+    /// let params: RatingParams = toml::from_str(r#"
+    ///     top = 1
+    ///     groups = [{ name = "risk", indicators = [{ kind = "beta", lookback = 63 }] }]
+    ///     rebalance = { calendar = "monthly" }"#).unwrap();
+    /// let e = Rating::new(params, Default::default(), vec!["A".into()]).unwrap_err();
+    /// assert!(e.1.contains("benchmark"));
+    /// ```
+    pub fn new(
+        params: RatingParams,
+        inputs: RatingInputs,
+        tickers: Vec<String>,
+    ) -> Result<Self, (String, String)> {
+        params.validate()?;
+        // The screen's indicators are computed (and required) only if it drops anything.
+        let mut indicators: Vec<Indicator> = if params.screen.is_active() {
+            params.screen.indicators.clone()
+        } else {
+            Vec::new()
+        };
+        for g in &params.groups {
+            for i in &g.indicators {
+                if !indicators.contains(i) {
+                    indicators.push(i.clone());
+                }
+            }
+        }
+        for i in &indicators {
+            if i.kind == IndicatorKind::Beta && inputs.benchmark.is_none() {
+                return Err((
+                    "indicators".into(),
+                    "beta needs a benchmark: set [data].benchmark".into(),
+                ));
+            }
+            if let Some(c) = &i.column {
+                let Some((file, _)) = &inputs.factors else {
+                    return Err((
+                        "factors".into(),
+                        format!("factor `{c}` needs `factors` (a file)"),
+                    ));
+                };
+                if !file.columns().iter().any(|f| f == c) {
+                    return Err((
+                        "indicators".into(),
+                        format!(
+                            "factor column `{c}` was not read from {}",
+                            file.path().display()
+                        ),
+                    ));
+                }
+            }
+        }
+        let n = tickers.len();
+        Ok(Rating {
+            params,
+            inputs,
+            tickers,
+            indicators,
+            selected: vec![false; n],
+            target: vec![0.0; n],
+            has_target: false,
+            scratch: Vec::with_capacity(n),
+            audit: Vec::new(),
+        })
+    }
+
+    /// Rebuilds the rating table on the decision day, updates the selection and the target
+    /// weights, and appends the table to the audit.
+    fn rebuild(&mut self, ctx: &Context<'_>) {
+        let m = &ctx.market;
+        let (n, t) = (m.n_assets(), m.today());
+        let prices = m.history();
+        let volume = m.field("volume");
+        let close = m.field("close").unwrap_or(prices);
+        let bench = self.inputs.benchmark.as_deref().map(|b| m.visible(b));
+
+        // 1. Indicator values; NaN where an asset lacks the data.
+        let values: Vec<Vec<f64>> = self
+            .indicators
+            .iter()
+            .map(|ind| {
+                (0..n)
+                    .map(|j| {
+                        if t < ind.history_needed() {
+                            return f64::NAN;
+                        }
+                        self.indicator(ind, j, &prices, volume.as_ref(), &close, bench, m.date())
+                    })
+                    .collect()
+            })
+            .collect();
+        let eligible: Vec<bool> = (0..n)
+            .map(|j| values.iter().all(|v| v[j].is_finite()))
+            .collect();
+
+        // 2. Scores across the eligible assets, the liquidity rating and the composite.
+        let scores: Vec<Vec<f64>> = values
+            .iter()
+            .zip(&self.indicators)
+            .map(|(v, ind)| score(v, &eligible, ind.higher_is_better(), self.params.scoring))
+            .collect();
+        let mean_of = |list: &[Indicator], j: usize| {
+            list.iter()
+                .map(|i| scores[self.position(i)][j])
+                .sum::<f64>()
+                / list.len() as f64
+        };
+        let screen = &self.params.screen;
+        let liquidity: Vec<f64> = (0..n)
+            .map(|j| {
+                if screen.is_active() {
+                    mean_of(&screen.indicators, j)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        let groups: Vec<Vec<f64>> = self
+            .params
+            .groups
+            .iter()
+            .map(|g| (0..n).map(|j| mean_of(&g.indicators, j)).collect())
+            .collect();
+        let total_weight: f64 = self.params.groups.iter().map(|g| g.weight).sum();
+        let composite: Vec<f64> = (0..n)
+            .map(|j| {
+                self.params
+                    .groups
+                    .iter()
+                    .zip(&groups)
+                    .map(|(g, s)| g.weight * s[j])
+                    .sum::<f64>()
+                    / total_weight
+            })
+            .collect();
+
+        // 3. Stage 1: drop the worst by liquidity rating (ties: the later column goes first).
+        let mut by_liquidity: Vec<usize> = (0..n).filter(|&j| eligible[j]).collect();
+        by_liquidity.sort_by(|&a, &b| liquidity[a].total_cmp(&liquidity[b]).then(b.cmp(&a)));
+        let n_drop = match (
+            self.params.screen.drop_fraction,
+            self.params.screen.drop_bottom,
+        ) {
+            (_, Some(k)) => k.min(by_liquidity.len()),
+            (Some(f), None) => (f * by_liquidity.len() as f64).floor() as usize,
+            (None, None) => 0,
+        };
+        let mut screened = vec![false; n];
+        for &j in &by_liquidity[..n_drop] {
+            screened[j] = true;
+        }
+        // Stage 2: rank the survivors by composite (ties: the earlier column first).
+        let mut ranking: Vec<usize> = (0..n).filter(|&j| eligible[j] && !screened[j]).collect();
+        ranking.sort_by(|&a, &b| composite[b].total_cmp(&composite[a]).then(a.cmp(&b)));
+        let mut rank = vec![None; n];
+        for (r, &j) in ranking.iter().enumerate() {
+            rank[j] = Some(r + 1);
+        }
+        let (top, keep) = (
+            self.params.top,
+            self.params.keep_until.unwrap_or(self.params.top),
+        );
+        let held = std::mem::replace(&mut self.selected, vec![false; n]);
+        let mut count = 0;
+        for &j in &ranking {
+            if held[j] && rank[j].is_some_and(|r| r <= keep) {
+                self.selected[j] = true;
+                count += 1;
+            }
+        }
+        for &j in &ranking {
+            if count == top {
+                break;
+            }
+            if !self.selected[j] {
+                self.selected[j] = true;
+                count += 1;
+            }
+        }
+
+        // 4. Weights.
+        let n_ranked = ranking.len() as f64;
+        let (weighting, l) = (self.params.weighting, self.params.volatility_lookback);
+        for (j, (w, &chosen)) in self.target.iter_mut().zip(&self.selected).enumerate() {
+            *w = match (chosen, weighting) {
+                (false, _) => 0.0,
+                (true, SelectionWeighting::Equal) => 1.0,
+                (true, SelectionWeighting::Rating) => {
+                    (n_ranked - rank[j].unwrap_or(0) as f64 + 1.0) / n_ranked
+                }
+                (true, SelectionWeighting::InverseVolatility) => {
+                    let v = if t >= l {
+                        volatility(&prices, j, t, l)
+                    } else {
+                        f64::NAN
+                    };
+                    if v > 0.0 { 1.0 / v } else { 0.0 }
+                }
+            };
+        }
+        let total: f64 = self.target.iter().sum();
+        if total > 0.0 {
+            self.target.iter_mut().for_each(|w| *w /= total);
+            cap_weights(&mut self.target, self.params.max_weight);
+        }
+        self.has_target = true;
+
+        // Audit: one row per asset.
+        let date = m.date().to_string();
+        for j in 0..n {
+            let mut row = vec![date.clone(), self.tickers[j].clone()];
+            row.extend(values.iter().map(|v| fmt(v[j])));
+            row.push(fmt(liquidity[j]));
+            row.extend(groups.iter().map(|g| fmt(g[j])));
+            row.push(fmt(composite[j]));
+            row.push(rank[j].map_or(String::new(), |r| r.to_string()));
+            row.push(self.selected[j].to_string());
+            row.push(fmt(self.target[j]));
+            row.push(if !eligible[j] {
+                let missing: Vec<String> = self
+                    .indicators
+                    .iter()
+                    .zip(&values)
+                    .filter(|(_, v)| !v[j].is_finite())
+                    .map(|(i, _)| i.name())
+                    .collect();
+                format!("not eligible: no value for {}", missing.join(", "))
+            } else if screened[j] {
+                "screened out: liquidity rating in the bottom".into()
+            } else {
+                reason_text(rank[j].unwrap_or(0), keep, held[j], self.selected[j])
+            });
+            self.audit.push(row);
+        }
+    }
+
+    /// Position of an indicator in `self.indicators`.
+    fn position(&self, i: &Indicator) -> usize {
+        self.indicators
+            .iter()
+            .position(|x| x == i)
+            .expect("every indicator was registered")
+    }
+
+    /// One indicator of asset `j` at the decision day `t = prices.rows() − 1`.
+    #[allow(clippy::too_many_arguments)]
+    fn indicator(
+        &self,
+        ind: &Indicator,
+        j: usize,
+        prices: &History<'_>,
+        volume: Option<&History<'_>>,
+        close: &History<'_>,
+        bench: Option<&[f64]>,
+        date: chrono::NaiveDate,
+    ) -> f64 {
+        let t = prices.rows() - 1;
+        let p = |r: usize| prices.row(r).map_or(f64::NAN, |row| row[j]);
+        let l = ind.lookback;
+        match ind.kind {
+            IndicatorKind::TradedValue => match volume {
+                Some(v) => {
+                    (t + 1 - l..=t)
+                        .map(|r| {
+                            close.row(r).map_or(f64::NAN, |c| c[j])
+                                * v.row(r).map_or(f64::NAN, |v| v[j])
+                        })
+                        .sum::<f64>()
+                        / l as f64
+                }
+                None => f64::NAN,
+            },
+            IndicatorKind::ZeroVolumeShare => match volume {
+                Some(v) => {
+                    (t + 1 - l..=t)
+                        .filter(|&r| v.row(r).is_some_and(|v| v[j] == 0.0))
+                        .count() as f64
+                        / l as f64
+                }
+                None => f64::NAN,
+            },
+            IndicatorKind::Momentum => p(t - ind.skip) / p(t - ind.skip - l) - 1.0,
+            IndicatorKind::Volatility => volatility(prices, j, t, l),
+            IndicatorKind::MaxDrawdown => {
+                let (mut peak, mut worst) = (f64::NEG_INFINITY, 0.0f64);
+                for r in t - l..=t {
+                    peak = peak.max(p(r));
+                    worst = worst.min(p(r) / peak - 1.0);
+                }
+                worst
+            }
+            IndicatorKind::Beta => {
+                let Some(b) = bench else { return f64::NAN };
+                let (mut sx, mut sy, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0);
+                for r in t + 1 - l..=t {
+                    let x = p(r) / p(r - 1) - 1.0;
+                    let y = b[r] / b[r - 1] - 1.0;
+                    sx += x;
+                    sy += y;
+                    sxy += x * y;
+                    syy += y * y;
+                }
+                let k = l as f64;
+                (sxy - sx * sy / k) / (syy - sy * sy / k)
+            }
+            IndicatorKind::Factor => {
+                let (file, column_of) = self.inputs.factors.as_ref().expect("checked in new");
+                let c = file
+                    .columns()
+                    .iter()
+                    .position(|c| Some(c) == ind.column.as_ref())
+                    .expect("checked in new");
+                match (file.index_at(date), column_of[j]) {
+                    (Some(r), Some(k)) => file.values(c).get(r, k),
+                    _ => f64::NAN,
+                }
+            }
+        }
+    }
+}
+
+/// Annualised sample volatility of asset `j`'s daily returns over days `t − l + 1 ..= t`.
+fn volatility(prices: &History<'_>, j: usize, t: usize, l: usize) -> f64 {
+    let p = |r: usize| prices.row(r).map_or(f64::NAN, |row| row[j]);
+    let (mut s, mut ss) = (0.0, 0.0);
+    for r in t + 1 - l..=t {
+        let x = p(r) / p(r - 1) - 1.0;
+        s += x;
+        ss += x * x;
+    }
+    let k = l as f64;
+    ((ss - s * s / k) / (k - 1.0)).max(0.0).sqrt() * PERIODS_PER_YEAR.sqrt()
+}
+
+/// Scores of `values` across the eligible assets (NaN for the others).
+fn score(values: &[f64], eligible: &[bool], higher_is_better: bool, scoring: Scoring) -> Vec<f64> {
+    let sign = if higher_is_better { 1.0 } else { -1.0 };
+    let idx: Vec<usize> = (0..values.len()).filter(|&j| eligible[j]).collect();
+    let mut out = vec![f64::NAN; values.len()];
+    let n = idx.len();
+    if n == 0 {
+        return out;
+    }
+    match scoring {
+        Scoring::Percentile => {
+            let mut order = idx.clone();
+            order.sort_by(|&a, &b| (sign * values[a]).total_cmp(&(sign * values[b])));
+            let mut k = 0;
+            while k < n {
+                let mut e = k;
+                while e + 1 < n && values[order[e + 1]] == values[order[k]] {
+                    e += 1;
+                }
+                let avg = (k + e) as f64 / 2.0;
+                for &j in &order[k..=e] {
+                    out[j] = if n == 1 { 1.0 } else { avg / (n - 1) as f64 };
+                }
+                k = e + 1;
+            }
+        }
+        Scoring::Zscore => {
+            let mean = idx.iter().map(|&j| values[j]).sum::<f64>() / n as f64;
+            let var =
+                idx.iter().map(|&j| (values[j] - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+            let sd = var.sqrt();
+            for &j in &idx {
+                out[j] = if sd > 0.0 {
+                    sign * (values[j] - mean) / sd
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+    out
+}
+
+/// Caps weights at `cap`, handing what the cap frees to the uncapped in proportion to their
+/// weights; when every weight is capped the rest stays in cash.
+fn cap_weights(w: &mut [f64], cap: f64) {
+    for _ in 0..w.len() {
+        let excess: f64 = w.iter().map(|&x| (x - cap).max(0.0)).sum();
+        if excess <= 1e-15 {
+            return;
+        }
+        let free: f64 = w.iter().filter(|&&x| x > 0.0 && x < cap).sum();
+        for x in w.iter_mut() {
+            if *x >= cap {
+                *x = cap;
+            } else if free > 0.0 {
+                *x += excess * *x / free;
+            }
+        }
+        if free <= 0.0 {
+            return;
+        }
+    }
+}
+
+fn fmt(v: f64) -> String {
+    if v.is_finite() {
+        v.to_string()
+    } else {
+        String::new()
+    }
+}
+
+impl Strategy for Rating {
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+        let m = &ctx.market;
+        let due = !self.has_target
+            || self
+                .params
+                .rebalance
+                .calendar
+                .is_some_and(|s| s.is_due(m.dates(), m.today()));
+        if due {
+            self.rebuild(ctx);
+        }
+        self.params
+            .rebalance
+            .decide(ctx, &self.target, &mut self.scratch)
+    }
+
+    fn audit(&self) -> Vec<AuditTable> {
+        let mut header = vec!["date".to_string(), "ticker".to_string()];
+        header.extend(self.indicators.iter().map(Indicator::name));
+        header.push("liquidity_rating".into());
+        header.extend(
+            self.params
+                .groups
+                .iter()
+                .map(|g| format!("group_{}", g.name)),
+        );
+        header.extend(["composite", "rank", "selected", "weight", "reason"].map(String::from));
+        vec![AuditTable {
+            name: "ratings".into(),
+            header,
+            rows: self.audit.clone(),
+        }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_scores_share_ties_and_follow_the_direction() {
+        let v = [3.0, 1.0, 2.0, 2.0, f64::NAN];
+        let e = [true, true, true, true, false];
+        let up = score(&v, &e, true, Scoring::Percentile);
+        assert_eq!(&up[..4], &[1.0, 0.0, 0.5, 0.5]);
+        assert!(up[4].is_nan());
+        let down = score(&v, &e, false, Scoring::Percentile);
+        assert_eq!(&down[..4], &[0.0, 1.0, 0.5, 0.5]);
+        let z = score(&[1.0, 2.0, 3.0], &[true; 3], false, Scoring::Zscore);
+        assert_eq!(z, vec![1.0, 0.0, -1.0]);
+    }
+
+    #[test]
+    fn caps_hand_the_excess_to_the_others() {
+        let mut w = [0.6, 0.3, 0.1];
+        cap_weights(&mut w, 0.4);
+        for (got, want) in w.iter().zip([0.4, 0.4, 0.2]) {
+            assert!((got - want).abs() < 1e-12, "{w:?}");
+        }
+        let mut w = [0.5, 0.5];
+        cap_weights(&mut w, 0.3);
+        assert_eq!(w, [0.3, 0.3]);
+    }
+}
