@@ -58,6 +58,12 @@ pub struct Summary {
     pub total_costs: f64,
     /// Return lost to costs per year: total costs / average NAV / years.
     pub cost_drag: f64,
+    /// Borrow fees paid on shorts, in cash.
+    pub borrow_fees: f64,
+    /// Interest earned on cash, in cash.
+    pub cash_interest: f64,
+    /// Mean gross exposure over the days, as a multiple of NAV.
+    pub mean_gross_exposure: f64,
     /// Decisions that were filled (rebalances, including the first purchase).
     pub rebalances: usize,
     /// NAV at the last close.
@@ -104,6 +110,12 @@ impl Summary {
             turnover: result.turnover(),
             total_costs: result.total_costs(),
             cost_drag: result.cost_drag(),
+            borrow_fees: result.totals.borrow_fees,
+            cash_interest: result.totals.interest,
+            mean_gross_exposure: {
+                let g = result.gross_exposure();
+                g.iter().sum::<f64>() / g.len().max(1) as f64
+            },
             rebalances: result.rebalances,
             final_nav: result.nav.last().copied().unwrap_or(f64::NAN),
             trades: result.trades.len(),
@@ -174,7 +186,9 @@ pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
         Some(b) => Some(b.prices_on(table.dates())?),
         None => None,
     };
-    let mut built = plan.strategy.build(loaded, benchmark_prices.as_deref())?;
+    let mut built = plan
+        .strategy
+        .build(loaded, benchmark_prices.as_deref(), &plan.config)?;
     let (benchmark_returns, benchmark_label) = match (&plan.benchmark, &benchmark_prices) {
         (Some(b), Some(prices)) => (
             Some(prices.windows(2).map(|w| w[1] / w[0] - 1.0).collect()),
@@ -191,14 +205,17 @@ pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
         risk_free_rate: plan.risk_free_rate,
     };
     let summary = Summary::of(&result, benchmark_returns.as_deref(), &conv);
+    let mut notes = built.notes;
+    notes.extend(built.strategy.notes(&result));
+    let audit = built.strategy.audit(&result);
     Ok(Outcome {
         plan: plan.clone(),
         data: loaded.report.clone(),
         result,
         benchmark_returns,
         benchmark_label,
-        notes: built.notes,
-        audit: built.strategy.audit(),
+        notes,
+        audit,
         summary,
     })
 }

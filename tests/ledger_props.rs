@@ -157,7 +157,7 @@ proptest! {
         execution in execution(),
     ) {
         let t = table(&starts, &moves);
-        let config = BacktestConfig { initial_cash: 1e5, execution, costs };
+        let config = BacktestConfig { initial_cash: 1e5, execution, costs, ..Default::default() };
         let r = run(&t, &mut Scripted(plan), &config).unwrap();
         check_books(&t, &r)?;
         let paid: f64 = r.trades.iter().map(|x| x.commission + x.slippage).sum();

@@ -129,7 +129,8 @@ fn run_rating(
         ..Default::default()
     };
     let result = run(table, &mut rating, &config).unwrap();
-    (result, rating.audit().remove(0))
+    let audit = rating.audit(&result).remove(0);
+    (result, audit)
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{CostModel, EngineError};
+use super::{CostModel, EngineError, Financing};
 
 /// One fill: units of an asset bought (positive) or sold (negative) at a price.
 ///
@@ -61,6 +61,10 @@ pub struct TradeTotals {
     pub sales: f64,
     /// Number of fills.
     pub fills: usize,
+    /// Interest earned on cash (negative when paid on a negative balance).
+    pub interest: f64,
+    /// Borrow fees paid on short positions.
+    pub borrow_fees: f64,
 }
 
 impl TradeTotals {
@@ -168,6 +172,43 @@ impl Ledger {
         let per_unit =
             mid * (1.0 + costs.slippage_bps * 1e-4) * (1.0 + costs.commission_bps * 1e-4);
         ((self.cash - costs.fixed_fee) / per_unit).max(0.0)
+    }
+
+    /// Gross exposure at `prices`: Σ |units × price|.
+    pub(crate) fn gross(&self, prices: &[f64]) -> f64 {
+        self.units
+            .iter()
+            .zip(prices)
+            .map(|(q, p)| (q * p).abs())
+            .sum()
+    }
+
+    /// Accrues one day of interest on cash and of borrow fees on shorts, valued at `close`
+    /// (the previous day's), into cash and `totals`.
+    pub(crate) fn accrue(
+        &mut self,
+        close: &[f64],
+        financing: &Financing,
+        totals: &mut TradeTotals,
+    ) {
+        let per_day = crate::metrics::PERIODS_PER_YEAR;
+        if financing.cash_rate != 0.0 {
+            let interest = self.cash * financing.cash_rate / per_day;
+            self.cash += interest;
+            totals.interest += interest;
+        }
+        if financing.borrow_fee_rate != 0.0 {
+            let shorts: f64 = self
+                .units
+                .iter()
+                .zip(close)
+                .filter(|(q, _)| **q < 0.0)
+                .map(|(q, p)| -q * p)
+                .sum();
+            let fee = shorts * financing.borrow_fee_rate / per_day;
+            self.cash -= fee;
+            totals.borrow_fees += fee;
+        }
     }
 
     /// Fills one order of `quantity` units at mid price `mid`.

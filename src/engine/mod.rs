@@ -130,6 +130,8 @@ pub struct BacktestConfig {
     pub execution: Execution,
     /// Trading costs.
     pub costs: CostModel,
+    /// Financing of a long/short book.
+    pub financing: Financing,
 }
 
 impl Default for BacktestConfig {
@@ -138,6 +140,44 @@ impl Default for BacktestConfig {
             initial_cash: 1_000_000.0,
             execution: Execution::default(),
             costs: CostModel::default(),
+            financing: Financing::default(),
+        }
+    }
+}
+
+/// Short selling and the financing of the book. By default the book is long-only and neither
+/// cash nor shorts accrue anything.
+///
+/// Each day, before that day's fills, the book accrues for the night just passed, on the
+/// previous close: interest on cash, `cash × cash_rate / 252` (paid when cash is negative), and
+/// the borrow fee on shorts, `Σ |short units| × close × borrow_fee_rate / 252`. A short's
+/// proceeds are credited to cash and held as collateral: after every fill of orders the gross
+/// exposure Σ |units × price| may not exceed `max_gross_exposure × NAV` (the margin
+/// requirement).
+///
+/// ```
+/// let f = folio::engine::Financing { allow_short: true, borrow_fee_rate: 0.01, ..Default::default() };
+/// assert_eq!(f.max_gross_exposure, 2.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Financing {
+    /// Whether orders may take positions below zero.
+    pub allow_short: bool,
+    /// Annual borrow fee on the market value of shorts (0.005 = 0.5 %).
+    pub borrow_fee_rate: f64,
+    /// Annual interest rate on cash.
+    pub cash_rate: f64,
+    /// Largest gross exposure as a multiple of NAV (2 = Reg T's 50 % initial margin).
+    pub max_gross_exposure: f64,
+}
+
+impl Default for Financing {
+    fn default() -> Self {
+        Financing {
+            allow_short: false,
+            borrow_fee_rate: 0.0,
+            cash_rate: 0.0,
+            max_gross_exposure: 2.0,
         }
     }
 }
@@ -176,6 +216,22 @@ impl BacktestConfig {
                 "commission and slippage must be below 10,000 bps (100 %)".into(),
             ));
         }
+        let f = &self.financing;
+        if !(f.borrow_fee_rate.is_finite() && f.borrow_fee_rate >= 0.0) {
+            return bad("borrow fee rate", f.borrow_fee_rate);
+        }
+        if !(f.cash_rate.is_finite() && f.cash_rate > -1.0) {
+            return Err(EngineError::InvalidConfig(format!(
+                "cash rate must be a finite annual rate above -1, got {}",
+                f.cash_rate
+            )));
+        }
+        if !(f.max_gross_exposure.is_finite() && f.max_gross_exposure >= 1.0) {
+            return Err(EngineError::InvalidConfig(format!(
+                "max gross exposure must be a finite multiple of NAV ≥ 1, got {}",
+                f.max_gross_exposure
+            )));
+        }
         Ok(())
     }
 }
@@ -196,6 +252,20 @@ pub enum EngineError {
         date: NaiveDate,
         /// What is wrong with it.
         reason: String,
+    },
+    /// Orders that take gross exposure beyond the margin limit.
+    #[error(
+        "{date}: the orders take gross exposure to {gross:.2}, more than {limit} × NAV ({nav:.2})"
+    )]
+    Margin {
+        /// The fill day.
+        date: NaiveDate,
+        /// Gross exposure after the fills.
+        gross: f64,
+        /// NAV after the fills.
+        nav: f64,
+        /// The limit, as a multiple of NAV.
+        limit: f64,
     },
     /// Costs or orders exceed the portfolio's value.
     #[error("{date}: the trades need {needed:.2} but the portfolio holds {available:.2}")]
@@ -249,6 +319,9 @@ pub fn run<S: Strategy + ?Sized>(
     for t in 0..n_days {
         let date = table.dates()[t];
         let close = prices.row(t);
+        if t > 0 {
+            ledger.accrue(prices.row(t - 1), &config.financing, &mut record.totals);
+        }
         if let Some(decision) = pending.take() {
             let fill_prices = open.map_or(close, |o| o.row(t));
             apply(
@@ -376,7 +449,7 @@ fn apply(
                         &mut record.trades,
                         &mut record.totals,
                     );
-                    if ledger.units[o.asset] < -1e-9 {
+                    if !config.financing.allow_short && ledger.units[o.asset] < -1e-9 {
                         return Err(EngineError::InvalidDecision {
                             date,
                             reason: format!(
@@ -386,6 +459,15 @@ fn apply(
                         });
                     }
                 }
+            }
+            let (nav, gross) = (ledger.nav(prices), ledger.gross(prices));
+            if gross > config.financing.max_gross_exposure * nav * (1.0 + 1e-9) {
+                return Err(EngineError::Margin {
+                    date,
+                    gross,
+                    nav,
+                    limit: config.financing.max_gross_exposure,
+                });
             }
             Ok(())
         }

@@ -116,6 +116,42 @@ impl BacktestResult {
         self.per_nav_year(self.totals.purchases.min(self.totals.sales))
     }
 
+    /// Gross exposure at each close: Σ |position value| / NAV (1 for a fully invested
+    /// long-only book, 2 for $1 long and $1 short per $1 of NAV).
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig, Execution};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let config = BacktestConfig { execution: Execution::SameClose, ..Default::default() };
+    /// let r = run(&table, &mut BuyAndHold::equal(), &config).unwrap();
+    /// assert!((r.gross_exposure()[0] - 1.0).abs() < 1e-12);
+    /// ```
+    pub fn gross_exposure(&self) -> Vec<f64> {
+        (0..self.nav.len())
+            .map(|t| self.weights.row(t).iter().map(|w| w.abs()).sum())
+            .collect()
+    }
+
+    /// Net exposure at each close: Σ position value / NAV (long minus short).
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
+    /// assert_eq!(r.net_exposure(), vec![0.0]);   // next-close execution: nothing filled yet
+    /// ```
+    pub fn net_exposure(&self) -> Vec<f64> {
+        (0..self.nav.len())
+            .map(|t| self.weights.row(t).iter().sum())
+            .collect()
+    }
+
     /// Cost drag: the return lost to trading costs per year, total costs / average NAV / years
     /// (252 days a year). NaN for a run of one day.
     ///

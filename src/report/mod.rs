@@ -153,6 +153,18 @@ const ROWS: &[Row] = &[
         show: |s| format!("{:.2}", s.cost_drag * 1e4),
     },
     Row {
+        label: "borrow fees",
+        show: |s| money(s.borrow_fees),
+    },
+    Row {
+        label: "cash interest",
+        show: |s| money(s.cash_interest),
+    },
+    Row {
+        label: "gross exposure (mean)",
+        show: |s| format!("{:.2}", s.mean_gross_exposure),
+    },
+    Row {
         label: "rebalances",
         show: |s| s.rebalances.to_string(),
     },

@@ -37,13 +37,16 @@
 //! assert!(result.rebalances > 100);
 //! ```
 
+mod arbitrage;
 mod buy_and_hold;
 mod index;
 mod rating;
 pub mod rebalance;
 pub mod spec;
 
+use crate::engine::BacktestResult;
 pub use crate::engine::Context;
+pub use arbitrage::{Arbitrage, ArbitrageMode, ArbitrageParams};
 pub use buy_and_hold::BuyAndHold;
 pub use index::{Index, IndexDefinition, IndexWeighting, Published};
 pub use rating::{
@@ -61,8 +64,16 @@ pub trait Strategy {
     fn decide(&mut self, ctx: &Context<'_>) -> Decision;
 
     /// Tables the strategy kept during the run to explain its choices (a rating table per
-    /// rebalance, say), written by `folio run --out` as `<name>.csv`. None by default.
-    fn audit(&self) -> Vec<AuditTable> {
+    /// rebalance, round trips, …), given the finished run; written by `folio run --out` as
+    /// `<name>.csv`. None by default.
+    fn audit(&self, result: &BacktestResult) -> Vec<AuditTable> {
+        let _ = result;
+        Vec::new()
+    }
+
+    /// One-line facts about the finished run for the report (win rate, …). None by default.
+    fn notes(&self, result: &BacktestResult) -> Vec<String> {
+        let _ = result;
         Vec::new()
     }
 }
@@ -72,8 +83,12 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
         (**self).decide(ctx)
     }
 
-    fn audit(&self) -> Vec<AuditTable> {
-        (**self).audit()
+    fn audit(&self, result: &BacktestResult) -> Vec<AuditTable> {
+        (**self).audit(result)
+    }
+
+    fn notes(&self, result: &BacktestResult) -> Vec<String> {
+        (**self).notes(result)
     }
 }
 

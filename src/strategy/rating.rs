@@ -830,7 +830,7 @@ impl Strategy for Rating {
             .decide(ctx, &self.target, &mut self.scratch)
     }
 
-    fn audit(&self) -> Vec<AuditTable> {
+    fn audit(&self, _result: &crate::engine::BacktestResult) -> Vec<AuditTable> {
         let mut header = vec!["date".to_string(), "ticker".to_string()];
         header.extend(self.indicators.iter().map(Indicator::name));
         header.push("liquidity_rating".into());

@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 use super::index::{Index, IndexDefinition, IndexWeighting, Published};
 use super::rating::{IndicatorKind, Rating, RatingInputs, RatingParams};
 use super::rebalance::RebalancePolicy;
-use super::{BuyAndHold, Strategy};
+use super::{Arbitrage, ArbitrageParams, BuyAndHold, Strategy};
 use crate::data::{AsOfTable, Layout, Loaded, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
-use crate::engine::{BacktestConfig, CostModel, Execution};
+use crate::engine::{BacktestConfig, CostModel, Execution, Financing};
 
 /// Why a strategy file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -220,6 +220,19 @@ pub struct BacktestSpec {
     /// Annual risk-free rate for Sharpe, Sortino and alpha (0.02 = 2 %).
     #[serde(default)]
     pub risk_free_rate: f64,
+    /// Annual borrow fee on shorts (0.005 = 0.5 %), accrued daily.
+    #[serde(default)]
+    pub borrow_fee_rate: f64,
+    /// Annual interest on cash, accrued daily.
+    #[serde(default)]
+    pub cash_rate: f64,
+    /// Largest gross exposure as a multiple of NAV (default 2).
+    #[serde(default = "default_gross")]
+    pub max_gross_exposure: f64,
+}
+
+fn default_gross() -> f64 {
+    Financing::default().max_gross_exposure
 }
 
 fn default_cash() -> f64 {
@@ -235,6 +248,9 @@ impl Default for BacktestSpec {
             fixed_fee: 0.0,
             slippage_bps: 0.0,
             risk_free_rate: 0.0,
+            borrow_fee_rate: 0.0,
+            cash_rate: 0.0,
+            max_gross_exposure: default_gross(),
         }
     }
 }
@@ -249,6 +265,8 @@ pub enum StrategySpec {
     Index(IndexSpec),
     /// Hold the best of a rating table after a liquidity screen.
     Rating(RatingParams),
+    /// Trade two listings of one asset (or two related assets) against each other.
+    Arbitrage(ArbitrageParams),
 }
 
 /// Parameters of `kind = "index"`.
@@ -361,6 +379,7 @@ impl StrategySpec {
             StrategySpec::BuyAndHold(_) => "buy_and_hold",
             StrategySpec::Index(_) => "index",
             StrategySpec::Rating(_) => "rating",
+            StrategySpec::Arbitrage(_) => "arbitrage",
         }
     }
 
@@ -371,10 +390,17 @@ impl StrategySpec {
     /// use folio::data::{load, MissingPolicy, ReadOptions};
     /// use folio::strategy::spec::StrategySpec;
     /// let loaded = load("data/spy.csv".as_ref(), &ReadOptions::default(), MissingPolicy::Error).unwrap();
-    /// let built = StrategySpec::BuyAndHold(Default::default()).build(&loaded, None).unwrap();
+    /// let built = StrategySpec::BuyAndHold(Default::default())
+    ///     .build(&loaded, None, &Default::default())
+    ///     .unwrap();
     /// assert!(built.ideal_returns.is_none());
     /// ```
-    pub fn build(&self, loaded: &Loaded, benchmark: Option<&[f64]>) -> crate::Result<Built> {
+    pub fn build(
+        &self,
+        loaded: &Loaded,
+        benchmark: Option<&[f64]>,
+        config: &BacktestConfig,
+    ) -> crate::Result<Built> {
         let table = &loaded.table;
         let mut notes = Vec::new();
         let (strategy, ideal_returns): (Box<dyn Strategy + Send>, _) = match self {
@@ -485,6 +511,32 @@ impl StrategySpec {
                     })?;
                 (Box::new(rating), None)
             }
+            StrategySpec::Arbitrage(params) => {
+                let column = |k: usize| {
+                    table
+                        .ticker_index(&params.pair[k])
+                        .ok_or_else(|| InvalidParam {
+                            key: "strategy.pair".into(),
+                            message: format!(
+                                "ticker `{}` is not among the loaded tickers",
+                                params.pair[k]
+                            ),
+                        })
+                };
+                let (a, b) = (column(0)?, column(1)?);
+                let fx = match &params.fx {
+                    Some(text) => {
+                        let series: SeriesRef = text.parse().map_err(|m| InvalidParam {
+                            key: "strategy.fx".into(),
+                            message: m,
+                        })?;
+                        Some(series.prices_on(table.dates())?)
+                    }
+                    None => None,
+                };
+                let arbitrage = Arbitrage::new(params.clone(), a, b, fx, config.costs);
+                (Box::new(arbitrage), None)
+            }
         };
         Ok(Built {
             strategy,
@@ -493,11 +545,28 @@ impl StrategySpec {
         })
     }
 
+    /// Whether the kind trades a long/short book.
+    fn allows_short(&self) -> bool {
+        matches!(self, StrategySpec::Arbitrage(_))
+    }
+
     /// Checks what can be checked without data and resolves the files the strategy names
     /// against `base`, the strategy file's folder.
     fn resolve(&mut self, base: &Path) -> Result<(), (String, String)> {
         match self {
             StrategySpec::BuyAndHold(_) => Ok(()),
+            StrategySpec::Arbitrage(params) => {
+                params
+                    .validate()
+                    .map_err(|(key, m)| (format!("strategy.{key}"), m))?;
+                if let Some(text) = &mut params.fx {
+                    let mut series: SeriesRef =
+                        text.parse().map_err(|m| ("strategy.fx".to_string(), m))?;
+                    series.path = base.join(&series.path);
+                    *text = series.to_string();
+                }
+                Ok(())
+            }
             StrategySpec::Rating(params) => {
                 params
                     .validate()
@@ -720,6 +789,12 @@ impl StrategyFile {
                 commission_bps: over.commission_bps.unwrap_or(b.commission_bps),
                 fixed_fee: over.fixed_fee.unwrap_or(b.fixed_fee),
                 slippage_bps: over.slippage_bps.unwrap_or(b.slippage_bps),
+            },
+            financing: Financing {
+                allow_short: self.strategy.allows_short(),
+                borrow_fee_rate: b.borrow_fee_rate,
+                cash_rate: b.cash_rate,
+                max_gross_exposure: b.max_gross_exposure,
             },
         };
         config
