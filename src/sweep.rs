@@ -206,6 +206,7 @@ pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
     };
     let summary = Summary::of(&result, benchmark_returns.as_deref(), &conv);
     let mut notes = built.notes;
+    notes.push(suspect_moves(table));
     notes.extend(built.strategy.notes(&result));
     let audit = built.strategy.audit(&result);
     Ok(Outcome {
@@ -218,4 +219,32 @@ pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
         audit,
         summary,
     })
+}
+
+/// A data caveat: daily price moves beyond ±50 % among the run's prices, which are often data
+/// errors (a split applied on the wrong day) and sometimes real.
+fn suspect_moves(table: &crate::data::PriceTable) -> String {
+    let p = table.prices();
+    let mut found = Vec::new();
+    for t in 1..table.n_days() {
+        for (j, (a, b)) in p.row(t - 1).iter().zip(p.row(t)).enumerate() {
+            let r = b / a - 1.0;
+            if r.abs() > 0.5 {
+                found.push(format!(
+                    "{} {} ({:+.0} %)",
+                    table.tickers()[j],
+                    table.dates()[t],
+                    100.0 * r
+                ));
+            }
+        }
+    }
+    match found.len() {
+        0 => "data: no daily price move beyond ±50 % in the prices used".into(),
+        n => format!(
+            "data: {n} daily price move(s) beyond ±50 %, check them: {}{}",
+            found.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+            if n > 5 { ", …" } else { "" }
+        ),
+    }
 }

@@ -30,6 +30,17 @@ enum Command {
     /// Work with price files.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Draw the HTML report of a folder written by `folio run --out`.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// A folder written by `folio run --out`.
+    dir: PathBuf,
+    /// Where to write the report (default: DIR/report.html).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +56,9 @@ struct RunArgs {
     /// Also write returns.csv, weights.csv, trades.csv and metrics.json per strategy here.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Also write a self-contained HTML report (charts as inline SVG) to this file.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -201,6 +215,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
         Command::Data(DataCommand::Inspect(args)) => inspect(args),
+        Command::Report(args) => report(args),
     }
 }
 
@@ -226,6 +241,12 @@ fn run(args: RunArgs) -> Result<()> {
         Format::Json => folio::report::json(&outcomes),
         Format::Csv => folio::report::csv(&outcomes),
     };
+    if let Some(path) = &args.report {
+        let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
+        folio::report::write_file(path, &folio::report::html(&runs))
+            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     if let Some(dir) = &args.out {
         let written = folio::report::write_dir(dir, &outcomes)
             .with_context(|| format!("{}: cannot write the results", dir.display()))?;
@@ -236,6 +257,16 @@ fn run(args: RunArgs) -> Result<()> {
     std::io::stdout()
         .write_all(text.as_bytes())
         .context("cannot write to standard output")?;
+    Ok(())
+}
+
+fn report(args: ReportArgs) -> Result<()> {
+    let runs = folio::report::read_reports(&args.dir)
+        .with_context(|| format!("{}: cannot read the runs", args.dir.display()))?;
+    let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
+    folio::report::write_file(&path, &folio::report::html(&runs))
+        .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    eprintln!("wrote {}", path.display());
     Ok(())
 }
 

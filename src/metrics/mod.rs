@@ -16,9 +16,13 @@
 //! ```
 
 mod drawdown;
+mod series;
 mod summary;
 
 pub use drawdown::{Drawdown, max_drawdown};
+pub use series::{
+    growth, period_returns, rolling_sharpe, rolling_volatility, underwater, worst_drawdowns,
+};
 pub use summary::{Conventions, Metrics};
 
 /// Trading days in a year: the annualisation factor of daily returns.

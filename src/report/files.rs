@@ -129,6 +129,31 @@ pub fn audit_csv(table: &crate::strategy::AuditTable) -> String {
     out
 }
 
+/// Writes `contents` to `path` through a temporary file in the same folder renamed into
+/// place, so a reader never sees half a file.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("report.html");
+/// folio::report::write_file(&path, "<!DOCTYPE html>").unwrap();
+/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "<!DOCTYPE html>");
+/// ```
+pub fn write_file(path: &Path, contents: &str) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, contents)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+}
+
 /// Folder names for the runs: the strategy file's stem, made unique with `-2`, `-3`, ….
 fn folder_names(outcomes: &[Outcome]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(outcomes.len());
@@ -164,6 +189,9 @@ pub fn write_dir(dir: &Path, outcomes: &[Outcome]) -> io::Result<Vec<PathBuf>> {
             std::fs::write(run.join("weights.csv"), weights_csv(o))?;
             std::fs::write(run.join("trades.csv"), trades_csv(o))?;
             std::fs::write(run.join("metrics.json"), metrics_json(o))?;
+            let report =
+                serde_json::to_string(&super::RunReport::of(o)).map_err(io::Error::other)?;
+            std::fs::write(run.join("report.json"), report)?;
             for table in &o.audit {
                 std::fs::write(run.join(format!("{}.csv", table.name)), audit_csv(table))?;
             }

@@ -2,6 +2,7 @@
 //! Nothing here computes a figure.
 
 mod files;
+mod html;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
@@ -9,7 +10,10 @@ use serde::Serialize;
 use crate::metrics::Conventions;
 use crate::sweep::{Outcome, Summary};
 
-pub use files::{audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir};
+pub use files::{
+    audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir, write_file,
+};
+pub use html::{RunReport, Signal, html, read_reports};
 
 /// The caveats every report carries, whatever the data.
 pub const SURVIVORSHIP_NOTE: &str = "a universe chosen from today's index members \

@@ -186,6 +186,7 @@ pub struct Arbitrage {
     open: Option<Open>,
     hedge: f64,
     events: Vec<Event>,
+    signals: Vec<f64>,
 }
 
 impl Arbitrage {
@@ -216,6 +217,7 @@ impl Arbitrage {
             open: None,
             hedge: 1.0,
             events: Vec::new(),
+            signals: Vec::new(),
         }
     }
 
@@ -299,6 +301,7 @@ impl Arbitrage {
 impl Strategy for Arbitrage {
     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
         let signal = self.signal(ctx);
+        self.signals.push(signal);
         if !signal.is_finite() {
             return Decision::Hold;
         }
@@ -417,11 +420,33 @@ impl Strategy for Arbitrage {
                 ]
             })
             .collect();
-        vec![AuditTable {
-            name: "round_trips".into(),
-            header: header.map(String::from).to_vec(),
-            rows,
-        }]
+        let signal = AuditTable {
+            name: "signal".into(),
+            header: vec!["date".into(), "signal".into()],
+            rows: result
+                .dates
+                .iter()
+                .zip(&self.signals)
+                .map(|(d, s)| {
+                    vec![
+                        d.to_string(),
+                        if s.is_finite() {
+                            s.to_string()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                })
+                .collect(),
+        };
+        vec![
+            AuditTable {
+                name: "round_trips".into(),
+                header: header.map(String::from).to_vec(),
+                rows,
+            },
+            signal,
+        ]
     }
 
     fn notes(&self, result: &BacktestResult) -> Vec<String> {

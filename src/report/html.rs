@@ -1,0 +1,1032 @@
+//! The HTML tearsheet: one self-contained file (inline CSS and SVG, no script, font or network
+//! request) comparing runs side by side, then each run's charts.
+//!
+//! [`RunReport`] holds everything the page shows of one run; `--out` saves it as
+//! `report.json` so `folio report DIR` can draw the page again later.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::{ROWS, SURVIVORSHIP_NOTE, data_line, settings_line};
+use crate::metrics::{
+    Conventions, daily_rate, growth, period_returns, rolling_sharpe, rolling_volatility,
+    underwater, worst_drawdowns,
+};
+use crate::sweep::Outcome;
+
+/// Colour-blind-safe palette (Okabe and Ito), strategies first, black for the benchmark.
+const PALETTE: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
+];
+const BENCHMARK_COLOUR: &str = "#000000";
+/// The holdings outside the largest, summed.
+const OTHER_COLOUR: &str = "#DDDDDD";
+/// Trading days in the rolling windows (six months).
+const ROLLING_DAYS: usize = 126;
+/// Holdings drawn by name; the rest are summed as "other".
+const TOP_HOLDINGS: usize = 8;
+
+/// Everything the report shows of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Strategy name.
+    pub name: String,
+    /// Strategy file.
+    pub file: String,
+    /// Strategy kind.
+    pub kind: String,
+    /// Settings in one line (execution, costs, benchmark).
+    pub settings: String,
+    /// Data source and missing-data policy in one line.
+    pub data: String,
+    /// Notes and data caveats of the run.
+    pub notes: Vec<String>,
+    /// The conventions of the figures.
+    pub conventions: String,
+    /// The metrics table: label and formatted value.
+    pub metrics: Vec<(String, String)>,
+    /// The calendar.
+    pub dates: Vec<NaiveDate>,
+    /// Daily returns (one fewer than the dates).
+    pub returns: Vec<f64>,
+    /// Annual risk-free rate of the run.
+    pub risk_free_rate: f64,
+    /// What the benchmark is.
+    pub benchmark_label: Option<String>,
+    /// Benchmark daily returns on the same days.
+    pub benchmark: Option<Vec<f64>>,
+    /// Weights of the largest holdings (and "other"), one series per name, every day.
+    pub holdings: Vec<(String, Vec<f64>)>,
+    /// An arbitrage's signal (gap or z-score) per day, with the days it decided to open and
+    /// to close.
+    pub signal: Option<Signal>,
+}
+
+/// An arbitrage signal and its decisions, for the gap chart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// Gap (fraction) or z-score per day; `None` before it is defined.
+    pub values: Vec<Option<f64>>,
+    /// Day indices of the open decisions.
+    pub entries: Vec<usize>,
+    /// Day indices of the close decisions.
+    pub exits: Vec<usize>,
+    /// Whether the values are z-scores (else gaps).
+    pub z_score: bool,
+}
+
+impl RunReport {
+    /// Collects what the page needs from a finished run.
+    ///
+    /// ```
+    /// use folio::strategy::spec::{Overrides, StrategyFile};
+    /// let path = std::path::Path::new("strategies/buy_and_hold.toml");
+    /// let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+    /// let outcomes = folio::sweep::run_plans(&[plan]).unwrap();
+    /// let r = folio::report::RunReport::of(&outcomes[0]);
+    /// assert_eq!(r.returns.len() + 1, r.dates.len());
+    /// assert_eq!(r.holdings.len(), 9);              // the 8 largest and "other"
+    /// ```
+    pub fn of(o: &Outcome) -> RunReport {
+        let res = &o.result;
+        let n_assets = res.tickers.len();
+        let mut mean: Vec<(f64, usize)> = (0..n_assets)
+            .map(|j| {
+                let total: f64 = (0..res.nav.len())
+                    .map(|t| res.weights.get(t, j).abs())
+                    .sum();
+                (total, j)
+            })
+            .collect();
+        mean.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top: Vec<usize> = mean.iter().take(TOP_HOLDINGS).map(|&(_, j)| j).collect();
+        let mut holdings: Vec<(String, Vec<f64>)> = top
+            .iter()
+            .map(|&j| {
+                let w = (0..res.nav.len()).map(|t| res.weights.get(t, j)).collect();
+                (res.tickers[j].clone(), w)
+            })
+            .collect();
+        if n_assets > top.len() {
+            let other = (0..res.nav.len())
+                .map(|t| {
+                    (0..n_assets)
+                        .filter(|j| !top.contains(j))
+                        .map(|j| res.weights.get(t, j))
+                        .sum()
+                })
+                .collect();
+            holdings.push(("other".into(), other));
+        }
+        let table = |name: &str| o.audit.iter().find(|t| t.name == name);
+        let signal = table("signal").map(|s| {
+            let day = |d: &str| res.dates.iter().position(|x| x.to_string() == d);
+            let decisions = |column: &str| -> Vec<usize> {
+                table("round_trips").map_or(Vec::new(), |trips| {
+                    let c = trips.header.iter().position(|h| h == column);
+                    trips
+                        .rows
+                        .iter()
+                        .filter_map(|r| c.and_then(|c| day(&r[c])))
+                        .collect()
+                })
+            };
+            Signal {
+                values: s.rows.iter().map(|r| r[1].parse().ok()).collect(),
+                entries: decisions("entry_decision"),
+                exits: decisions("exit_decision"),
+                z_score: o.notes.iter().any(|n| n.contains("(z-score)")),
+            }
+        });
+        let conventions = Conventions {
+            risk_free_rate: o.plan.risk_free_rate,
+        };
+        RunReport {
+            name: o.plan.name.clone(),
+            file: o.plan.source.display().to_string(),
+            kind: o.plan.strategy.kind().to_string(),
+            settings: settings_line(o),
+            data: data_line(o),
+            notes: o.notes.clone(),
+            conventions: conventions.to_string(),
+            metrics: ROWS
+                .iter()
+                .map(|r| (r.label.trim().to_string(), (r.show)(&o.summary)))
+                .collect(),
+            dates: res.dates.clone(),
+            returns: res.returns(),
+            risk_free_rate: o.plan.risk_free_rate,
+            benchmark_label: o.benchmark_label.clone(),
+            benchmark: o.benchmark_returns.clone(),
+            holdings,
+            signal,
+        }
+    }
+}
+
+/// Reads the `report.json` of every run folder in a `--out` folder, in folder-name order.
+///
+/// ```
+/// let err = folio::report::read_reports("no/such/folder".as_ref()).unwrap_err();
+/// assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+/// ```
+pub fn read_reports(dir: &Path) -> io::Result<Vec<RunReport>> {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("report.json").is_file())
+        .collect();
+    folders.sort();
+    if folders.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{}: no run folder with a report.json (write one with `folio run --out`)",
+                dir.display()
+            ),
+        ));
+    }
+    folders
+        .iter()
+        .map(|f| {
+            let path = f.join("report.json");
+            let text = std::fs::read_to_string(&path)?;
+            serde_json::from_str(&text).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", path.display()),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The whole page for these runs.
+///
+/// ```
+/// use folio::strategy::spec::{Overrides, StrategyFile};
+/// let path = std::path::Path::new("strategies/buy_and_hold.toml");
+/// let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+/// let outcomes = folio::sweep::run_plans(&[plan]).unwrap();
+/// let page = folio::report::html(&[folio::report::RunReport::of(&outcomes[0])]);
+/// assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg"));
+/// assert!(!page.contains("http://") && !page.contains("https://"));
+/// ```
+pub fn html(runs: &[RunReport]) -> String {
+    let mut page = String::with_capacity(1 << 20);
+    page.push_str(HEAD);
+    page.push_str("<h1>folio backtest report</h1>\n");
+    // Side by side: the metrics of every run, and their equity curves together.
+    page.push_str("<section><h2>Summary</h2>\n<table class=\"metrics\"><thead><tr><th></th>");
+    for r in runs {
+        let _ = write!(page, "<th>{}</th>", esc(&r.name));
+    }
+    page.push_str("</tr></thead><tbody>\n");
+    let rows = runs.first().map_or(0, |r| r.metrics.len());
+    for i in 0..rows {
+        let _ = write!(page, "<tr><th>{}</th>", esc(&runs[0].metrics[i].0));
+        for r in runs {
+            let v = r.metrics.get(i).map_or("", |m| m.1.as_str());
+            let _ = write!(page, "<td>{}</td>", esc(v));
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</tbody></table>\n");
+    if let Some(first) = runs.first() {
+        let _ = writeln!(
+            page,
+            "<p class=\"conventions\"><b>Conventions.</b> {}</p>",
+            esc(&first.conventions)
+        );
+    }
+    let _ = writeln!(
+        page,
+        "<p class=\"caveat\"><b>Survivorship.</b> {}.</p>",
+        esc(SURVIVORSHIP_NOTE)
+    );
+    page.push_str(&equity_section("all", runs, "Equity curves, all runs"));
+    page.push_str("</section>\n");
+    for (k, r) in runs.iter().enumerate() {
+        page.push_str(&run_section(k, r));
+    }
+    page.push_str("</body></html>\n");
+    page
+}
+
+/// Equity curves (growth of 1) of `runs` and of the first run's benchmark, on a linear and on
+/// a log scale, switched by a checkbox (CSS only).
+fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
+    let Some(first) = runs.first() else {
+        return String::new();
+    };
+    // One calendar for all runs: the union of their days; each curve is drawn over its own
+    // span, carrying its last value over days it does not trade.
+    let mut dates: Vec<NaiveDate> = runs.iter().flat_map(|r| r.dates.iter().copied()).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let align = |own: &[NaiveDate], values: Vec<f64>| -> Vec<f64> {
+        let (start, end) = (own[0], own[own.len() - 1]);
+        let mut k = 0;
+        dates
+            .iter()
+            .map(|d| {
+                while k + 1 < own.len() && own[k + 1] <= *d {
+                    k += 1;
+                }
+                if *d < start || *d > end {
+                    f64::NAN
+                } else {
+                    values[k]
+                }
+            })
+            .collect()
+    };
+    let mut series: Vec<Line> = runs
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            Line::new(
+                &r.name,
+                PALETTE[k % PALETTE.len()],
+                align(&r.dates, growth(&r.returns)),
+            )
+        })
+        .collect();
+    if let (Some(b), Some(label)) = (&first.benchmark, &first.benchmark_label) {
+        let name = if runs.len() > 1 {
+            format!("benchmark of {}: {label}", first.name)
+        } else {
+            format!("benchmark: {label}")
+        };
+        series.push(Line::new(
+            &name,
+            BENCHMARK_COLOUR,
+            align(&first.dates, growth(b)),
+        ));
+    }
+    let linear =
+        Plot::dated(&dates, &series, false).render(title, "growth of 1 (×)", Fmt::Times, &series);
+    let log = Plot::dated(&dates, &series, true).render(
+        &format!("{title} (log scale)"),
+        "growth of 1 (×, log scale)",
+        Fmt::Times,
+        &series,
+    );
+    format!(
+        "<div class=\"toggle\"><input type=\"checkbox\" id=\"log-{id}\"><label for=\"log-{id}\">log scale</label>\
+         <div class=\"linear\">{linear}</div><div class=\"log\">{log}</div></div>\n"
+    )
+}
+
+fn run_section(k: usize, r: &RunReport) -> String {
+    let colour = PALETTE[k % PALETTE.len()];
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<section class=\"run\"><h2>{}</h2>\n<p class=\"meta\">{} · <code>{}</code><br>{}<br>data: {}</p>\n",
+        esc(&r.name),
+        esc(&r.kind),
+        esc(&r.file),
+        esc(&r.settings),
+        esc(&r.data)
+    );
+    if !r.notes.is_empty() {
+        s.push_str("<ul class=\"notes\">");
+        for n in &r.notes {
+            let _ = write!(s, "<li>{}</li>", esc(n));
+        }
+        s.push_str("</ul>\n");
+    }
+    s.push_str(&equity_section(
+        &format!("run{k}"),
+        std::slice::from_ref(r),
+        "Equity curve",
+    ));
+
+    // Drawdowns.
+    let uw = underwater(&r.returns);
+    let dd = [Line::new("drawdown", colour, uw).filled()];
+    s.push_str(&Plot::dated(&r.dates, &dd, false).render(
+        "Drawdown (underwater)",
+        "drawdown (% below peak)",
+        Fmt::Percent,
+        &dd,
+    ));
+    s.push_str("<table class=\"drawdowns\"><thead><tr><th>#</th><th>peak</th><th>trough</th><th>recovered</th><th>depth</th><th>length (days)</th></tr></thead><tbody>");
+    for (i, d) in worst_drawdowns(&r.returns, 5).iter().enumerate() {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td></tr>",
+            i + 1,
+            r.dates[d.peak],
+            r.dates[d.trough],
+            d.recovery
+                .map_or("not yet".into(), |x| r.dates[x].to_string()),
+            100.0 * d.depth,
+            d.length()
+        );
+    }
+    s.push_str("</tbody></table>\n");
+
+    // Rolling figures, plotted on the day each window ends.
+    let rf = daily_rate(r.risk_free_rate);
+    let rolled = |f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64]| -> Vec<f64> {
+        std::iter::once(f64::NAN).chain(f(x)).collect()
+    };
+    let mut vol = vec![Line::new(
+        &r.name,
+        colour,
+        rolled(&|x| rolling_volatility(x, ROLLING_DAYS), &r.returns),
+    )];
+    let mut sharpe = vec![Line::new(
+        &r.name,
+        colour,
+        rolled(&|x| rolling_sharpe(x, ROLLING_DAYS, rf), &r.returns),
+    )];
+    if let Some(b) = &r.benchmark {
+        vol.push(Line::new(
+            "benchmark",
+            BENCHMARK_COLOUR,
+            rolled(&|x| rolling_volatility(x, ROLLING_DAYS), b),
+        ));
+        sharpe.push(Line::new(
+            "benchmark",
+            BENCHMARK_COLOUR,
+            rolled(&|x| rolling_sharpe(x, ROLLING_DAYS, rf), b),
+        ));
+    }
+    s.push_str(&Plot::dated(&r.dates, &vol, false).render(
+        "Rolling 6-month volatility",
+        "annualised volatility (%)",
+        Fmt::Percent,
+        &vol,
+    ));
+    s.push_str(&Plot::dated(&r.dates, &sharpe, false).render(
+        "Rolling 6-month Sharpe ratio",
+        "Sharpe ratio (annualised)",
+        Fmt::Number,
+        &sharpe,
+    ));
+
+    // Calendar returns.
+    s.push_str(&heatmap(&period_returns(&r.dates, &r.returns, true)));
+    let annual = period_returns(&r.dates, &r.returns, false);
+    let bench_annual = r
+        .benchmark
+        .as_ref()
+        .map(|b| period_returns(&r.dates, b, false));
+    s.push_str(&annual_bars(&annual, bench_annual.as_deref(), colour));
+
+    // Holdings.
+    let long_only = r
+        .holdings
+        .iter()
+        .all(|(_, w)| w.iter().all(|&x| x >= -1e-12));
+    let holdings: Vec<Line> = r
+        .holdings
+        .iter()
+        .enumerate()
+        .map(|(i, (name, w))| {
+            let colour = if name == "other" {
+                OTHER_COLOUR
+            } else {
+                PALETTE[i % PALETTE.len()]
+            };
+            Line::new(name, colour, w.clone())
+        })
+        .collect();
+    if long_only {
+        let stacked = stack(&holdings);
+        s.push_str(&Plot::dated(&r.dates, &stacked, false).render(
+            "Weights over time (largest holdings, stacked)",
+            "weight (% of NAV)",
+            Fmt::Percent,
+            &stacked,
+        ));
+    } else {
+        s.push_str(&Plot::dated(&r.dates, &holdings, false).render(
+            "Positions over time (negative = short)",
+            "weight (% of NAV)",
+            Fmt::Percent,
+            &holdings,
+        ));
+    }
+
+    if let Some(sig) = &r.signal {
+        let values: Vec<f64> = sig.values.iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        let (fmt, label) = if sig.z_score {
+            (Fmt::Number, "z-score of the spread")
+        } else {
+            (Fmt::Percent, "gap from parity (%)")
+        };
+        let mut line = Line::new("signal", colour, values.clone());
+        line.markers = sig
+            .entries
+            .iter()
+            .map(|&t| (t, values[t], true))
+            .chain(sig.exits.iter().map(|&t| (t, values[t], false)))
+            .collect();
+        let lines = [line];
+        s.push_str(&Plot::dated(&r.dates, &lines, false).render(
+            "Signal with entries (▲) and exits (▼)",
+            label,
+            fmt,
+            &lines,
+        ));
+    }
+    s.push_str("</section>\n");
+    s
+}
+
+/// One series of a chart.
+struct Line {
+    name: String,
+    colour: &'static str,
+    values: Vec<f64>,
+    /// Drawn as a filled area down to `base` (or to 0 when `base` is empty).
+    fill: bool,
+    base: Vec<f64>,
+    /// (day, value, is entry) markers.
+    markers: Vec<(usize, f64, bool)>,
+}
+
+impl Line {
+    fn new(name: &str, colour: &'static str, values: Vec<f64>) -> Self {
+        Line {
+            name: name.to_string(),
+            colour,
+            values,
+            fill: false,
+            base: Vec::new(),
+            markers: Vec::new(),
+        }
+    }
+
+    fn filled(mut self) -> Self {
+        self.fill = true;
+        self
+    }
+}
+
+/// Stacks weights into cumulative areas.
+fn stack(lines: &[Line]) -> Vec<Line> {
+    let n = lines.first().map_or(0, |l| l.values.len());
+    let mut below = vec![0.0; n];
+    lines
+        .iter()
+        .map(|l| {
+            let top: Vec<f64> = below.iter().zip(&l.values).map(|(a, b)| a + b).collect();
+            let line = Line {
+                fill: true,
+                base: below.clone(),
+                ..Line::new(&l.name, l.colour, top.clone())
+            };
+            below = top;
+            line
+        })
+        .collect()
+}
+
+#[derive(Clone, Copy)]
+enum Fmt {
+    Percent,
+    Number,
+    Times,
+}
+
+impl Fmt {
+    fn show(self, v: f64) -> String {
+        match self {
+            Fmt::Percent => format!("{} %", trim(100.0 * v)),
+            Fmt::Number => trim(v),
+            Fmt::Times => format!("{}×", trim(v)),
+        }
+    }
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+const W: f64 = 900.0;
+const H: f64 = 300.0;
+const LEFT: f64 = 78.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 44.0;
+const BOTTOM: f64 = 48.0;
+
+/// A chart's frame: day indices across, values up.
+struct Plot<'a> {
+    dates: &'a [NaiveDate],
+    lo: f64,
+    hi: f64,
+    log: bool,
+}
+
+impl<'a> Plot<'a> {
+    fn dated(dates: &'a [NaiveDate], lines: &[Line], log: bool) -> Self {
+        let finite = lines
+            .iter()
+            .flat_map(|l| l.values.iter().chain(&l.base))
+            .copied()
+            .filter(|v| v.is_finite() && (!log || *v > 0.0));
+        let (mut lo, mut hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        if lines.iter().any(|l| l.fill) && !log {
+            lo = lo.min(0.0);
+            hi = hi.max(0.0);
+        }
+        if !lo.is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        }
+        if hi - lo < 1e-12 {
+            (lo, hi) = (lo - 0.5, hi + 0.5);
+        }
+        if log {
+            (lo, hi) = (lo.ln(), hi.ln());
+        }
+        let pad = 0.04 * (hi - lo);
+        let lo = if lo == 0.0 { lo } else { lo - pad };
+        Plot {
+            dates,
+            lo,
+            hi: hi + pad,
+            log,
+        }
+    }
+
+    fn x(&self, t: usize) -> f64 {
+        let n = self.dates.len().max(2) - 1;
+        LEFT + (W - LEFT - RIGHT) * t as f64 / n as f64
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        let v = if self.log { v.ln() } else { v };
+        TOP + (H - TOP - BOTTOM) * (1.0 - (v - self.lo) / (self.hi - self.lo))
+    }
+
+    /// Value ticks: about six "nice" steps, or 1-2-5 steps on a log scale.
+    fn ticks(&self) -> Vec<f64> {
+        if self.log {
+            let (lo, hi) = (self.lo.exp(), self.hi.exp());
+            let mut out = Vec::new();
+            let mut p = 10f64.powf(lo.log10().floor());
+            while p <= hi * 1.0001 {
+                for m in [1.0, 2.0, 5.0] {
+                    let v = p * m;
+                    if v >= lo && v <= hi {
+                        out.push(v);
+                    }
+                }
+                p *= 10.0;
+            }
+            if out.len() > 8 {
+                out.retain(|v| {
+                    (v.log10().fract()).abs() < 1e-9 || (v.log10().fract() - 1.0).abs() < 1e-9
+                });
+            }
+            return out;
+        }
+        let span = self.hi - self.lo;
+        let raw = span / 6.0;
+        let mag = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw)
+            .unwrap_or(10.0 * mag);
+        let mut v = (self.lo / step).ceil() * step;
+        let mut out = Vec::new();
+        while v <= self.hi + 1e-12 {
+            out.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
+            v += step;
+        }
+        out
+    }
+
+    /// Frame, grid, ticks, axis labels, the series and a legend, as one SVG.
+    fn render(&self, title: &str, y_label: &str, fmt: Fmt, lines: &[Line]) -> String {
+        let mut s = String::with_capacity(64 * 1024);
+        let _ = write!(
+            s,
+            "<figure><svg class=\"chart\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>",
+            t = esc(title)
+        );
+        let _ = write!(
+            s,
+            "<text class=\"title\" x=\"{LEFT}\" y=\"16\">{}</text>",
+            esc(title)
+        );
+        for v in self.ticks() {
+            let y = self.y(v);
+            let _ = write!(
+                s,
+                "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                W - RIGHT,
+                LEFT - 6.0,
+                y + 4.0,
+                fmt.show(v)
+            );
+        }
+        // Year ticks, spaced so labels never overlap.
+        let (first, last) = (
+            self.dates[0].year(),
+            self.dates[self.dates.len() - 1].year(),
+        );
+        let step = ((last - first) / 12 + 1).max(1);
+        let mut shown = 0;
+        for t in 1..self.dates.len() {
+            let y = self.dates[t].year();
+            if y != self.dates[t - 1].year() && (y - first) % step == 0 {
+                let x = self.x(t);
+                let _ = write!(
+                    s,
+                    "<line class=\"grid\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{:.1}\"/><text class=\"tick\" x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{y}</text>",
+                    H - BOTTOM,
+                    H - BOTTOM + 16.0
+                );
+                shown += 1;
+            }
+        }
+        if shown == 0 {
+            for t in [0, self.dates.len() - 1] {
+                let _ = write!(
+                    s,
+                    "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                    self.x(t),
+                    H - BOTTOM + 16.0,
+                    self.dates[t]
+                );
+            }
+        }
+        let _ = write!(
+            s,
+            "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/>",
+            W - LEFT - RIGHT,
+            H - TOP - BOTTOM
+        );
+        let _ = write!(
+            s,
+            "<text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">date ({} → {})</text>",
+            (LEFT + W - RIGHT) / 2.0,
+            H - 8.0,
+            self.dates[0],
+            self.dates[self.dates.len() - 1]
+        );
+        let _ = write!(
+            s,
+            "<text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
+            (TOP + H - BOTTOM) / 2.0,
+            esc(y_label)
+        );
+        for l in lines {
+            s.push_str(&self.path(l));
+        }
+        s.push_str("</svg>");
+        s.push_str(&legend(
+            lines
+                .iter()
+                .filter(|l| lines.len() > 1 || l.fill)
+                .map(|l| (l.name.as_str(), l.colour)),
+        ));
+        s.push_str("</figure>\n");
+        s
+    }
+
+    fn path(&self, l: &Line) -> String {
+        let mut d = String::with_capacity(16 * l.values.len());
+        let mut open = false;
+        let valid = |v: f64| v.is_finite() && (!self.log || v > 0.0);
+        // Stacked areas (many layers) are drawn at most about 1,000 points wide.
+        let stride = if l.base.is_empty() {
+            1
+        } else {
+            l.values.len().div_ceil(1000).max(1)
+        };
+        let kept = |t: usize| t % stride == 0 || t + 1 == l.values.len();
+        for (t, &v) in l.values.iter().enumerate() {
+            if !kept(t) {
+                continue;
+            }
+            if !valid(v) {
+                open = false;
+                continue;
+            }
+            let _ = write!(
+                d,
+                "{}{:.1},{:.1}",
+                if open { "L" } else { "M" },
+                self.x(t),
+                self.y(v)
+            );
+            open = true;
+        }
+        if l.fill {
+            // Close the area along its base, right to left.
+            let zero = if self.log { 1.0 } else { 0.0 };
+            for t in (0..l.values.len()).rev().filter(|&t| kept(t)) {
+                let b = l.base.get(t).copied().unwrap_or(zero);
+                let _ = write!(d, "L{:.1},{:.1}", self.x(t), self.y(b));
+            }
+            d.push('Z');
+        }
+        let style = if l.fill {
+            format!(
+                "fill=\"{}\" fill-opacity=\"0.75\" stroke=\"{}\" stroke-width=\"0.5\"",
+                l.colour, l.colour
+            )
+        } else {
+            format!("fill=\"none\" stroke=\"{}\" stroke-width=\"1.4\"", l.colour)
+        };
+        let mut s = format!(
+            "<path class=\"data\" d=\"{d}\" {style}><title>{}</title></path>",
+            esc(&l.name)
+        );
+        for &(t, v, entry) in &l.markers {
+            if !v.is_finite() {
+                continue;
+            }
+            let (x, y) = (self.x(t), self.y(v));
+            let tri = if entry {
+                format!(
+                    "M{:.1},{:.1}L{:.1},{:.1}L{:.1},{:.1}Z",
+                    x,
+                    y - 6.0,
+                    x - 5.0,
+                    y + 3.0,
+                    x + 5.0,
+                    y + 3.0
+                )
+            } else {
+                format!(
+                    "M{:.1},{:.1}L{:.1},{:.1}L{:.1},{:.1}Z",
+                    x,
+                    y + 6.0,
+                    x - 5.0,
+                    y - 3.0,
+                    x + 5.0,
+                    y - 3.0
+                )
+            };
+            let colour = if entry { "#009E73" } else { "#D55E00" };
+            let _ = write!(
+                s,
+                "<path class=\"data marker\" d=\"{tri}\" fill=\"{colour}\"><title>{} {}</title></path>",
+                if entry { "entry" } else { "exit" },
+                self.dates[t]
+            );
+        }
+        s
+    }
+}
+
+/// Monthly returns as a grid: a row per year, a column per month, blue for gains and
+/// vermilion for losses, the value written in each cell.
+fn heatmap(months: &[(i32, u32, f64)]) -> String {
+    let Some(&(first, ..)) = months.first() else {
+        return String::new();
+    };
+    let last = months[months.len() - 1].0;
+    let years = (last - first + 1) as f64;
+    let (cell_w, cell_h, left, top) = (60.0, 18.0, 60.0, 40.0);
+    let (w, h) = (left + 12.0 * cell_w + 10.0, top + years * cell_h + 40.0);
+    let scale = months
+        .iter()
+        .map(|m| m.2.abs())
+        .fold(0.0, f64::max)
+        .max(1e-9);
+    let mut s = format!(
+        "<figure><svg class=\"chart heatmap\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Monthly returns\"><title>Monthly returns</title><text class=\"title\" x=\"{left}\" y=\"16\">Monthly returns (%, blue gains, vermilion losses)</text>"
+    );
+    for (m, name) in [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let _ = write!(
+            s,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{name}</text>",
+            left + (m as f64 + 0.5) * cell_w,
+            top - 6.0
+        );
+    }
+    for y in first..=last {
+        let _ = write!(
+            s,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{y}</text>",
+            left - 6.0,
+            top + ((y - first) as f64 + 0.7) * cell_h
+        );
+    }
+    for &(y, m, r) in months {
+        let (x, yy) = (
+            left + (m - 1) as f64 * cell_w,
+            top + (y - first) as f64 * cell_h,
+        );
+        let colour = if r >= 0.0 { "#0072B2" } else { "#D55E00" };
+        let _ = write!(
+            s,
+            "<rect class=\"data\" x=\"{x:.1}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\" fill-opacity=\"{:.2}\"><title>{y}-{m:02}: {:.2} %</title></rect><text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{:.1}</text>",
+            cell_w - 1.0,
+            cell_h - 1.0,
+            0.12 + 0.78 * (r.abs() / scale).sqrt(),
+            100.0 * r,
+            x + cell_w / 2.0,
+            yy + cell_h * 0.7,
+            100.0 * r
+        );
+    }
+    let _ = write!(
+        s,
+        "<text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">month</text><text class=\"axis-label\" transform=\"translate(14 {:.1}) rotate(-90)\" text-anchor=\"middle\">year</text>",
+        left + 6.0 * cell_w,
+        h - 10.0,
+        top + years * cell_h / 2.0
+    );
+    s.push_str("</svg></figure>\n");
+    s
+}
+
+/// Annual returns as bars, the benchmark's beside the strategy's.
+fn annual_bars(
+    years: &[(i32, u32, f64)],
+    bench: Option<&[(i32, u32, f64)]>,
+    colour: &str,
+) -> String {
+    if years.is_empty() {
+        return String::new();
+    }
+    let values = years
+        .iter()
+        .map(|y| y.2)
+        .chain(bench.into_iter().flatten().map(|y| y.2));
+    let (lo, hi) = values.fold((0.0f64, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let dates: Vec<NaiveDate> = vec![NaiveDate::MIN, NaiveDate::MIN];
+    let plot = Plot {
+        dates: &dates,
+        lo: lo - 0.05 * (hi - lo),
+        hi: hi + 0.05 * (hi - lo) + 1e-9,
+        log: false,
+    };
+    let mut s = format!(
+        "<figure><svg class=\"chart bars\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Annual returns\"><title>Annual returns</title><text class=\"title\" x=\"{LEFT}\" y=\"16\">Annual returns</text>"
+    );
+    for v in plot.ticks() {
+        let y = plot.y(v);
+        let _ = write!(
+            s,
+            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0,
+            Fmt::Percent.show(v)
+        );
+    }
+    let slot = (W - LEFT - RIGHT) / years.len() as f64;
+    let bar = slot * if bench.is_some() { 0.38 } else { 0.7 };
+    let zero = plot.y(0.0);
+    let label_every = (years.len() / 14 + 1).max(1);
+    for (i, &(y, _, r)) in years.iter().enumerate() {
+        let x = LEFT + slot * i as f64 + slot * 0.12;
+        let _ = write!(
+            s,
+            "<rect class=\"data\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{y}: {:.2} %</title></rect>",
+            plot.y(r).min(zero),
+            (plot.y(r) - zero).abs(),
+            100.0 * r
+        );
+        if let Some(b) = bench.and_then(|b| b.iter().find(|b| b.0 == y)) {
+            let _ = write!(
+                s,
+                "<rect class=\"data\" x=\"{:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{BENCHMARK_COLOUR}\" fill-opacity=\"0.55\"><title>benchmark {y}: {:.2} %</title></rect>",
+                x + bar,
+                plot.y(b.2).min(zero),
+                (plot.y(b.2) - zero).abs(),
+                100.0 * b.2
+            );
+        }
+        if i % label_every == 0 {
+            let _ = write!(
+                s,
+                "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{y}</text>",
+                LEFT + slot * (i as f64 + 0.5),
+                H - BOTTOM + 16.0
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">year (the first and last may be partial)</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">annual return (%)</text>",
+        W - LEFT - RIGHT,
+        H - TOP - BOTTOM,
+        (LEFT + W - RIGHT) / 2.0,
+        H - 8.0,
+        (TOP + H - BOTTOM) / 2.0
+    );
+    s.push_str("</svg>");
+    let mut items = vec![("strategy", colour)];
+    if bench.is_some() {
+        items.push(("benchmark", BENCHMARK_COLOUR));
+    }
+    s.push_str(&legend(items.into_iter()));
+    s.push_str("</figure>\n");
+    s
+}
+
+/// A legend under a chart: a coloured square and a name per series (wraps, never overlaps).
+fn legend<'n>(items: impl Iterator<Item = (&'n str, &'n str)>) -> String {
+    let mut s = String::from("<figcaption class=\"legend\">");
+    for (name, colour) in items {
+        let _ = write!(
+            s,
+            "<span><i style=\"background:{colour}\"></i>{}</span>",
+            esc(name)
+        );
+    }
+    s.push_str("</figcaption>");
+    s
+}
+
+/// Escapes text for HTML and SVG.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const HEAD: &str = r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>folio backtest report</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 1.5rem auto; max-width: 960px; padding: 0 1rem; color: #222; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
+table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; }
+th, td { padding: .15rem .6rem; border-bottom: 1px solid #eee; text-align: right; }
+th:first-child { text-align: left; }
+.metrics td { font-variant-numeric: tabular-nums; }
+.meta, .conventions, .caveat, .notes { font-size: .85rem; color: #444; }
+figure { margin: .8rem 0; }
+svg.chart { width: 100%; height: auto; background: #fff; }
+svg .title { font-size: 14px; font-weight: 600; fill: #222; }
+svg .tick { font-size: 11px; fill: #333; }
+figcaption.legend { font-size: .8rem; display: flex; flex-wrap: wrap; gap: .2rem 1rem; margin-left: 8%; }
+figcaption.legend i { display: inline-block; width: .8rem; height: .6rem; margin-right: .3rem; }
+svg .cell { font-size: 9px; fill: #111; }
+svg .axis-label { font-size: 12px; fill: #222; }
+svg .grid { stroke: #e4e4e4; stroke-width: 1; }
+svg .frame { fill: none; stroke: #888; stroke-width: 1; }
+.toggle > input { margin-right: .3rem; } .toggle > label { font-size: .85rem; }
+.toggle .log { display: none; }
+.toggle > input:checked ~ .log { display: block; } .toggle > input:checked ~ .linear { display: none; }
+@media print { body { max-width: none; } section.run { break-before: page; } .toggle > input, .toggle > label { display: none; } .toggle .log { display: block; } }
+</style></head><body>
+"#;
