@@ -350,3 +350,70 @@ fn a_holding_stays_while_ranked_within_keep_until_and_leaves_below_it() {
     assert_eq!(result.weights.get(10, 1), 0.0);
     assert!(result.weights.get(10, 2) > 0.0);
 }
+
+#[test]
+fn a_composite_file_holds_the_top_30_by_momentum_among_the_200_most_liquid_capped_at_10_pct() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("folio")
+        .unwrap()
+        .args([
+            "run",
+            "strategies/composite_momentum_liquid200.toml",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("composite_momentum_liquid200/ratings.csv"))
+        .unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (date, liq, mom, sel, weight) = (
+        col("date"),
+        col("liquidity_rating"),
+        col("momentum_126_0"),
+        col("selected"),
+        col("weight"),
+    );
+    let mut by_date: std::collections::BTreeMap<String, Vec<Vec<String>>> = Default::default();
+    for line in text.lines().skip(1) {
+        let cells: Vec<String> = line.split(',').map(String::from).collect();
+        by_date.entry(cells[date].clone()).or_default().push(cells);
+    }
+    let mut checked = 0;
+    for (day, rows) in &by_date {
+        let rated: Vec<&Vec<String>> = rows.iter().filter(|r| !r[liq].is_empty()).collect();
+        if rated.is_empty() {
+            continue; // the first year: not enough history
+        }
+        // The 200 most liquid, then the 30 best by momentum among them.
+        let mut liquid: Vec<(f64, &Vec<String>)> = rated
+            .iter()
+            .map(|r| (r[liq].parse().unwrap(), *r))
+            .collect();
+        liquid.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let survivors: Vec<&Vec<String>> = liquid[..200].iter().map(|&(_, r)| r).collect();
+        let mut ranked: Vec<(f64, &Vec<String>)> = survivors
+            .iter()
+            .map(|r| (r[mom].parse().unwrap(), *r))
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let expected: BTreeSet<&str> = ranked[..30].iter().map(|(_, r)| r[1].as_str()).collect();
+        let selected: BTreeSet<&str> = rows
+            .iter()
+            .filter(|r| r[sel] == "true")
+            .map(|r| r[1].as_str())
+            .collect();
+        assert_eq!(selected, expected, "{day}");
+        let weights: Vec<f64> = rows.iter().map(|r| r[weight].parse().unwrap()).collect();
+        assert!(weights.iter().all(|&w| w <= 0.10 + 1e-12), "{day}");
+        assert!((weights.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{day}");
+        checked += 1;
+    }
+    assert!(checked >= 60, "{checked} quarters checked");
+}

@@ -206,6 +206,9 @@ pub struct LiquidityScreen {
     /// Or drop this many.
     #[serde(default)]
     pub drop_bottom: Option<usize>,
+    /// Or keep only this many, the most liquid.
+    #[serde(default)]
+    pub keep: Option<usize>,
 }
 
 fn default_liquidity() -> Vec<Indicator> {
@@ -225,7 +228,9 @@ impl LiquidityScreen {
     /// assert!(!s.is_active());
     /// ```
     pub fn is_active(&self) -> bool {
-        self.drop_fraction.is_some_and(|f| f > 0.0) || self.drop_bottom.is_some_and(|k| k > 0)
+        self.drop_fraction.is_some_and(|f| f > 0.0)
+            || self.drop_bottom.is_some_and(|k| k > 0)
+            || self.keep.is_some()
     }
 }
 
@@ -235,6 +240,7 @@ impl Default for LiquidityScreen {
             indicators: default_liquidity(),
             drop_fraction: Some(0.2),
             drop_bottom: None,
+            keep: None,
         }
     }
 }
@@ -315,10 +321,16 @@ impl RatingParams {
                 );
             }
         }
-        if self.screen.drop_fraction.is_some() && self.screen.drop_bottom.is_some() {
+        let sc = &self.screen;
+        let rules = [
+            sc.drop_fraction.is_some(),
+            sc.drop_bottom.is_some(),
+            sc.keep.is_some(),
+        ];
+        if rules.iter().filter(|&&r| r).count() > 1 {
             return err(
                 "screen",
-                "give drop_fraction or drop_bottom, not both".into(),
+                "give one of drop_fraction, drop_bottom and keep".into(),
             );
         }
         if !(self.max_weight > 0.0 && self.max_weight <= 1.0) {
@@ -545,13 +557,11 @@ impl Rating {
         // 3. Stage 1: drop the worst by liquidity rating (ties: the later column goes first).
         let mut by_liquidity: Vec<usize> = (0..n).filter(|&j| eligible[j]).collect();
         by_liquidity.sort_by(|&a, &b| liquidity[a].total_cmp(&liquidity[b]).then(b.cmp(&a)));
-        let n_drop = match (
-            self.params.screen.drop_fraction,
-            self.params.screen.drop_bottom,
-        ) {
-            (_, Some(k)) => k.min(by_liquidity.len()),
-            (Some(f), None) => (f * by_liquidity.len() as f64).floor() as usize,
-            (None, None) => 0,
+        let n_drop = match (screen.drop_fraction, screen.drop_bottom, screen.keep) {
+            (_, _, Some(keep)) => by_liquidity.len().saturating_sub(keep),
+            (_, Some(k), _) => k.min(by_liquidity.len()),
+            (Some(f), ..) => (f * by_liquidity.len() as f64).floor() as usize,
+            _ => 0,
         };
         let mut screened = vec![false; n];
         for &j in &by_liquidity[..n_drop] {
