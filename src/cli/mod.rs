@@ -32,6 +32,39 @@ enum Command {
     Data(DataCommand),
     /// Draw the HTML report of a folder written by `folio run --out`.
     Report(ReportArgs),
+    /// Run every variant of a strategy file's [sweep] (and --param values) in parallel.
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// Strategy file (TOML), with or without a [sweep] table.
+    file: PathBuf,
+    /// Values to try for a key of the file: KEY=V1,V2,… (repeatable; replaces [sweep] params
+    /// of the same key).
+    #[arg(long = "param", value_name = "KEY=V1,V2,…", value_parser = parse_param_arg)]
+    params: Vec<(String, Vec<toml::Value>)>,
+    /// Rank by this figure (a key of metrics.json; default: the file's, else sharpe).
+    #[arg(long)]
+    metric: Option<String>,
+    /// Variants shown in the table.
+    #[arg(long, default_value_t = 20)]
+    rows: usize,
+    /// Write every variant's settings and figures here (.csv, or .parquet).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Walk forward over [data] from .. to with [sweep] walk_forward windows instead.
+    #[arg(long)]
+    walk_forward: bool,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    over: OverrideArgs,
+}
+
+fn parse_param_arg(s: &str) -> std::result::Result<(String, Vec<toml::Value>), String> {
+    folio::sweep::parse_param(s)
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +249,7 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Validate(args) => validate(args),
         Command::Data(DataCommand::Inspect(args)) => inspect(args),
         Command::Report(args) => report(args),
+        Command::Sweep(args) => sweep(args),
     }
 }
 
@@ -227,14 +261,58 @@ fn plans(files: &[PathBuf], over: &OverrideArgs) -> Result<Vec<RunPlan>> {
         .collect()
 }
 
-fn run(args: RunArgs) -> Result<()> {
-    let plans = plans(&args.files, &args.over)?;
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.threads {
+    if let Some(n) = threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
         pool = pool.num_threads(n);
     }
-    let pool = pool.build().context("cannot start worker threads")?;
+    pool.build().context("cannot start worker threads")
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let over = args.over.overrides();
+    let pool = thread_pool(args.threads)?;
+    let file = args.file.display().to_string();
+    let (spec, variants) =
+        folio::sweep::expand(&args.file, &over, &args.params).with_context(|| file.clone())?;
+    let metric = args.metric.unwrap_or(spec.metric.clone());
+    anyhow::ensure!(
+        folio::sweep::Summary::figure_names().contains(&metric.as_str()),
+        "--metric: unknown figure `{metric}`; one of {}",
+        folio::sweep::Summary::figure_names().join(", ")
+    );
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(variants.len() as u64),
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        },
+    );
+    let tick = || bar.inc(1);
+    if args.walk_forward {
+        let wf = pool
+            .install(|| folio::sweep::walk_forward(&args.file, &over, &args.params, &tick))
+            .with_context(|| file.clone())?;
+        bar.finish_and_clear();
+        print!("{}", folio::report::walk_forward_table(&wf));
+        return Ok(());
+    }
+    let result = pool.install(|| folio::sweep::run_sweep(&variants, &metric, spec.top, &tick))?;
+    bar.finish_and_clear();
+    if let Some(path) = &args.out {
+        folio::report::write_variants(path, &result)
+            .with_context(|| format!("{}: cannot write the variants", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    print!("{}", folio::report::sweep_table(&result, args.rows));
+    Ok(())
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let plans = plans(&args.files, &args.over)?;
+    let pool = thread_pool(args.threads)?;
     let outcomes = pool.install(|| folio::sweep::run_plans(&plans))?;
     let text = match args.format {
         Format::Table => folio::report::table(&outcomes),

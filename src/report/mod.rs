@@ -3,6 +3,7 @@
 
 mod files;
 mod html;
+mod sweep;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
@@ -14,6 +15,7 @@ pub use files::{
     audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir, write_file,
 };
 pub use html::{RunReport, Signal, html, read_reports};
+pub use sweep::{sweep_table, walk_forward_table, write_variants};
 
 /// The caveats every report carries, whatever the data.
 pub const SURVIVORSHIP_NOTE: &str = "a universe chosen from today's index members \

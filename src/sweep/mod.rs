@@ -18,6 +18,15 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
+mod grid;
+mod stats;
+
+pub use grid::{
+    SweepResult, Variant, VariantResult, WalkForward, Window, expand, parse_param, run_sweep,
+    walk_forward,
+};
+pub use stats::{DeflatedSharpe, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe};
+
 use crate::data::{DataReport, Loaded, load};
 use crate::engine::{self, BacktestResult};
 use crate::metrics::{Conventions, Metrics, max_drawdown};
@@ -87,6 +96,56 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Names of the figures a sweep can rank by (the numeric keys of `metrics.json`).
+    ///
+    /// ```
+    /// assert!(folio::sweep::Summary::figure_names().contains(&"sharpe"));
+    /// ```
+    pub fn figure_names() -> &'static [&'static str] {
+        &[
+            "total_return",
+            "cagr",
+            "annual_volatility",
+            "sharpe",
+            "sortino",
+            "max_drawdown",
+            "calmar",
+            "var_95",
+            "cvar_95",
+            "beta",
+            "alpha",
+            "tracking_error",
+            "information_ratio",
+            "active_return",
+            "turnover",
+            "total_costs",
+            "cost_drag",
+            "borrow_fees",
+            "cash_interest",
+            "mean_gross_exposure",
+            "final_nav",
+            "trades",
+            "rebalances",
+            "max_drawdown_days",
+        ]
+    }
+
+    /// A figure by its name in `metrics.json`; `None` if unknown or undefined (no benchmark).
+    ///
+    /// ```
+    /// # use folio::strategy::spec::{Overrides, StrategyFile};
+    /// # let path = std::path::Path::new("strategies/buy_and_hold.toml");
+    /// # let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+    /// let s = folio::sweep::run_plans(&[plan]).unwrap().remove(0).summary;
+    /// assert_eq!(s.figure("sharpe"), Some(s.metrics.sharpe));
+    /// for name in folio::sweep::Summary::figure_names() {
+    ///     assert!(s.figure(name).is_some(), "{name}");
+    /// }
+    /// ```
+    pub fn figure(&self, name: &str) -> Option<f64> {
+        serde_json::to_value(self).ok()?.get(name)?.as_f64()
+    }
+
     /// Figures of a backtest, against benchmark returns on the same days if given.
     ///
     /// ```

@@ -1,0 +1,220 @@
+//! Sweep results: the ranking as a terminal table with the selection-bias statistics, every
+//! variant's figures as CSV or Parquet, and walk-forward windows.
+
+use std::path::Path;
+
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use polars::prelude::*;
+
+use super::{num, pct};
+use crate::sweep::{Summary, SweepResult, WalkForward};
+
+/// The best `rows` variants as a table, then the trial count and the deflated Sharpe ratio.
+///
+/// ```
+/// # use folio::strategy::spec::Overrides;
+/// # let extra = vec![("backtest.commission_bps".to_string(), vec![toml::Value::Float(0.0), toml::Value::Float(50.0)])];
+/// # let (spec, variants) = folio::sweep::expand("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra).unwrap();
+/// let result = folio::sweep::run_sweep(&variants, &spec.metric, 1, &|| {}).unwrap();
+/// let text = folio::report::sweep_table(&result, 20);
+/// assert!(text.contains("deflated Sharpe ratio") && text.contains("2 trials"));
+/// ```
+pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(vec![
+        "rank",
+        "variant",
+        "settings",
+        &result.metric,
+        "CAGR",
+        "volatility",
+        "Sharpe",
+        "max drawdown",
+        "turnover",
+    ]);
+    for (rank, &i) in result.ranking.iter().take(rows).enumerate() {
+        let v = &result.variants[i];
+        let m = &v.summary.metrics;
+        t.add_row(vec![
+            (rank + 1).to_string(),
+            v.index.to_string(),
+            settings(&v.settings),
+            format!("{:.4}", v.score),
+            pct(m.cagr),
+            pct(m.annual_volatility),
+            num(m.sharpe),
+            pct(m.max_drawdown),
+            pct(v.summary.turnover),
+        ]);
+    }
+    for c in [0, 1, 3, 4, 5, 6, 7, 8] {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let d = &result.deflated;
+    let per_year = crate::metrics::PERIODS_PER_YEAR.sqrt();
+    let mut out = t.to_string();
+    out.push_str(&format!(
+        "\n{} trials ranked by {}. Best: variant {}: Sharpe {:.3} a year ({:.4} a day).\n\
+         probability its Sharpe is above zero (PSR): {:.1} %\n\
+         Sharpe the best of {} trials reaches by luck alone: {:.3} a year ({:.4} a day)\n\
+         deflated Sharpe ratio (probability its Sharpe is above that): {:.1} %\n\
+         (Bailey & López de Prado 2014; daily Sharpe ratios, the trials' variance, the best's skewness and kurtosis)\n",
+        d.trials,
+        result.metric,
+        result.ranking.first().map_or(String::from("none"), |&i| result.variants[i].index.to_string()),
+        d.sharpe * per_year,
+        d.sharpe,
+        100.0 * d.prob_above_zero,
+        d.trials,
+        d.expected_max_sharpe * per_year,
+        d.expected_max_sharpe,
+        100.0 * d.deflated,
+    ));
+    out
+}
+
+fn settings(s: &[(String, String)]) -> String {
+    if s.is_empty() {
+        return "as written".into();
+    }
+    s.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every variant's settings and figures as a table, in grid order.
+fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
+    let n = result.variants.len();
+    let mut columns: Vec<Column> = vec![
+        Column::new(
+            "variant".into(),
+            result
+                .variants
+                .iter()
+                .map(|v| v.index as u64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("rank".into(), {
+            let mut rank = vec![0u64; n];
+            for (r, &i) in result.ranking.iter().enumerate() {
+                rank[i] = r as u64 + 1;
+            }
+            rank
+        }),
+    ];
+    let keys: Vec<String> = result.variants.first().map_or(Vec::new(), |v| {
+        v.settings.iter().map(|(k, _)| k.clone()).collect()
+    });
+    for (k, key) in keys.iter().enumerate() {
+        let values: Vec<String> = result
+            .variants
+            .iter()
+            .map(|v| v.settings.get(k).map_or(String::new(), |s| s.1.clone()))
+            .collect();
+        columns.push(Column::new(key.as_str().into(), values));
+    }
+    for name in Summary::figure_names() {
+        let values: Vec<Option<f64>> = result
+            .variants
+            .iter()
+            .map(|v| v.summary.figure(name))
+            .collect();
+        columns.push(Column::new((*name).into(), values));
+    }
+    DataFrame::new(n, columns)
+}
+
+/// Writes every variant's settings and figures to `path`: Parquet if it ends in `.parquet`,
+/// else CSV; through a temporary file renamed into place.
+///
+/// ```
+/// # use folio::strategy::spec::Overrides;
+/// # let extra = vec![("backtest.commission_bps".to_string(), vec![toml::Value::Float(0.0), toml::Value::Float(50.0)])];
+/// # let (spec, variants) = folio::sweep::expand("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra).unwrap();
+/// let result = folio::sweep::run_sweep(&variants, &spec.metric, 1, &|| {}).unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// folio::report::write_variants(&dir.path().join("v.csv"), &result).unwrap();
+/// let text = std::fs::read_to_string(dir.path().join("v.csv")).unwrap();
+/// assert!(text.starts_with("variant,rank,backtest.commission_bps,total_return,"));
+/// assert_eq!(text.lines().count(), 3);
+/// ```
+pub fn write_variants(path: &Path, result: &SweepResult) -> std::io::Result<()> {
+    let mut df = frame(result).map_err(std::io::Error::other)?;
+    let name = path
+        .file_name()
+        .map_or("variants".into(), |n| n.to_string_lossy().to_string());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        if path.extension().is_some_and(|e| e == "parquet") {
+            ParquetWriter::new(file)
+                .finish(&mut df)
+                .map_err(std::io::Error::other)?;
+        } else {
+            CsvWriter::new(file)
+                .finish(&mut df)
+                .map_err(std::io::Error::other)?;
+        }
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Walk-forward windows and the stitched out-of-sample figures.
+///
+/// ```no_run
+/// let wf = folio::sweep::walk_forward("strategies/rating_momentum_top20.toml".as_ref(), &Default::default(), &[], &|| {}).unwrap();
+/// print!("{}", folio::report::walk_forward_table(&wf));
+/// ```
+pub fn walk_forward_table(wf: &WalkForward) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(vec![
+        "in sample",
+        "chosen (best in sample)",
+        "IS CAGR",
+        "IS Sharpe",
+        "out of sample",
+        "OOS CAGR",
+        "OOS Sharpe",
+        "OOS max drawdown",
+    ]);
+    for w in &wf.windows {
+        t.add_row(vec![
+            format!("{} → {}", w.in_sample.0, w.in_sample.1),
+            w.chosen.clone(),
+            pct(w.in_sample_metrics.cagr),
+            num(w.in_sample_metrics.sharpe),
+            format!("{} → {}", w.out_of_sample.0, w.out_of_sample.1),
+            pct(w.out_of_sample_metrics.cagr),
+            num(w.out_of_sample_metrics.sharpe),
+            pct(w.out_of_sample_metrics.max_drawdown),
+        ]);
+    }
+    let mean_is: f64 = wf
+        .windows
+        .iter()
+        .map(|w| w.in_sample_metrics.sharpe)
+        .sum::<f64>()
+        / wf.windows.len() as f64;
+    format!(
+        "{t}\nwalk-forward by {}: {} windows; stitched out of sample ({} days): CAGR {}, Sharpe {}, max drawdown {}; \
+         in-sample best, mean Sharpe {} (the gap is what choosing on past data costs)\n",
+        wf.metric,
+        wf.windows.len(),
+        wf.days,
+        pct(wf.stitched.cagr),
+        num(wf.stitched.sharpe),
+        pct(wf.stitched.max_drawdown),
+        num(mean_is),
+    )
+}

@@ -1,0 +1,650 @@
+//! Sweeps: a strategy file's `[sweep]` (and `--param` values) expanded into variants, run in
+//! parallel over one loaded table per data request, ranked by a metric, with the deflated
+//! Sharpe ratio of the best and walk-forward validation.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{Months, NaiveDate};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::stats::{DeflatedSharpe, deflated_sharpe};
+use super::{Summary, run_plan};
+use crate::data::load;
+use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR};
+use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
+use crate::{Error, Result};
+
+/// Figures a sweep can rank by where lower is better; every other figure ranks higher-first.
+const LOWER_IS_BETTER: [&str; 7] = [
+    "annual_volatility",
+    "tracking_error",
+    "turnover",
+    "total_costs",
+    "cost_drag",
+    "max_drawdown_days",
+    "borrow_fees",
+];
+
+/// One variant: its place in the grid, what it changes, and its plan.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// Position in the grid (0-based), the order results are reported in.
+    pub index: usize,
+    /// `key = value` for each setting the variant changes.
+    pub settings: Vec<(String, String)>,
+    /// The run.
+    pub plan: RunPlan,
+}
+
+impl Variant {
+    /// The settings in one line.
+    ///
+    /// ```
+    /// # use folio::strategy::spec::{Overrides, StrategyFile};
+    /// # let path = std::path::Path::new("strategies/buy_and_hold.toml");
+    /// # let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+    /// let v = folio::sweep::Variant { index: 0, settings: vec![("strategy.top".into(), "20".into())], plan };
+    /// assert_eq!(v.label(), "strategy.top=20");
+    /// ```
+    pub fn label(&self) -> String {
+        let parts: Vec<String> = self
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if parts.is_empty() {
+            "as written".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// One choice along an axis of the grid: the keys it sets and how it is shown.
+type Choice = Vec<(String, toml::Value)>;
+
+/// Expands a strategy file's `[sweep]`, plus `extra` parameter values (which replace the
+/// file's for the same key), into its variants, in a fixed order. Returns the sweep settings.
+///
+/// ```
+/// use folio::strategy::spec::Overrides;
+/// let extra = vec![("backtest.commission_bps".to_string(), vec![toml::Value::Float(0.0), toml::Value::Float(10.0)])];
+/// let (_, variants) = folio::sweep::expand("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra).unwrap();
+/// assert_eq!(variants.len(), 2);
+/// assert_eq!(variants[1].plan.config.costs.commission_bps, 10.0);
+/// ```
+pub fn expand(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+) -> Result<(SweepSpec, Vec<Variant>)> {
+    let file = StrategyFile::load(path)?;
+    let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let mut base: toml::Table =
+        toml::from_str(&text).map_err(|e| invalid(path, "", e.to_string()))?;
+    base.remove("sweep");
+    let spec = file.sweep.clone().unwrap_or_default();
+    check_metric(path, &spec.metric)?;
+
+    let mut params: BTreeMap<String, Vec<toml::Value>> = spec.params.clone();
+    for (k, v) in extra {
+        params.insert(k.clone(), v.clone());
+    }
+    let mut axes: Vec<Vec<Choice>> = params
+        .iter()
+        .map(|(k, vs)| vs.iter().map(|v| vec![(k.clone(), v.clone())]).collect())
+        .collect();
+    if !spec.universes.is_empty() {
+        let choices = spec
+            .universes
+            .iter()
+            .map(|u| match u {
+                toml::Value::String(_) => Ok(vec![("data.path".to_string(), u.clone())]),
+                toml::Value::Array(_) => Ok(vec![("data.tickers".to_string(), u.clone())]),
+                _ => Err(invalid(
+                    path,
+                    "sweep.universes",
+                    "each universe is a list of tickers or a price file".into(),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        axes.push(choices);
+    }
+    let periods = periods(path, &file, &spec)?;
+    if !periods.is_empty() {
+        axes.push(
+            periods
+                .iter()
+                .map(|(a, b)| {
+                    vec![
+                        ("data.from".to_string(), toml::Value::String(a.to_string())),
+                        ("data.to".to_string(), toml::Value::String(b.to_string())),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if axes.iter().any(Vec::is_empty) {
+        return Err(invalid(
+            path,
+            "sweep",
+            "a parameter has an empty list of values".into(),
+        ));
+    }
+
+    // The cross product, the last axis changing fastest.
+    let total: usize = axes.iter().map(Vec::len).product();
+    let mut variants = Vec::with_capacity(total);
+    for index in 0..total {
+        let mut rest = index;
+        let mut chosen: Vec<&Choice> = Vec::with_capacity(axes.len());
+        for axis in axes.iter().rev() {
+            chosen.push(&axis[rest % axis.len()]);
+            rest /= axis.len();
+        }
+        chosen.reverse();
+        let mut table = base.clone();
+        let mut settings = Vec::new();
+        for choice in chosen {
+            for (key, value) in choice {
+                set(&mut table, key, value.clone()).map_err(|m| invalid(path, key, m))?;
+                settings.push((key.clone(), show(value)));
+            }
+        }
+        let file: StrategyFile =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    invalid(
+                        path,
+                        "sweep",
+                        format!(
+                            "variant {index} ({}): {}",
+                            settings
+                                .iter()
+                                .map(|(k, v)| format!("{k}={v}"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            e.message()
+                        ),
+                    )
+                })?;
+        let plan = file.plan(path, over)?;
+        variants.push(Variant {
+            index,
+            settings,
+            plan,
+        });
+    }
+    Ok((spec, variants))
+}
+
+fn invalid(path: &Path, key: &str, message: String) -> Error {
+    SpecError::Invalid {
+        path: path.to_path_buf(),
+        key: key.to_string(),
+        message,
+    }
+    .into()
+}
+
+/// Checks that `metric` names a figure of a run.
+fn check_metric(path: &Path, metric: &str) -> Result<()> {
+    let known = Summary::figure_names();
+    if known.contains(&metric) {
+        Ok(())
+    } else {
+        Err(invalid(
+            path,
+            "sweep.metric",
+            format!("unknown figure `{metric}`; one of {}", known.join(", ")),
+        ))
+    }
+}
+
+/// The fixed periods, or the rolling ones over the file's `[data] from .. to`.
+fn periods(
+    path: &Path,
+    file: &StrategyFile,
+    spec: &SweepSpec,
+) -> Result<Vec<(NaiveDate, NaiveDate)>> {
+    if !spec.periods.is_empty() && spec.rolling.is_some() {
+        return Err(invalid(
+            path,
+            "sweep",
+            "give `periods` or `rolling`, not both".into(),
+        ));
+    }
+    for (i, [a, b]) in spec.periods.iter().enumerate() {
+        if a.0 > b.0 {
+            return Err(invalid(
+                path,
+                &format!("sweep.periods.{i}"),
+                format!("{} is after {}", a.0, b.0),
+            ));
+        }
+    }
+    let mut out: Vec<(NaiveDate, NaiveDate)> =
+        spec.periods.iter().map(|[a, b]| (a.0, b.0)).collect();
+    if let Some(r) = spec.rolling {
+        let (Some(from), Some(to)) = (file.data.from, file.data.to) else {
+            return Err(invalid(
+                path,
+                "sweep.rolling",
+                "rolling periods need `from` and `to` in [data]".into(),
+            ));
+        };
+        if r.years == 0 || r.step_months == 0 {
+            return Err(invalid(
+                path,
+                "sweep.rolling",
+                "years and step_months must be at least 1".into(),
+            ));
+        }
+        let mut start = from.0;
+        loop {
+            let end = start + Months::new(12 * r.years) - chrono::Days::new(1);
+            if end > to.0 {
+                break;
+            }
+            out.push((start, end));
+            start = start + Months::new(r.step_months);
+        }
+        if out.is_empty() {
+            return Err(invalid(
+                path,
+                "sweep.rolling",
+                format!("no {}-year window fits in {} .. {}", r.years, from.0, to.0),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Sets a dotted key (`a.b.0.c`) in a TOML table, creating tables on the way.
+fn set(table: &mut toml::Table, key: &str, value: toml::Value) -> std::result::Result<(), String> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut node = table
+        .entry(parts[0].to_string())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    for part in &parts[1..] {
+        node = match node {
+            toml::Value::Table(t) => t
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new())),
+            toml::Value::Array(a) => {
+                let i: usize = part
+                    .parse()
+                    .map_err(|_| format!("`{part}` is not an index of the list"))?;
+                let len = a.len();
+                a.get_mut(i)
+                    .ok_or_else(|| format!("index {i} is past the list's {len} item(s)"))?
+            }
+            _ => return Err(format!("cannot set `{part}` inside a value")),
+        };
+    }
+    *node = value;
+    Ok(())
+}
+
+fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Parses `--param key=v1,v2,…` values: each as a TOML value (number, boolean, date, list,
+/// inline table), else as text.
+///
+/// ```
+/// let (k, v) = folio::sweep::parse_param("strategy.top=10,20").unwrap();
+/// assert_eq!((k.as_str(), v.len()), ("strategy.top", 2));
+/// assert_eq!(v[0], toml::Value::Integer(10));
+/// let (_, v) = folio::sweep::parse_param("strategy.rebalance.calendar=monthly").unwrap();
+/// assert_eq!(v[0], toml::Value::String("monthly".into()));
+/// ```
+pub fn parse_param(text: &str) -> std::result::Result<(String, Vec<toml::Value>), String> {
+    let (key, values) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected KEY=V1,V2,…"))?;
+    let key = key.trim();
+    if key.is_empty() || values.trim().is_empty() {
+        return Err(format!("`{text}`: expected KEY=V1,V2,…"));
+    }
+    let parsed = values
+        .split(',')
+        .map(|v| {
+            let v = v.trim();
+            toml::from_str::<toml::Table>(&format!("x = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("x"))
+                .unwrap_or_else(|| toml::Value::String(v.to_string()))
+        })
+        .collect();
+    Ok((key.to_string(), parsed))
+}
+
+/// One variant's result: its figures, and its daily record if it is among the best.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantResult {
+    /// Position in the grid.
+    pub index: usize,
+    /// What it changes.
+    pub settings: Vec<(String, String)>,
+    /// Its figures.
+    pub summary: Summary,
+    /// The value it is ranked by.
+    pub score: f64,
+    /// Dates and daily returns, kept for the best `top` only.
+    #[serde(skip)]
+    pub curve: Option<(Vec<NaiveDate>, Vec<f64>)>,
+}
+
+/// A finished sweep.
+#[derive(Debug, Clone)]
+pub struct SweepResult {
+    /// The figure variants are ranked by.
+    pub metric: String,
+    /// Every variant, in grid order.
+    pub variants: Vec<VariantResult>,
+    /// Grid positions from best to worst.
+    pub ranking: Vec<usize>,
+    /// The best variant judged against the number of trials.
+    pub deflated: DeflatedSharpe,
+}
+
+/// Whether `a` ranks before `b` (better score first, then grid order).
+fn better(metric: &str, a: &VariantResult, b: &VariantResult) -> std::cmp::Ordering {
+    let key = |v: &VariantResult| {
+        let s = if LOWER_IS_BETTER.contains(&metric) {
+            -v.score
+        } else {
+            v.score
+        };
+        if s.is_nan() { f64::NEG_INFINITY } else { s }
+    };
+    key(b).total_cmp(&key(a)).then(a.index.cmp(&b.index))
+}
+
+/// Keeps the curves of the best `top` results only.
+fn keep_best(metric: &str, results: &mut [VariantResult], top: usize) {
+    let mut with: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].curve.is_some())
+        .collect();
+    if with.len() <= top {
+        return;
+    }
+    with.sort_by(|&a, &b| better(metric, &results[a], &results[b]));
+    for &i in &with[top..] {
+        results[i].curve = None;
+    }
+}
+
+/// Runs the variants: one table per distinct data request (loaded once, shared by reference),
+/// its variants in parallel; `tick` is called after each variant. Results are identical
+/// whatever the number of threads.
+///
+/// ```
+/// use folio::strategy::spec::Overrides;
+/// let extra = vec![("backtest.commission_bps".to_string(), vec![toml::Value::Float(0.0), toml::Value::Float(50.0)])];
+/// let (spec, variants) = folio::sweep::expand("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra).unwrap();
+/// let result = folio::sweep::run_sweep(&variants, &spec.metric, 1, &|| {}).unwrap();
+/// assert_eq!(result.ranking, vec![0, 1]);                     // lower costs, higher Sharpe
+/// assert!(result.variants[0].curve.is_some() && result.variants[1].curve.is_none());
+/// ```
+pub fn run_sweep(
+    variants: &[Variant],
+    metric: &str,
+    top: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SweepResult> {
+    let mut groups: BTreeMap<String, Vec<&Variant>> = BTreeMap::new();
+    for v in variants {
+        let p = &v.plan;
+        groups
+            .entry(format!("{:?}|{:?}|{:?}", p.data, p.read, p.missing))
+            .or_default()
+            .push(v);
+    }
+    let mut results: Vec<VariantResult> = Vec::with_capacity(variants.len());
+    for group in groups.values() {
+        let first = &group[0].plan;
+        let loaded = load(&first.data, &first.read, first.missing).map_err(|e| Error::InFile {
+            file: first.source.clone(),
+            error: Box::new(e.into()),
+        })?;
+        let part = group
+            .par_iter()
+            .map(|v| {
+                let outcome = run_plan(&v.plan, &loaded).map_err(|e| Error::InFile {
+                    file: v.plan.source.clone(),
+                    error: Box::new(e),
+                })?;
+                tick();
+                let score = outcome.summary.figure(metric).unwrap_or(f64::NAN);
+                Ok(VariantResult {
+                    index: v.index,
+                    settings: v.settings.clone(),
+                    summary: outcome.summary,
+                    score,
+                    curve: Some((outcome.result.dates.clone(), outcome.result.returns())),
+                })
+            })
+            .try_fold(
+                Vec::new,
+                |mut acc: Vec<VariantResult>, r: Result<VariantResult>| {
+                    acc.push(r?);
+                    keep_best(metric, &mut acc, top);
+                    Ok::<_, Error>(acc)
+                },
+            )
+            .try_reduce(Vec::new, |mut a, b| {
+                a.extend(b);
+                keep_best(metric, &mut a, top);
+                Ok(a)
+            })?;
+        results.extend(part);
+        keep_best(metric, &mut results, top);
+    }
+    results.sort_by_key(|r| r.index);
+    let mut ranking: Vec<usize> = (0..results.len()).collect();
+    ranking.sort_by(|&a, &b| better(metric, &results[a], &results[b]));
+    let per_period = PERIODS_PER_YEAR.sqrt();
+    let trial_sharpes: Vec<f64> = results
+        .iter()
+        .map(|r| r.summary.metrics.sharpe / per_period)
+        .filter(|s| s.is_finite())
+        .collect();
+    let best_returns = ranking
+        .first()
+        .and_then(|&b| results[b].curve.as_ref())
+        .map_or(&[][..], |(_, r)| r.as_slice());
+    let deflated = deflated_sharpe(best_returns, &trial_sharpes);
+    Ok(SweepResult {
+        metric: metric.to_string(),
+        variants: results,
+        ranking,
+        deflated,
+    })
+}
+
+/// One walk-forward window: the variant chosen in sample and how it did out of sample.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    /// In-sample first and last day.
+    pub in_sample: (NaiveDate, NaiveDate),
+    /// Out-of-sample first and last day.
+    pub out_of_sample: (NaiveDate, NaiveDate),
+    /// The variant chosen in sample.
+    pub chosen: String,
+    /// Its in-sample figures.
+    pub in_sample_metrics: Metrics,
+    /// Its out-of-sample figures.
+    pub out_of_sample_metrics: Metrics,
+}
+
+/// A walk-forward run: the windows and the out-of-sample returns stitched together.
+#[derive(Debug, Clone, Serialize)]
+pub struct WalkForward {
+    /// The figure variants were chosen by.
+    pub metric: String,
+    /// Each window.
+    pub windows: Vec<Window>,
+    /// Figures of the stitched out-of-sample daily returns.
+    pub stitched: Metrics,
+    /// Out-of-sample days stitched.
+    pub days: usize,
+}
+
+/// Walk-forward validation of a file's `[sweep]` parameters: on each in-sample window choose
+/// the best variant by the metric, run it on the in-sample window followed by the next
+/// out-of-sample window (so indicators have their history), keep its out-of-sample days, and
+/// roll forward by the out-of-sample length. The sweep's periods are not used, and of its
+/// universes only the first.
+///
+/// ```no_run
+/// let wf = folio::sweep::walk_forward("strategies/rating_momentum_top20.toml".as_ref(),
+///     &Default::default(), &[], &|| {}).unwrap();
+/// println!("{} windows, stitched Sharpe {:.2}", wf.windows.len(), wf.stitched.sharpe);
+/// ```
+pub fn walk_forward(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+    tick: &(dyn Fn() + Sync),
+) -> Result<WalkForward> {
+    let file = StrategyFile::load(path)?;
+    let spec = file.sweep.clone().unwrap_or_default();
+    let Some(wf) = spec.walk_forward else {
+        return Err(invalid(
+            path,
+            "sweep.walk_forward",
+            "add walk_forward = { in_sample_years = N, out_of_sample_years = M } to [sweep]".into(),
+        ));
+    };
+    let (Some(from), Some(to)) = (
+        over.from.or(file.data.from.map(|d| d.0)),
+        over.to.or(file.data.to.map(|d| d.0)),
+    ) else {
+        return Err(invalid(
+            path,
+            "data",
+            "walk-forward needs `from` and `to`".into(),
+        ));
+    };
+    if wf.in_sample_years == 0 || wf.out_of_sample_years == 0 {
+        return Err(invalid(
+            path,
+            "sweep.walk_forward",
+            "years must be at least 1".into(),
+        ));
+    }
+    let mut windows = Vec::new();
+    let mut stitched: Vec<f64> = Vec::new();
+    let mut start = from;
+    let conventions = Conventions {
+        risk_free_rate: file.backtest.risk_free_rate,
+    };
+    loop {
+        let is_end = start + Months::new(12 * wf.in_sample_years) - chrono::Days::new(1);
+        if is_end >= to {
+            break;
+        }
+        let oos_end = (is_end + Months::new(12 * wf.out_of_sample_years)).min(to);
+        let window_over = Overrides {
+            from: Some(start),
+            to: Some(is_end),
+            ..over.clone()
+        };
+        let (_, variants) = expand_params_only(path, &window_over, extra)?;
+        let result = run_sweep(&variants, &spec.metric, 1, tick)?;
+        let best = &result.variants[result.ranking[0]];
+        let chosen = &variants[best.index];
+        // The chosen variant over both windows; its out-of-sample days only.
+        let mut plan = chosen.plan.clone();
+        plan.read.from = Some(start);
+        plan.read.to = Some(oos_end);
+        let loaded = load(&plan.data, &plan.read, plan.missing).map_err(|e| Error::InFile {
+            file: plan.source.clone(),
+            error: Box::new(e.into()),
+        })?;
+        let outcome = run_plan(&plan, &loaded)?;
+        let dates = &outcome.result.dates;
+        let returns = outcome.result.returns();
+        let oos: Vec<f64> = (1..dates.len())
+            .filter(|&t| dates[t] > is_end)
+            .map(|t| returns[t - 1])
+            .collect();
+        let oos_dates: Vec<NaiveDate> = dates.iter().copied().filter(|d| *d > is_end).collect();
+        if oos.is_empty() {
+            break;
+        }
+        windows.push(Window {
+            in_sample: (start, is_end),
+            out_of_sample: (oos_dates[0], oos_dates[oos_dates.len() - 1]),
+            chosen: chosen.label(),
+            in_sample_metrics: best.summary.metrics,
+            out_of_sample_metrics: Metrics::compute(&oos, None, &conventions),
+        });
+        stitched.extend(oos);
+        start = start + Months::new(12 * wf.out_of_sample_years);
+        if oos_end >= to {
+            break;
+        }
+    }
+    if windows.is_empty() {
+        return Err(invalid(
+            path,
+            "sweep.walk_forward",
+            format!(
+                "no {}-year in-sample window fits in {from} .. {to}",
+                wf.in_sample_years
+            ),
+        ));
+    }
+    Ok(WalkForward {
+        metric: spec.metric,
+        days: stitched.len(),
+        stitched: Metrics::compute(&stitched, None, &conventions),
+        windows,
+    })
+}
+
+/// [`expand`] without the sweep's universes and periods (walk-forward sets the period).
+fn expand_params_only(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+) -> Result<(SweepSpec, Vec<Variant>)> {
+    let (spec, variants) = expand(path, over, extra)?;
+    let period_or_universe =
+        |k: &str| matches!(k, "data.from" | "data.to" | "data.tickers" | "data.path");
+    let mut seen = std::collections::BTreeSet::new();
+    let kept: Vec<Variant> = variants
+        .into_iter()
+        .filter(|v| {
+            let params: Vec<&(String, String)> = v
+                .settings
+                .iter()
+                .filter(|(k, _)| !period_or_universe(k))
+                .collect();
+            seen.insert(format!("{params:?}"))
+        })
+        .map(|mut v| {
+            v.settings.retain(|(k, _)| !period_or_universe(k));
+            v
+        })
+        .enumerate()
+        .map(|(i, mut v)| {
+            v.index = i;
+            v
+        })
+        .collect();
+    Ok((spec, kept))
+}

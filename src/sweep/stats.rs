@@ -1,0 +1,113 @@
+//! Selection-bias statistics for the best of many trials: the probabilistic Sharpe ratio and
+//! the deflated Sharpe ratio of Bailey and López de Prado ("The Deflated Sharpe Ratio", 2014).
+//!
+//! Sharpe ratios here are per period (daily, not annualised), as in the paper; skewness and
+//! kurtosis are the population (biased) moments, kurtosis not in excess (3 for a normal).
+
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+/// The Euler–Mascheroni constant.
+const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+
+fn standard_normal() -> Normal {
+    Normal::new(0.0, 1.0).expect("a standard normal")
+}
+
+/// Per-period Sharpe ratio, skewness and kurtosis of a return series.
+fn moments(returns: &[f64]) -> (f64, f64, f64) {
+    let n = returns.len() as f64;
+    let mean = returns.iter().sum::<f64>() / n;
+    let m = |k: i32| returns.iter().map(|r| (r - mean).powi(k)).sum::<f64>() / n;
+    let (m2, m3, m4) = (m(2), m(3), m(4));
+    let sd = (m2 * n / (n - 1.0)).sqrt();
+    (mean / sd, m3 / m2.powf(1.5), m4 / (m2 * m2))
+}
+
+/// The probability that the true per-period Sharpe ratio exceeds `threshold`, given the
+/// observed `returns`: Φ((SR − SR*) √(T − 1) / √(1 − γ₃ SR + (γ₄ − 1)/4 · SR²)).
+///
+/// ```
+/// // A steady positive series is very likely better than a zero Sharpe ratio.
+/// let r: Vec<f64> = (0..500).map(|i| 0.001 + 0.01 * ((i * 37 % 11) as f64 - 5.0) / 5.0).collect();
+/// assert!(folio::sweep::probabilistic_sharpe(&r, 0.0) > 0.95);
+/// ```
+pub fn probabilistic_sharpe(returns: &[f64], threshold: f64) -> f64 {
+    if returns.len() < 3 {
+        return f64::NAN;
+    }
+    let (sr, skew, kurt) = moments(returns);
+    let t = returns.len() as f64;
+    let denom = (1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr).sqrt();
+    standard_normal().cdf((sr - threshold) * (t - 1.0).sqrt() / denom)
+}
+
+/// The Sharpe ratio the best of `trials` independent trials reaches by luck alone when every
+/// true Sharpe ratio is zero and the trials' Sharpe ratios vary with `variance`:
+/// √V · ((1 − γ) Φ⁻¹(1 − 1/N) + γ Φ⁻¹(1 − 1/(N e))).
+///
+/// ```
+/// assert_eq!(folio::sweep::expected_max_sharpe(1, 0.01), 0.0);
+/// assert!(folio::sweep::expected_max_sharpe(1000, 0.01) > folio::sweep::expected_max_sharpe(10, 0.01));
+/// ```
+pub fn expected_max_sharpe(trials: usize, variance: f64) -> f64 {
+    if trials < 2 || variance.is_nan() || variance <= 0.0 {
+        return 0.0;
+    }
+    let n = trials as f64;
+    let z = standard_normal();
+    variance.sqrt()
+        * ((1.0 - EULER_GAMMA) * z.inverse_cdf(1.0 - 1.0 / n)
+            + EULER_GAMMA * z.inverse_cdf(1.0 - 1.0 / (n * std::f64::consts::E)))
+}
+
+/// The best trial's Sharpe ratio judged against the number of trials run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct DeflatedSharpe {
+    /// Number of trials.
+    pub trials: usize,
+    /// The best trial's per-period Sharpe ratio.
+    pub sharpe: f64,
+    /// Probability that its true Sharpe ratio is above zero (PSR(0)).
+    pub prob_above_zero: f64,
+    /// The per-period Sharpe ratio expected from the best of the trials by luck alone.
+    pub expected_max_sharpe: f64,
+    /// Probability that its true Sharpe ratio is above that (the deflated Sharpe ratio).
+    pub deflated: f64,
+}
+
+/// Deflates the best trial's Sharpe ratio for the `trial_sharpes` (per period, one per trial,
+/// the best's included).
+///
+/// ```
+/// let r: Vec<f64> = (0..1000).map(|i| 0.0005 + 0.01 * ((i * 37 % 11) as f64 - 5.0) / 5.0).collect();
+/// let few = folio::sweep::deflated_sharpe(&r, &[0.05, 0.0, -0.02]);
+/// let many: Vec<f64> = (0..1000).map(|i| 0.05 * ((i % 21) as f64 - 10.0) / 10.0).collect();
+/// let lots = folio::sweep::deflated_sharpe(&r, &many);
+/// assert!(lots.deflated < few.deflated);   // more trials, less impressive
+/// ```
+pub fn deflated_sharpe(best_returns: &[f64], trial_sharpes: &[f64]) -> DeflatedSharpe {
+    let n = trial_sharpes.len();
+    let mean = trial_sharpes.iter().sum::<f64>() / n.max(1) as f64;
+    let variance = if n > 1 {
+        trial_sharpes
+            .iter()
+            .map(|s| (s - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1) as f64
+    } else {
+        0.0
+    };
+    let sr0 = expected_max_sharpe(n, variance);
+    DeflatedSharpe {
+        trials: n,
+        sharpe: if best_returns.len() > 2 {
+            moments(best_returns).0
+        } else {
+            f64::NAN
+        },
+        prob_above_zero: probabilistic_sharpe(best_returns, 0.0),
+        expected_max_sharpe: sr0,
+        deflated: probabilistic_sharpe(best_returns, sr0),
+    }
+}

@@ -1,0 +1,195 @@
+//! Sweeps: the grid a file and `--param` expand to, identical results at 1 and 2 threads,
+//! curves kept for the best only, the deflated Sharpe ratio against an independent reference,
+//! and walk-forward windows on the bundled data.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use folio::strategy::spec::Overrides;
+use serde_json::Value;
+
+fn folio(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("folio")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = folio(args);
+    assert!(
+        out.status.success(),
+        "folio {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The annual equal-weight index file with a [sweep] table appended, data paths made absolute.
+fn index_sweep(dir: &Path, sweep: &str) -> PathBuf {
+    let text = std::fs::read_to_string("strategies/index_equal_annual.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")));
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, format!("{text}\n[sweep]\n{sweep}\n")).unwrap();
+    path
+}
+
+#[test]
+fn a_sweep_expands_to_the_cross_product_of_params_universes_and_periods() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = index_sweep(
+        dir.path(),
+        r#"params = { "strategy.rebalance.calendar" = ["monthly", "annual"], "backtest.commission_bps" = [0, 10, 20] }
+universes = [["AAPL", "MSFT", "KO"], ["JPM", "XOM", "PFE", "IBM"]]
+rolling = { years = 5, step_months = 24 }"#,
+    );
+    let (_, variants) = folio::sweep::expand(&file, &Overrides::default(), &[]).unwrap();
+    // 3 costs × 2 calendars × 2 universes × 4 five-year windows starting 2010, 2012, 2014, 2016.
+    assert_eq!(variants.len(), 48);
+    let last = &variants[47];
+    assert_eq!(last.plan.read.tickers.as_ref().unwrap().len(), 4);
+    assert_eq!(last.plan.config.costs.commission_bps, 20.0);
+    assert_eq!(last.plan.read.from.unwrap().to_string(), "2016-01-04");
+    assert_eq!(last.plan.read.to.unwrap().to_string(), "2021-01-03");
+    assert!(
+        last.label().contains("strategy.rebalance.calendar=annual"),
+        "{}",
+        last.label()
+    );
+    // --param replaces the file's values for the same key.
+    let extra = vec![folio::sweep::parse_param("backtest.commission_bps=5").unwrap()];
+    let (_, variants) = folio::sweep::expand(&file, &Overrides::default(), &extra).unwrap();
+    assert_eq!(variants.len(), 12);
+
+    // Mistakes are errors naming the file and the key.
+    let bad = index_sweep(
+        dir.path(),
+        r#"params = { "strategy.no_such_key" = [1, 2] }"#,
+    );
+    let err = folio::sweep::expand(&bad, &Overrides::default(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sweep.toml") && err.contains("no_such_key"),
+        "{err}"
+    );
+    let bad = index_sweep(dir.path(), r#"metric = "luck""#);
+    let err = folio::sweep::expand(&bad, &Overrides::default(), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sweep.metric") && err.contains("unknown figure `luck`"),
+        "{err}"
+    );
+    let out = folio(&["sweep", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn one_and_two_threads_give_identical_results_and_only_the_best_keep_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = index_sweep(
+        dir.path(),
+        r#"top = 3
+params = { "strategy.rebalance.calendar" = ["monthly", "quarterly", "semi_annual", "annual"], "backtest.commission_bps" = [0, 10, 20] }"#,
+    );
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let csv = dir.path().join(format!("v{threads}.csv"));
+        let table = ok(&[
+            "sweep",
+            file.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--out",
+            csv.to_str().unwrap(),
+        ]);
+        outputs.push((table, std::fs::read(&csv).unwrap()));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(outputs[0].0.contains("12 trials ranked by sharpe"));
+    let csv = String::from_utf8(outputs[0].1.clone()).unwrap();
+    assert_eq!(csv.lines().count(), 13);
+    let parquet = dir.path().join("v.parquet");
+    ok(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--out",
+        parquet.to_str().unwrap(),
+    ]);
+    assert!(std::fs::metadata(&parquet).unwrap().len() > 0);
+
+    let (spec, variants) = folio::sweep::expand(&file, &Overrides::default(), &[]).unwrap();
+    let result = folio::sweep::run_sweep(&variants, &spec.metric, spec.top, &|| {}).unwrap();
+    let kept: Vec<usize> = result
+        .variants
+        .iter()
+        .filter(|v| v.curve.is_some())
+        .map(|v| v.index)
+        .collect();
+    let mut best: Vec<usize> = result.ranking[..3].to_vec();
+    best.sort_unstable();
+    assert_eq!(kept, best);
+}
+
+#[test]
+fn the_deflated_sharpe_ratio_matches_the_independent_reference() {
+    let text = std::fs::read_to_string("tests/fixtures/dsr_reference.json").unwrap();
+    let fixture: Value = serde_json::from_str(&text).unwrap();
+    let returns: Vec<f64> = fixture["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    for case in fixture["cases"].as_array().unwrap() {
+        let trials: Vec<f64> = case["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let d = folio::sweep::deflated_sharpe(&returns, &trials);
+        for (name, got) in [
+            ("sharpe", d.sharpe),
+            ("prob_above_zero", d.prob_above_zero),
+            ("expected_max_sharpe", d.expected_max_sharpe),
+            ("deflated", d.deflated),
+        ] {
+            let want = case[name].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1e-12),
+                "{name}: {got} vs {want}"
+            );
+        }
+        assert_eq!(d.trials, trials.len());
+    }
+}
+
+#[test]
+fn walk_forward_reports_in_and_out_of_sample_figures_per_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = index_sweep(
+        dir.path(),
+        r#"params = { "strategy.rebalance.calendar" = ["monthly", "annual"], "backtest.commission_bps" = [0, 25] }
+walk_forward = { in_sample_years = 3, out_of_sample_years = 2 }"#,
+    );
+    let out = ok(&["sweep", file.to_str().unwrap(), "--walk-forward"]);
+    // 2010-01-04 + 3 years in sample, then 2 out; rolled by 2 years up to 2021-04-21.
+    for window in [
+        "2010-01-04 → 2013-01-03",
+        "2012-01-04 → 2015-01-03",
+        "2014-01-04 → 2017-01-03",
+        "2016-01-04 → 2019-01-03",
+    ] {
+        assert!(out.contains(window), "{window} missing:\n{out}");
+    }
+    assert!(
+        out.contains("walk-forward by sharpe: 5 windows; stitched out of sample"),
+        "{out}"
+    );
+    // Zero commission always wins in sample.
+    assert!(!out.contains("commission_bps=25"), "{out}");
+}
