@@ -61,7 +61,7 @@ rolling = { years = 5, step_months = 24 }"#,
     // --param replaces the file's values for the same key.
     let extra = vec![folio::sweep::parse_param("backtest.commission_bps=5").unwrap()];
     let (_, variants) = folio::sweep::expand(&file, &Overrides::default(), &extra).unwrap();
-    assert_eq!(variants.len(), 12);
+    assert_eq!(variants.len(), 16);
 
     // Mistakes are errors naming the file and the key.
     let bad = index_sweep(
