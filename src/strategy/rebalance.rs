@@ -290,7 +290,10 @@ impl RebalancePolicy {
         if !p.is_invested() && target.iter().all(|&w| w == 0.0) {
             return Decision::Hold; // nothing to buy yet (a warm-up, an index not yet published)
         }
-        let full = !p.is_invested() || self.calendar.is_some_and(|s| s.is_due(dates, t));
+        if !p.is_invested() {
+            return Decision::TargetWeights(target.to_vec()); // the first purchase, in full
+        }
+        let full = self.calendar.is_some_and(|s| s.is_due(dates, t));
         weights.clear();
         weights.extend((0..target.len()).map(|j| p.weight(j)));
         if !full {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::stats::{DeflatedSharpe, deflated_sharpe};
-use super::{Summary, run_plan};
+use super::{Summary, benchmark_prices, run_plan, run_plan_with};
 use crate::data::load;
 use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR};
 use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
@@ -408,7 +408,7 @@ pub fn run_sweep(
     for v in variants {
         let p = &v.plan;
         groups
-            .entry(format!("{:?}|{:?}|{:?}", p.data, p.read, p.missing))
+            .entry(format!("{:?}|{:?}|{:?}|{:?}", p.data, p.read, p.missing, p.benchmark))
             .or_default()
             .push(v);
     }
@@ -419,10 +419,13 @@ pub fn run_sweep(
             file: first.source.clone(),
             error: Box::new(e.into()),
         })?;
+        // Files are read here, once, not inside the parallel runs.
+        let benchmark = benchmark_prices(first, &loaded)
+            .map_err(|e| Error::InFile { file: first.source.clone(), error: Box::new(e) })?;
         let part = group
             .par_iter()
             .map(|v| {
-                let outcome = run_plan(&v.plan, &loaded).map_err(|e| Error::InFile {
+                let outcome = run_plan_with(&v.plan, &loaded, benchmark.as_deref()).map_err(|e| Error::InFile {
                     file: v.plan.source.clone(),
                     error: Box::new(e),
                 })?;

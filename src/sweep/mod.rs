@@ -213,10 +213,15 @@ pub fn run_plans(plans: &[RunPlan]) -> Result<Vec<Outcome>> {
     for (p, l) in requests.iter().zip(loaded) {
         tables.push(l.map_err(|e| in_file(p, e.into()))?);
     }
+    // Benchmarks are read before the parallel runs, which then touch no file.
+    let mut benchmarks = Vec::with_capacity(plans.len());
+    for (p, &s) in plans.iter().zip(&slot) {
+        benchmarks.push(benchmark_prices(p, &tables[s]).map_err(|e| in_file(p, e))?);
+    }
     let outcomes: Vec<Result<Outcome>> = plans
         .par_iter()
-        .zip(slot.par_iter())
-        .map(|(p, &s)| run_plan(p, &tables[s]).map_err(|e| in_file(p, e)))
+        .zip(slot.par_iter().zip(benchmarks.par_iter()))
+        .map(|(p, (&s, b))| run_plan_with(p, &tables[s], b.as_deref()).map_err(|e| in_file(p, e)))
         .collect();
     outcomes.into_iter().collect()
 }
@@ -240,15 +245,51 @@ fn in_file(plan: &RunPlan, error: Error) -> Error {
 /// assert_eq!(outcome.result.nav.len(), loaded.table.n_days());
 /// ```
 pub fn run_plan(plan: &RunPlan, loaded: &Loaded) -> Result<Outcome> {
-    let table = &loaded.table;
-    let benchmark_prices = match &plan.benchmark {
-        Some(b) => Some(b.prices_on(table.dates())?),
+    let benchmark = benchmark_prices(plan, loaded)?;
+    run_plan_with(plan, loaded, benchmark.as_deref())
+}
+
+/// The plan's benchmark prices on the loaded calendar, if it names a benchmark.
+///
+/// ```
+/// # use folio::data::load;
+/// # use folio::strategy::spec::{Overrides, StrategyFile};
+/// # let path = std::path::Path::new("strategies/buy_and_hold.toml");
+/// # let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+/// let loaded = load(&plan.data, &plan.read, plan.missing).unwrap();
+/// let spy = folio::sweep::benchmark_prices(&plan, &loaded).unwrap().unwrap();
+/// assert_eq!(spy.len(), loaded.table.n_days());
+/// ```
+pub fn benchmark_prices(plan: &RunPlan, loaded: &Loaded) -> Result<Option<Vec<f64>>> {
+    Ok(match &plan.benchmark {
+        Some(b) => Some(b.prices_on(loaded.table.dates())?),
         None => None,
-    };
+    })
+}
+
+/// Runs one plan on its loaded data with its benchmark's prices already read (so that many
+/// runs in parallel share one read and do no file work of their own).
+///
+/// ```
+/// # use folio::data::load;
+/// # use folio::strategy::spec::{Overrides, StrategyFile};
+/// # let path = std::path::Path::new("strategies/buy_and_hold.toml");
+/// # let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+/// let loaded = load(&plan.data, &plan.read, plan.missing).unwrap();
+/// let spy = folio::sweep::benchmark_prices(&plan, &loaded).unwrap();
+/// let outcome = folio::sweep::run_plan_with(&plan, &loaded, spy.as_deref()).unwrap();
+/// assert!(outcome.summary.metrics.beta.is_some());
+/// ```
+pub fn run_plan_with(
+    plan: &RunPlan,
+    loaded: &Loaded,
+    benchmark_prices: Option<&[f64]>,
+) -> Result<Outcome> {
+    let table = &loaded.table;
     let mut built = plan
         .strategy
-        .build(loaded, benchmark_prices.as_deref(), &plan.config)?;
-    let (benchmark_returns, benchmark_label) = match (&plan.benchmark, &benchmark_prices) {
+        .build(loaded, benchmark_prices, &plan.config)?;
+    let (benchmark_returns, benchmark_label) = match (&plan.benchmark, benchmark_prices) {
         (Some(b), Some(prices)) => (
             Some(prices.windows(2).map(|w| w[1] / w[0] - 1.0).collect()),
             Some(b.to_string()),
