@@ -650,6 +650,23 @@ impl<'a> Plot<'a> {
         out
     }
 
+    /// Horizontal grid lines at the value ticks, labelled on the left.
+    fn value_grid(&self, fmt: Fmt) -> String {
+        let mut s = String::new();
+        for v in self.ticks() {
+            let y = self.y(v);
+            let _ = write!(
+                s,
+                "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+                W - RIGHT,
+                LEFT - 6.0,
+                y + 4.0,
+                fmt.show(v)
+            );
+        }
+        s
+    }
+
     /// Frame, grid, ticks, axis labels, the series and a legend, as one SVG.
     fn render(&self, title: &str, y_label: &str, fmt: Fmt, lines: &[Line]) -> String {
         let mut s = String::with_capacity(64 * 1024);
@@ -663,17 +680,7 @@ impl<'a> Plot<'a> {
             "<text class=\"title\" x=\"{LEFT}\" y=\"16\">{}</text>",
             esc(title)
         );
-        for v in self.ticks() {
-            let y = self.y(v);
-            let _ = write!(
-                s,
-                "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-                W - RIGHT,
-                LEFT - 6.0,
-                y + 4.0,
-                fmt.show(v)
-            );
-        }
+        s.push_str(&self.value_grid(fmt));
         // Year ticks, spaced so labels never overlap.
         let (first, last) = (
             self.dates[0].year(),
@@ -918,17 +925,7 @@ fn annual_bars(
     let mut s = format!(
         "<figure><svg class=\"chart bars\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Annual returns\"><title>Annual returns</title><text class=\"title\" x=\"{LEFT}\" y=\"16\">Annual returns</text>"
     );
-    for v in plot.ticks() {
-        let y = plot.y(v);
-        let _ = write!(
-            s,
-            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            W - RIGHT,
-            LEFT - 6.0,
-            y + 4.0,
-            Fmt::Percent.show(v)
-        );
-    }
+    s.push_str(&plot.value_grid(Fmt::Percent));
     let slot = (W - LEFT - RIGHT) / years.len() as f64;
     let bar = slot * if bench.is_some() { 0.38 } else { 0.7 };
     let zero = plot.y(0.0);

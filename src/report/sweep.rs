@@ -40,7 +40,7 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
         t.add_row(vec![
             (rank + 1).to_string(),
             v.index.to_string(),
-            settings(&v.settings),
+            v.label(),
             format!("{:.4}", v.score),
             pct(m.cagr),
             pct(m.annual_volatility),
@@ -75,16 +75,6 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
         100.0 * d.deflated,
     ));
     out
-}
-
-fn settings(s: &[(String, String)]) -> String {
-    if s.is_empty() {
-        return "as written".into();
-    }
-    s.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Every variant's settings and figures as a table, in grid order.

@@ -49,17 +49,17 @@ impl Variant {
     /// assert_eq!(v.label(), "strategy.top=20");
     /// ```
     pub fn label(&self) -> String {
-        let parts: Vec<String> = self
-            .settings
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        if parts.is_empty() {
-            "as written".into()
-        } else {
-            parts.join(", ")
-        }
+        settings_label(&self.settings)
     }
+}
+
+/// `key=value, …`, or "as written" when nothing changes.
+fn settings_label(settings: &[(String, String)]) -> String {
+    if settings.is_empty() {
+        return "as written".into();
+    }
+    let parts: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    parts.join(", ")
 }
 
 /// One choice along an axis of the grid: the keys it sets and how it is shown.
@@ -346,6 +346,21 @@ pub struct VariantResult {
     pub curve: Option<(Vec<NaiveDate>, Vec<f64>)>,
 }
 
+impl VariantResult {
+    /// The settings in one line.
+    ///
+    /// ```
+    /// # use folio::strategy::spec::Overrides;
+    /// # let extra = vec![folio::sweep::parse_param("backtest.commission_bps=0").unwrap()];
+    /// # let (spec, variants) = folio::sweep::expand("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra).unwrap();
+    /// let result = folio::sweep::run_sweep(&variants, &spec.metric, 1, &|| {}).unwrap();
+    /// assert_eq!(result.variants[0].label(), "backtest.commission_bps=0");
+    /// ```
+    pub fn label(&self) -> String {
+        settings_label(&self.settings)
+    }
+}
+
 /// A finished sweep.
 #[derive(Debug, Clone)]
 pub struct SweepResult {
@@ -408,7 +423,10 @@ pub fn run_sweep(
     for v in variants {
         let p = &v.plan;
         groups
-            .entry(format!("{:?}|{:?}|{:?}|{:?}", p.data, p.read, p.missing, p.benchmark))
+            .entry(format!(
+                "{:?}|{:?}|{:?}|{:?}",
+                p.data, p.read, p.missing, p.benchmark
+            ))
             .or_default()
             .push(v);
     }
@@ -420,15 +438,20 @@ pub fn run_sweep(
             error: Box::new(e.into()),
         })?;
         // Files are read here, once, not inside the parallel runs.
-        let benchmark = benchmark_prices(first, &loaded)
-            .map_err(|e| Error::InFile { file: first.source.clone(), error: Box::new(e) })?;
+        let benchmark = benchmark_prices(first, &loaded).map_err(|e| Error::InFile {
+            file: first.source.clone(),
+            error: Box::new(e),
+        })?;
         let part = group
             .par_iter()
             .map(|v| {
-                let outcome = run_plan_with(&v.plan, &loaded, benchmark.as_deref()).map_err(|e| Error::InFile {
-                    file: v.plan.source.clone(),
-                    error: Box::new(e),
-                })?;
+                let outcome =
+                    run_plan_with(&v.plan, &loaded, benchmark.as_deref()).map_err(|e| {
+                        Error::InFile {
+                            file: v.plan.source.clone(),
+                            error: Box::new(e),
+                        }
+                    })?;
                 tick();
                 let score = outcome.summary.figure(metric).unwrap_or(f64::NAN);
                 Ok(VariantResult {
