@@ -139,7 +139,7 @@ impl RunReport {
                 values: s.rows.iter().map(|r| r[1].parse().ok()).collect(),
                 entries: decisions("entry_decision"),
                 exits: decisions("exit_decision"),
-                z_score: o.notes.iter().any(|n| n.contains("(z-score)")),
+                z_score: s.header.get(1).is_some_and(|h| h == "z_score"),
             }
         });
         let conventions = Conventions {

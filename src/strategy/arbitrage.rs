@@ -422,7 +422,13 @@ impl Strategy for Arbitrage {
             .collect();
         let signal = AuditTable {
             name: "signal".into(),
-            header: vec!["date".into(), "signal".into()],
+            header: vec![
+                "date".into(),
+                match self.params.mode {
+                    ArbitrageMode::Parity => "gap".into(),
+                    ArbitrageMode::Statistical => "z_score".into(),
+                },
+            ],
             rows: result
                 .dates
                 .iter()

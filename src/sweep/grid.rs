@@ -115,7 +115,7 @@ pub fn expand(
             .collect::<Result<Vec<_>>>()?;
         axes.push(choices);
     }
-    let periods = periods(path, &file, &spec)?;
+    let periods = periods(path, &file, &spec, over)?;
     if !periods.is_empty() {
         axes.push(
             periods
@@ -212,6 +212,7 @@ fn periods(
     path: &Path,
     file: &StrategyFile,
     spec: &SweepSpec,
+    over: &Overrides,
 ) -> Result<Vec<(NaiveDate, NaiveDate)>> {
     if !spec.periods.is_empty() && spec.rolling.is_some() {
         return Err(invalid(
@@ -232,7 +233,10 @@ fn periods(
     let mut out: Vec<(NaiveDate, NaiveDate)> =
         spec.periods.iter().map(|[a, b]| (a.0, b.0)).collect();
     if let Some(r) = spec.rolling {
-        let (Some(from), Some(to)) = (file.data.from, file.data.to) else {
+        let (Some(from), Some(to)) = (
+            over.from.or(file.data.from.map(|d| d.0)),
+            over.to.or(file.data.to.map(|d| d.0)),
+        ) else {
             return Err(invalid(
                 path,
                 "sweep.rolling",
@@ -246,10 +250,10 @@ fn periods(
                 "years and step_months must be at least 1".into(),
             ));
         }
-        let mut start = from.0;
+        let mut start = from;
         loop {
             let end = start + Months::new(12 * r.years) - chrono::Days::new(1);
-            if end > to.0 {
+            if end > to {
                 break;
             }
             out.push((start, end));
@@ -259,7 +263,7 @@ fn periods(
             return Err(invalid(
                 path,
                 "sweep.rolling",
-                format!("no {}-year window fits in {} .. {}", r.years, from.0, to.0),
+                format!("no {}-year window fits in {} .. {}", r.years, from, to),
             ));
         }
     }
