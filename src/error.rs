@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::data::DataError;
 use crate::engine::EngineError;
+use crate::optimise::OptimiseError;
 use crate::strategy::spec::{InvalidParam, SpecError};
 
 /// Any error folio's library returns.
@@ -23,6 +24,9 @@ pub enum Error {
     /// Reading a strategy file.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// An optimisation with no answer.
+    #[error(transparent)]
+    Optimise(#[from] OptimiseError),
     /// A strategy parameter that does not fit the loaded data.
     #[error(transparent)]
     Param(#[from] InvalidParam),

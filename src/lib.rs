@@ -28,6 +28,7 @@ pub mod data;
 pub mod engine;
 mod error;
 pub mod metrics;
+pub mod optimise;
 pub mod report;
 pub mod strategy;
 pub mod sweep;

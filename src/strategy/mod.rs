@@ -40,6 +40,7 @@
 mod arbitrage;
 mod buy_and_hold;
 mod index;
+mod optimised;
 mod rating;
 pub mod rebalance;
 pub mod spec;
@@ -49,6 +50,7 @@ pub use crate::engine::Context;
 pub use arbitrage::{Arbitrage, ArbitrageMode, ArbitrageParams};
 pub use buy_and_hold::BuyAndHold;
 pub use index::{Index, IndexDefinition, IndexWeighting, Published};
+pub use optimised::{MeanVarianceParams, ObjectiveName, Optimised, SingleIndexParams};
 pub use rating::{
     Indicator, IndicatorGroup, IndicatorKind, LiquidityScreen, Rating, RatingInputs, RatingParams,
     Scoring, SelectionWeighting,

@@ -29,7 +29,10 @@ use serde::{Deserialize, Serialize};
 use super::index::{Index, IndexDefinition, IndexWeighting, Published};
 use super::rating::{IndicatorKind, Rating, RatingInputs, RatingParams};
 use super::rebalance::RebalancePolicy;
-use super::{Arbitrage, ArbitrageParams, BuyAndHold, Strategy};
+use super::{
+    Arbitrage, ArbitrageParams, BuyAndHold, MeanVarianceParams, Optimised, SingleIndexParams,
+    Strategy,
+};
 use crate::data::{AsOfTable, Layout, Loaded, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
 use crate::engine::{BacktestConfig, CostModel, Execution, Financing};
 
@@ -353,6 +356,11 @@ pub enum StrategySpec {
     Rating(RatingParams),
     /// Trade two listings of one asset (or two related assets) against each other.
     Arbitrage(ArbitrageParams),
+    /// Markowitz mean-variance (or Tobin), re-optimised on a rolling window.
+    MeanVariance(MeanVarianceParams),
+    /// Elton–Gruber–Padberg portfolio under Sharpe's single-index model (index: the
+    /// benchmark), re-optimised on a rolling window.
+    SingleIndex(SingleIndexParams),
 }
 
 /// Parameters of `kind = "index"`.
@@ -466,6 +474,8 @@ impl StrategySpec {
             StrategySpec::Index(_) => "index",
             StrategySpec::Rating(_) => "rating",
             StrategySpec::Arbitrage(_) => "arbitrage",
+            StrategySpec::MeanVariance(_) => "mean_variance",
+            StrategySpec::SingleIndex(_) => "single_index",
         }
     }
 
@@ -623,6 +633,28 @@ impl StrategySpec {
                 let arbitrage = Arbitrage::new(params.clone(), a, b, fx, config.costs);
                 (Box::new(arbitrage), None)
             }
+            StrategySpec::MeanVariance(params) => {
+                let s = Optimised::mean_variance(params, table.tickers().to_vec(), 0.0).map_err(
+                    |(key, message)| InvalidParam {
+                        key: format!("strategy.{key}"),
+                        message,
+                    },
+                )?;
+                (Box::new(s), None)
+            }
+            StrategySpec::SingleIndex(params) => {
+                let index = benchmark.ok_or_else(|| InvalidParam {
+                    key: "data.benchmark".into(),
+                    message: "kind = \"single_index\" needs a benchmark: the index the model regresses on".into(),
+                })?;
+                let s =
+                    Optimised::single_index(params, table.tickers().to_vec(), index.to_vec(), 0.0)
+                        .map_err(|(key, message)| InvalidParam {
+                            key: format!("strategy.{key}"),
+                            message,
+                        })?;
+                (Box::new(s), None)
+            }
         };
         Ok(Built {
             strategy,
@@ -633,7 +665,11 @@ impl StrategySpec {
 
     /// Whether the kind trades a long/short book.
     fn allows_short(&self) -> bool {
-        matches!(self, StrategySpec::Arbitrage(_))
+        match self {
+            StrategySpec::Arbitrage(_) => true,
+            StrategySpec::MeanVariance(p) => p.allows_short(),
+            _ => false,
+        }
     }
 
     /// Checks what can be checked without data and resolves the files the strategy names
@@ -641,6 +677,12 @@ impl StrategySpec {
     fn resolve(&mut self, base: &Path) -> Result<(), (String, String)> {
         match self {
             StrategySpec::BuyAndHold(_) => Ok(()),
+            StrategySpec::MeanVariance(params) => params
+                .validate()
+                .map_err(|(key, m)| (format!("strategy.{key}"), m)),
+            StrategySpec::SingleIndex(params) => params
+                .validate()
+                .map_err(|(key, m)| (format!("strategy.{key}"), m)),
             StrategySpec::Arbitrage(params) => {
                 params
                     .validate()
@@ -910,6 +952,16 @@ impl StrategyFile {
         strategy
             .resolve(base)
             .map_err(|(key, message)| invalid(&key, message))?;
+        // The optimisers' risk-free rate defaults to the run's.
+        match &mut strategy {
+            StrategySpec::MeanVariance(p) => {
+                p.risk_free_rate.get_or_insert(risk_free_rate);
+            }
+            StrategySpec::SingleIndex(p) => {
+                p.risk_free_rate.get_or_insert(risk_free_rate);
+            }
+            _ => {}
+        }
         Ok(RunPlan {
             name: self.name.clone(),
             source: path.to_path_buf(),

@@ -1,0 +1,468 @@
+//! Estimators: expected returns and covariance from a window of daily returns, annualised
+//! with 252 periods a year ([`PERIODS_PER_YEAR`]).
+//!
+//! The conventions are PyPortfolioOpt's, so that the same window gives the same numbers:
+//! - historical mean, compounded `(Π(1 + r))^(252/T) − 1` or arithmetic `252 · mean(r)`;
+//! - exponentially weighted mean (pandas `ewm(span).mean()`, `adjust=True`), compounded
+//!   `(1 + m)^252 − 1` or arithmetic;
+//! - CAPM: `rf + β_i (E[R_m] − rf)`, β from the sample covariance with the market, E[R_m] the
+//!   market's compounded historical mean;
+//! - sample covariance (`ddof = 1`) × 252; Ledoit–Wolf shrinkage towards a scaled identity
+//!   (scikit-learn's `ledoit_wolf`: biased covariance, optimal shrinkage δ) × 252;
+//!   exponentially weighted covariance (PyPortfolioOpt's `exp_cov`) × 252.
+//!
+//! Each estimator gives a positive semi-definite matrix by construction (a weighted Gram
+//! matrix, or a convex mix of one with a scaled identity). A matrix given by hand is checked
+//! by [`check_psd`], and [`repair_psd`] clips negative eigenvalues to zero (PyPortfolioOpt's
+//! "spectral" fix) for callers who want a repair rather than an error.
+
+use nalgebra::{DMatrix, SymmetricEigen};
+use serde::{Deserialize, Serialize};
+
+use super::OptimiseError;
+use crate::data::Matrix;
+use crate::metrics::PERIODS_PER_YEAR;
+
+/// How expected returns are estimated.
+///
+/// ```
+/// use folio::optimise::ReturnModel;
+/// let m: ReturnModel = toml::from_str("method = \"ewm\"\nspan = 500").unwrap();
+/// assert_eq!(m, ReturnModel::Ewm { span: 500.0, compounded: true });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReturnModel {
+    /// Historical mean (the default, compounded).
+    Historical {
+        /// Geometric (`true`, the default) or arithmetic mean.
+        #[serde(default = "yes")]
+        compounded: bool,
+    },
+    /// Exponentially weighted mean, recent days weighing more.
+    Ewm {
+        /// Span in days (α = 2 / (span + 1)); PyPortfolioOpt's default is 500.
+        span: f64,
+        /// Geometric (`true`, the default) or arithmetic annualisation.
+        #[serde(default = "yes")]
+        compounded: bool,
+    },
+    /// CAPM: the risk-free rate plus beta times the market's excess return.
+    Capm,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for ReturnModel {
+    fn default() -> Self {
+        ReturnModel::Historical { compounded: true }
+    }
+}
+
+/// How the covariance matrix is estimated.
+///
+/// ```
+/// use folio::optimise::RiskModel;
+/// let m: RiskModel = toml::from_str("method = \"ledoit_wolf\"").unwrap();
+/// assert_eq!(m, RiskModel::LedoitWolf);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, Default)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RiskModel {
+    /// Sample covariance (the default).
+    #[default]
+    Sample,
+    /// Ledoit–Wolf shrinkage towards a scaled identity.
+    LedoitWolf,
+    /// Exponentially weighted covariance.
+    Ewm {
+        /// Span in days; PyPortfolioOpt's default is 180.
+        span: f64,
+    },
+}
+
+impl ReturnModel {
+    /// A short name for tables.
+    ///
+    /// ```
+    /// assert_eq!(folio::optimise::ReturnModel::Capm.name(), "capm");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReturnModel::Historical { .. } => "historical",
+            ReturnModel::Ewm { .. } => "ewm",
+            ReturnModel::Capm => "capm",
+        }
+    }
+}
+
+impl RiskModel {
+    /// A short name for tables.
+    ///
+    /// ```
+    /// assert_eq!(folio::optimise::RiskModel::LedoitWolf.name(), "ledoit_wolf");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            RiskModel::Sample => "sample",
+            RiskModel::LedoitWolf => "ledoit_wolf",
+            RiskModel::Ewm { .. } => "ewm",
+        }
+    }
+}
+
+/// Daily simple returns of consecutive price rows: `(rows − 1) × cols`.
+///
+/// ```
+/// use folio::data::Matrix;
+/// let p = Matrix::from_rows(3, 1, vec![100.0, 110.0, 99.0]).unwrap();
+/// let r = folio::optimise::returns_from_prices(&p).unwrap();
+/// assert!((r.get(0, 0) - 0.1).abs() < 1e-15 && (r.get(1, 0) + 0.1).abs() < 1e-15);
+/// ```
+pub fn returns_from_prices(prices: &Matrix) -> Result<Matrix, OptimiseError> {
+    let (rows, n) = (prices.rows(), prices.cols());
+    if rows < 3 {
+        return Err(OptimiseError::TooFewObservations {
+            needed: 3,
+            got: rows,
+        });
+    }
+    let mut out = Matrix::filled(rows - 1, n, 0.0);
+    for t in 1..rows {
+        let (before, now) = (prices.row(t - 1), prices.row(t));
+        for (j, r) in out.row_mut(t - 1).iter_mut().enumerate() {
+            *r = now[j] / before[j] - 1.0;
+            if !r.is_finite() || before[j] <= 0.0 {
+                return Err(OptimiseError::InvalidInput(format!(
+                    "price row {t}, column {j}: a return needs two positive prices, got {} then {}",
+                    before[j], now[j]
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_returns(returns: &Matrix) -> Result<(), OptimiseError> {
+    if returns.rows() < 2 {
+        return Err(OptimiseError::TooFewObservations {
+            needed: 2,
+            got: returns.rows(),
+        });
+    }
+    if returns.cols() == 0 {
+        return Err(OptimiseError::InvalidInput("no assets".into()));
+    }
+    if let Some(i) = returns.as_slice().iter().position(|v| !v.is_finite()) {
+        return Err(OptimiseError::InvalidInput(format!(
+            "return at row {}, column {} is not a finite number",
+            i / returns.cols(),
+            i % returns.cols()
+        )));
+    }
+    Ok(())
+}
+
+/// Annualised expected returns of each column. `market` (daily returns, one per row) is used
+/// by [`ReturnModel::Capm`]; without one, the equal-weighted average of the columns stands in
+/// for the market, as in PyPortfolioOpt.
+///
+/// ```
+/// use folio::data::Matrix;
+/// use folio::optimise::{expected_returns, ReturnModel};
+/// let r = Matrix::from_rows(2, 1, vec![0.01, -0.005]).unwrap();
+/// let mu = expected_returns(&r, &ReturnModel::Historical { compounded: false }, None, 0.0).unwrap();
+/// assert!((mu[0] - 0.0025 * 252.0).abs() < 1e-12);
+/// ```
+pub fn expected_returns(
+    returns: &Matrix,
+    model: &ReturnModel,
+    market: Option<&[f64]>,
+    risk_free_rate: f64,
+) -> Result<Vec<f64>, OptimiseError> {
+    check_returns(returns)?;
+    let (t, n) = (returns.rows(), returns.cols());
+    let year = PERIODS_PER_YEAR;
+    let column = |j: usize| (0..t).map(move |i| returns.get(i, j));
+    Ok(match *model {
+        ReturnModel::Historical { compounded } => (0..n)
+            .map(|j| historical_mean(column(j), t, compounded))
+            .collect(),
+        ReturnModel::Ewm { span, compounded } => {
+            if !(span.is_finite() && span >= 1.0) {
+                return Err(OptimiseError::InvalidInput(format!(
+                    "ewm span must be ≥ 1, got {span}"
+                )));
+            }
+            let w = ewm_weights(t, span);
+            (0..n)
+                .map(|j| {
+                    let m: f64 = column(j).zip(&w).map(|(r, w)| r * w).sum();
+                    if compounded {
+                        (1.0 + m).powf(year) - 1.0
+                    } else {
+                        m * year
+                    }
+                })
+                .collect()
+        }
+        ReturnModel::Capm => {
+            let average: Vec<f64>;
+            let market = match market {
+                Some(m) => {
+                    if m.len() != t || m.iter().any(|v| !v.is_finite()) {
+                        return Err(OptimiseError::InvalidInput(format!(
+                            "market returns: need {t} finite values, got {}",
+                            m.len()
+                        )));
+                    }
+                    m
+                }
+                None => {
+                    average = (0..t)
+                        .map(|i| returns.row(i).iter().sum::<f64>() / n as f64)
+                        .collect();
+                    &average
+                }
+            };
+            let market_mean = historical_mean(market.iter().copied(), t, true);
+            let market_var = covariance_of(market, market);
+            if market_var <= 0.0 {
+                return Err(OptimiseError::InvalidInput(
+                    "the market's returns do not vary: no beta".into(),
+                ));
+            }
+            let mut col = vec![0.0; t];
+            (0..n)
+                .map(|j| {
+                    for (c, r) in col.iter_mut().zip(column(j)) {
+                        *c = r;
+                    }
+                    let beta = covariance_of(&col, market) / market_var;
+                    risk_free_rate + beta * (market_mean - risk_free_rate)
+                })
+                .collect()
+        }
+    })
+}
+
+fn historical_mean(r: impl Iterator<Item = f64>, t: usize, compounded: bool) -> f64 {
+    if compounded {
+        let growth: f64 = r.map(|r| 1.0 + r).product();
+        growth.powf(PERIODS_PER_YEAR / t as f64) - 1.0
+    } else {
+        r.sum::<f64>() / t as f64 * PERIODS_PER_YEAR
+    }
+}
+
+/// Sample covariance (`ddof = 1`) of two equally long series.
+fn covariance_of(a: &[f64], b: &[f64]) -> f64 {
+    let t = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / t, b.iter().sum::<f64>() / t);
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - ma) * (y - mb))
+        .sum::<f64>()
+        / (t - 1.0)
+}
+
+/// pandas' `ewm(span, adjust=True)` weights of the last value, oldest first, summing to 1.
+fn ewm_weights(t: usize, span: f64) -> Vec<f64> {
+    let decay = 1.0 - 2.0 / (span + 1.0);
+    let mut w: Vec<f64> = (0..t).map(|i| decay.powi((t - 1 - i) as i32)).collect();
+    let total: f64 = w.iter().sum();
+    w.iter_mut().for_each(|v| *v /= total);
+    w
+}
+
+/// The annualised covariance matrix of the columns.
+///
+/// ```
+/// use folio::data::Matrix;
+/// use folio::optimise::{covariance, RiskModel};
+/// let r = Matrix::from_rows(3, 2, vec![0.01, 0.02, -0.01, -0.02, 0.0, 0.0]).unwrap();
+/// let s = covariance(&r, &RiskModel::Sample).unwrap();
+/// assert!((s.get(0, 1) - 2.0 * s.get(0, 0)).abs() < 1e-15);
+/// ```
+pub fn covariance(returns: &Matrix, model: &RiskModel) -> Result<Matrix, OptimiseError> {
+    check_returns(returns)?;
+    let (t, n) = (returns.rows(), returns.cols());
+    let mut means = vec![0.0; n];
+    for i in 0..t {
+        for (m, r) in means.iter_mut().zip(returns.row(i)) {
+            *m += r;
+        }
+    }
+    means.iter_mut().for_each(|m| *m /= t as f64);
+    let weights: Vec<f64> = match *model {
+        RiskModel::Sample => vec![1.0 / (t as f64 - 1.0); t],
+        RiskModel::LedoitWolf => vec![1.0 / t as f64; t],
+        RiskModel::Ewm { span } => {
+            if !(span.is_finite() && span >= 1.0) {
+                return Err(OptimiseError::InvalidInput(format!(
+                    "ewm span must be ≥ 1, got {span}"
+                )));
+            }
+            ewm_weights(t, span)
+        }
+    };
+    // Σ_jk = Σ_i w_i x_ij x_ik on centred rows, upper triangle then mirrored.
+    let mut cov = Matrix::filled(n, n, 0.0);
+    let mut x = vec![0.0; n];
+    for (i, w) in weights.iter().enumerate() {
+        for ((x, r), m) in x.iter_mut().zip(returns.row(i)).zip(&means) {
+            *x = r - m;
+        }
+        for j in 0..n {
+            let xj = w * x[j];
+            let row = &mut cov.row_mut(j)[j..];
+            for (c, xk) in row.iter_mut().zip(&x[j..]) {
+                *c += xj * xk;
+            }
+        }
+    }
+    for j in 0..n {
+        for k in 0..j {
+            cov.set(j, k, cov.get(k, j));
+        }
+    }
+    if *model == RiskModel::LedoitWolf {
+        let delta = ledoit_wolf_shrinkage(returns, &means, &cov);
+        let mu = (0..n).map(|j| cov.get(j, j)).sum::<f64>() / n as f64;
+        for j in 0..n {
+            for k in 0..n {
+                let target = if j == k { mu } else { 0.0 };
+                cov.set(j, k, (1.0 - delta) * cov.get(j, k) + delta * target);
+            }
+        }
+    }
+    for j in 0..n {
+        cov.row_mut(j)
+            .iter_mut()
+            .for_each(|v| *v *= PERIODS_PER_YEAR);
+    }
+    Ok(cov)
+}
+
+/// scikit-learn's Ledoit–Wolf shrinkage intensity, given the biased covariance of the
+/// centred returns.
+fn ledoit_wolf_shrinkage(returns: &Matrix, means: &[f64], emp: &Matrix) -> f64 {
+    let (t, n) = (returns.rows() as f64, returns.cols());
+    let mu = (0..n).map(|j| emp.get(j, j)).sum::<f64>() / n as f64;
+    // β̂ = 1/(n t) Σ_i ‖x_i x_i' − S‖²_F, computed as sklearn does:
+    // (Σ_jk Σ_i x_ij² x_ik² / t − Σ_jk S_jk²) / (n t).
+    let mut x2 = vec![0.0; n];
+    let mut sum_x2x2 = 0.0;
+    for i in 0..returns.rows() {
+        for ((x2, r), m) in x2.iter_mut().zip(returns.row(i)).zip(means) {
+            *x2 = (r - m) * (r - m);
+        }
+        let s: f64 = x2.iter().sum();
+        sum_x2x2 += s * s;
+    }
+    let s2: f64 = emp.as_slice().iter().map(|v| v * v).sum();
+    let beta = (sum_x2x2 / t - s2) / (n as f64 * t);
+    // δ̂ = ‖S − μI‖²_F / n.
+    let trace: f64 = (0..n).map(|j| emp.get(j, j)).sum();
+    let delta = (s2 - 2.0 * mu * trace + n as f64 * mu * mu) / n as f64;
+    let beta = beta.min(delta);
+    if beta == 0.0 { 0.0 } else { beta / delta }
+}
+
+/// Checks that a covariance matrix is square, symmetric and positive semi-definite (smallest
+/// eigenvalue ≥ −1e-12 × the largest).
+///
+/// ```
+/// use folio::data::Matrix;
+/// use folio::optimise::{check_psd, repair_psd, OptimiseError};
+/// let bad = Matrix::from_rows(2, 2, vec![1.0, 2.0, 2.0, 1.0]).unwrap(); // eigenvalues 3, −1
+/// assert!(matches!(check_psd(&bad), Err(OptimiseError::NotPositiveSemidefinite { .. })));
+/// assert!(check_psd(&repair_psd(&bad)).is_ok());
+/// ```
+pub fn check_psd(cov: &Matrix) -> Result<(), OptimiseError> {
+    let n = cov.rows();
+    if cov.cols() != n {
+        return Err(OptimiseError::InvalidInput(format!(
+            "covariance is {n} × {}, not square",
+            cov.cols()
+        )));
+    }
+    for j in 0..n {
+        for k in 0..j {
+            let (a, b) = (cov.get(j, k), cov.get(k, j));
+            if !a.is_finite() || (a - b).abs() > 1e-12 * (a.abs().max(b.abs()).max(1e-300)) {
+                return Err(OptimiseError::InvalidInput(format!(
+                    "covariance is not symmetric (or not finite) at ({j}, {k}): {a} vs {b}"
+                )));
+            }
+        }
+    }
+    let eig = SymmetricEigen::new(to_dmatrix(cov)).eigenvalues;
+    let max = eig.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let min = eig.iter().fold(f64::INFINITY, |m, v| m.min(*v));
+    if min < -1e-12 * max.max(1e-300) {
+        return Err(OptimiseError::NotPositiveSemidefinite {
+            min_eigenvalue: min,
+        });
+    }
+    Ok(())
+}
+
+/// The nearest positive semi-definite matrix in the spectral sense: negative eigenvalues set
+/// to zero, the matrix rebuilt and symmetrised.
+///
+/// ```
+/// use folio::data::Matrix;
+/// let m = Matrix::from_rows(2, 2, vec![1.0, 0.0, 0.0, -1.0]).unwrap();
+/// let r = folio::optimise::repair_psd(&m);
+/// assert_eq!((r.get(0, 0), r.get(1, 1)), (1.0, 0.0));
+/// ```
+pub fn repair_psd(cov: &Matrix) -> Matrix {
+    let n = cov.rows();
+    let eig = SymmetricEigen::new(to_dmatrix(cov));
+    let clipped = eig.eigenvalues.map(|v| v.max(0.0));
+    let v = &eig.eigenvectors;
+    let m = v * DMatrix::from_diagonal(&clipped) * v.transpose();
+    let mut out = Matrix::filled(n, n, 0.0);
+    for j in 0..n {
+        for k in 0..n {
+            out.set(j, k, 0.5 * (m[(j, k)] + m[(k, j)]));
+        }
+    }
+    out
+}
+
+pub(crate) fn to_dmatrix(m: &Matrix) -> DMatrix<f64> {
+    DMatrix::from_row_slice(m.rows(), m.cols(), m.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ewm_weights_match_pandas_adjust_true() {
+        // pandas: pd.Series([1, 2, 3]).ewm(span=3).mean().iloc[-1] = 2.4285714285714284
+        let w = ewm_weights(3, 3.0);
+        let m: f64 = [1.0, 2.0, 3.0].iter().zip(&w).map(|(x, w)| x * w).sum();
+        assert!((m - 2.428_571_428_571_428_4).abs() < 1e-15);
+    }
+
+    #[test]
+    fn ledoit_wolf_shrinks_between_sample_and_identity() {
+        let r = Matrix::from_rows(
+            4,
+            2,
+            vec![0.01, 0.012, -0.02, -0.018, 0.005, 0.001, 0.0, 0.004],
+        )
+        .unwrap();
+        let lw = covariance(&r, &RiskModel::LedoitWolf).unwrap();
+        let s = covariance(&r, &RiskModel::Sample).unwrap();
+        // Off-diagonal pulled towards 0, trace kept (biased): tr(LW) = tr(S)·(t−1)/t.
+        assert!(lw.get(0, 1).abs() < s.get(0, 1).abs());
+        let tr = |m: &Matrix| m.get(0, 0) + m.get(1, 1);
+        assert!((tr(&lw) - tr(&s) * 3.0 / 4.0).abs() < 1e-15);
+    }
+}
