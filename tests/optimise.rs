@@ -433,3 +433,292 @@ fn single_index_cut_off_is_the_tangency_under_the_model() {
     let held = cut.weights.iter().filter(|w| **w > 0.0).count();
     assert!(held > 1 && held < tickers.len());
 }
+
+// ---- The command line ----
+
+use assert_cmd::Command;
+
+fn folio(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("folio")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn cli_optimise_prints_pyportfolioopt_weights() {
+    let fx = fixture();
+    let out = folio(&[
+        "optimise",
+        "--data",
+        "data/ppo_stock_prices.csv",
+        "--from",
+        "2014-09-19",
+        "--objective",
+        "max_sharpe",
+        "--rf",
+        "0.02",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &v["portfolios"][0];
+    let tickers = fx["tickers"].as_array().unwrap();
+    let got: Vec<f64> = tickers
+        .iter()
+        .map(|t| p["weights"][t.as_str().unwrap()].as_f64().unwrap())
+        .collect();
+    let (want, ret, vol) = reference(&fx, "max_sharpe");
+    assert!(max_diff(&got, &want) < 1e-4);
+    assert!((p["expected_return"].as_f64().unwrap() - ret).abs() < 1e-6);
+    assert!((p["volatility"].as_f64().unwrap() - vol).abs() < 1e-6);
+    assert!((p["sharpe"].as_f64().unwrap() - (ret - 0.02) / vol).abs() < 1e-6);
+}
+
+#[test]
+fn cli_infeasible_requests_exit_2_with_one_line() {
+    let base = ["optimise", "--data", "data/ppo_stock_prices.csv"];
+    for (extra, says) in [
+        (
+            vec![
+                "--from",
+                "2014-09-19",
+                "--objective",
+                "efficient_return",
+                "--target-return",
+                "0.9",
+            ],
+            "above the highest return the constraints allow",
+        ),
+        (
+            vec![
+                "--from",
+                "2014-09-19",
+                "--objective",
+                "max_sharpe",
+                "--rf",
+                "0.9",
+            ],
+            "no portfolio beats the risk-free rate",
+        ),
+        (
+            vec![
+                "--from",
+                "2014-09-19",
+                "--objective",
+                "efficient_risk",
+                "--target-volatility",
+                "0.05",
+            ],
+            "below the minimum-variance portfolio's",
+        ),
+        // 16 days of prices, 15 returns, 20 assets: the sample covariance has rank ≤ 14.
+        (
+            vec!["--from", "2018-03-20", "--objective", "min_variance"],
+            "is singular",
+        ),
+    ] {
+        let args: Vec<&str> = base.iter().copied().chain(extra).collect();
+        let out = folio(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn cli_frontier_writes_csv_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, svg) = (dir.path().join("f.csv"), dir.path().join("f.svg"));
+    let out = folio(&[
+        "frontier",
+        "--data",
+        "data/ppo_stock_prices.csv",
+        "--from",
+        "2014-09-19",
+        "--rf",
+        "0.02",
+        "--points",
+        "30",
+        "--out",
+        csv.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 30);
+    // Returns rise evenly, volatility rises, weights sum to 1; the first point is the
+    // minimum-variance portfolio PyPortfolioOpt finds.
+    for w in rows.windows(2) {
+        assert!(w[1][1] > w[0][1] && w[1][2] >= w[0][2] - 1e-12);
+    }
+    for r in &rows {
+        assert!((r[4..].iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+    let (want, _, _) = reference(&fixture(), "min_variance");
+    assert!(max_diff(&rows[0][4..], &want) < 1e-4);
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("class=\"data\"").count(), 2 + 20 + 2);
+}
+
+// ---- Backtests ----
+
+/// A strategy file over 10 names of data/sample_prices.csv, with the given [strategy] body.
+fn strategy_file(dir: &std::path::Path, name: &str, body: &str) -> std::path::PathBuf {
+    let root = std::env::current_dir().unwrap();
+    let text = format!(
+        r#"name = "{name}"
+[data]
+path = "{data}"
+tickers = ["AAPL", "MSFT", "JPM", "XOM", "JNJ", "PG", "KO", "PFE", "WMT", "IBM"]
+from = 2012-01-03
+to = 2016-12-30
+benchmark = "{spy}"
+[backtest]
+execution = "same_close"
+risk_free_rate = 0.01
+[strategy]
+{body}
+"#,
+        data = root.join("data/sample_prices.csv").display(),
+        spy = root.join("data/spy.csv").display(),
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_out(file: &std::path::Path, out: &std::path::Path) {
+    let o = folio(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn csv_rows(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    (
+        header,
+        lines
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect(),
+    )
+}
+
+#[test]
+fn rolling_min_variance_solves_each_month_within_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = strategy_file(
+        dir.path(),
+        "minvar",
+        "kind = \"mean_variance\"\nobjective = \"min_variance\"\nwindow = 252\nbounds = [0.0, 0.2]\nrebalance = { calendar = \"monthly\" }",
+    );
+    let out = dir.path().join("out");
+    run_out(&file, &out);
+    let (header, rows) = csv_rows(&out.join("minvar/optimisations.csv"));
+    // 2012–2016 is 60 months; the first 252 days (12 months) are the warm-up.
+    assert_eq!(rows.len(), 48);
+    let w0 = header.iter().position(|h| h == "w_AAPL").unwrap();
+    let (w_header, weights) = csv_rows(&out.join("minvar/weights.csv"));
+    let held_columns: Vec<usize> = header[w0..]
+        .iter()
+        .map(|h| w_header.iter().position(|c| *c == h[2..]).unwrap())
+        .collect();
+    for r in &rows {
+        assert_eq!(r[1], "optimal");
+        let w: Vec<f64> = r[w0..].iter().map(|c| c.parse().unwrap()).collect();
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(w.iter().all(|&x| (-1e-15..=0.2 + 1e-15).contains(&x)));
+        // Same-close fills: the day's weights are the optimum (costs are zero here).
+        let day = weights.iter().find(|d| d[0] == r[0]).unwrap();
+        let held: Vec<f64> = held_columns
+            .iter()
+            .map(|&c| day[c].parse().unwrap())
+            .collect();
+        assert!(max_diff(&held, &w) < 1e-9, "{}: {held:?} vs {w:?}", r[0]);
+    }
+    // Warm starts prove some solves optimal with no interior-point solve.
+    assert!(rows.iter().any(|r| r[2] == "warm_start"));
+}
+
+#[test]
+fn a_failed_solve_keeps_the_portfolio_and_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 30 % target return: reachable in some windows, not in others.
+    let file = strategy_file(
+        dir.path(),
+        "target",
+        "kind = \"mean_variance\"\nobjective = \"efficient_return\"\ntarget_return = 0.30\nwindow = 126\nrebalance = { calendar = \"monthly\" }",
+    );
+    let out = dir.path().join("out");
+    run_out(&file, &out);
+    let (_, rows) = csv_rows(&out.join("target/optimisations.csv"));
+    let failed: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "failed").collect();
+    assert!(!failed.is_empty() && failed.len() < rows.len());
+    let (_, trades) = csv_rows(&out.join("target/trades.csv"));
+    for f in &failed {
+        assert!(
+            !trades.iter().any(|t| t[0] == f[0]),
+            "traded on failed {}",
+            f[0]
+        );
+        assert!(
+            f.iter()
+                .any(|c| c.contains("target return 0.3000 is above"))
+        );
+    }
+    let report = std::fs::read_to_string(out.join("target/report.json")).unwrap();
+    assert!(
+        report.contains("optimisation failed on"),
+        "the run's notes report the failures"
+    );
+}
+
+#[test]
+fn single_index_backtest_compares_with_markowitz() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = strategy_file(
+        dir.path(),
+        "sim",
+        "kind = \"single_index\"\nwindow = 252\nrebalance = { calendar = \"quarterly\" }",
+    );
+    let out = dir.path().join("out");
+    run_out(&file, &out);
+    let (header, rows) = csv_rows(&out.join("sim/optimisations.csv"));
+    assert_eq!(rows.len(), 16);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for r in &rows {
+        assert_eq!(r[1], "optimal");
+        let own: f64 = r[col("sharpe")].parse().unwrap();
+        let markowitz: f64 = r[col("markowitz_sharpe")].parse().unwrap();
+        let vol_sample: f64 = r[col("volatility_under_sample_cov")].parse().unwrap();
+        let ret: f64 = r[col("expected_return")].parse().unwrap();
+        // Judged under the sample covariance, the full Markowitz tangency is at least as good.
+        assert!(markowitz >= (ret - 0.01) / vol_sample - 1e-9);
+        assert!(own.is_finite());
+    }
+}

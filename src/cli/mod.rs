@@ -34,6 +34,135 @@ enum Command {
     Report(ReportArgs),
     /// Run every variant of a strategy file's [sweep] (and --param values) in parallel.
     Sweep(SweepArgs),
+    /// Solve one optimisation on a window of prices and print the weights and figures.
+    Optimise(OptimiseArgs),
+    /// Trace the efficient frontier on a window of prices (CSV, and an SVG chart).
+    Frontier(FrontierArgs),
+}
+
+/// The window of prices and the estimates an optimisation starts from.
+#[derive(Debug, Args)]
+struct ProblemArgs {
+    /// Price file (CSV or Parquet, long or wide).
+    #[arg(long, value_name = "FILE")]
+    data: PathBuf,
+    /// Layout of the price file.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Auto)]
+    layout: LayoutArg,
+    /// Tickers to use, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    tickers: Option<Vec<String>>,
+    /// First date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    from: Option<NaiveDate>,
+    /// Last date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    to: Option<NaiveDate>,
+    /// Missing prices: error, ffill or drop (assets with gaps).
+    #[arg(long, default_value = "error")]
+    missing: MissingChoice,
+    /// Expected returns: historical (compounded), arithmetic, ewm or capm.
+    #[arg(long, value_enum, default_value_t = ReturnsArg::Historical)]
+    returns: ReturnsArg,
+    /// Covariance: sample, ledoit_wolf or ewm.
+    #[arg(long, value_enum, default_value_t = CovarianceArg::Sample)]
+    covariance: CovarianceArg,
+    /// Span in days of the ewm estimators (returns default 500, covariance 180).
+    #[arg(long, value_name = "DAYS")]
+    span: Option<f64>,
+    /// The market or index (CAPM returns, single_index): FILE or FILE:COLUMN.
+    #[arg(long, value_name = "FILE[:COLUMN]")]
+    index: Option<SeriesRef>,
+    /// Lowest and highest weight of every asset.
+    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "LO,HI", default_values_t = [0.0, 1.0], allow_negative_numbers = true)]
+    bounds: Vec<f64>,
+    /// Weights sum to 0 (a long/short book; needs a negative lower bound).
+    #[arg(long)]
+    market_neutral: bool,
+    /// Annual risk-free rate (0.02 = 2 %).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "RATE",
+        allow_negative_numbers = true
+    )]
+    rf: f64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReturnsArg {
+    Historical,
+    Arithmetic,
+    Ewm,
+    Capm,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum CovarianceArg {
+    Sample,
+    LedoitWolf,
+    Ewm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum ObjectiveArg {
+    MinVariance,
+    MaxSharpe,
+    EfficientReturn,
+    EfficientRisk,
+    MaxUtility,
+    Tobin,
+    SingleIndex,
+}
+
+#[derive(Debug, Args)]
+struct OptimiseArgs {
+    #[command(flatten)]
+    problem: ProblemArgs,
+    /// What to optimise (single_index: the Elton–Gruber–Padberg portfolio, with --index).
+    #[arg(long, value_enum)]
+    objective: ObjectiveArg,
+    /// Annual target return (efficient_return).
+    #[arg(long, allow_negative_numbers = true)]
+    target_return: Option<f64>,
+    /// Annual target volatility (efficient_risk, tobin).
+    #[arg(long)]
+    target_volatility: Option<f64>,
+    /// λ, or conservative / normal / aggressive (max_utility, tobin).
+    #[arg(long, value_parser = parse_risk_aversion)]
+    risk_aversion: Option<folio::optimise::RiskAversion>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct FrontierArgs {
+    #[command(flatten)]
+    problem: ProblemArgs,
+    /// Points along the frontier.
+    #[arg(long, default_value_t = 50)]
+    points: usize,
+    /// Write the points (returns, volatility, Sharpe, weights) here as CSV.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Write a chart of the frontier, the assets and the tangency portfolio here (SVG).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+}
+
+fn parse_risk_aversion(s: &str) -> std::result::Result<folio::optimise::RiskAversion, String> {
+    use folio::optimise::{InvestorProfile, RiskAversion};
+    Ok(match s {
+        "conservative" => RiskAversion::Profile(InvestorProfile::Conservative),
+        "normal" => RiskAversion::Profile(InvestorProfile::Normal),
+        "aggressive" => RiskAversion::Profile(InvestorProfile::Aggressive),
+        _ => RiskAversion::Value(s.parse().map_err(|_| {
+            format!("expected a number or conservative / normal / aggressive, found `{s}`")
+        })?),
+    })
 }
 
 #[derive(Debug, Args)]
@@ -250,6 +379,8 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Data(DataCommand::Inspect(args)) => inspect(args),
         Command::Report(args) => report(args),
         Command::Sweep(args) => sweep(args),
+        Command::Optimise(args) => optimise(args),
+        Command::Frontier(args) => frontier(args),
     }
 }
 
@@ -465,4 +596,368 @@ fn inspect_table(ins: &Inspection) -> String {
         ins.move_threshold * 100.0
     ));
     out
+}
+
+/// A loaded problem: estimates, constraints, daily returns and the index's.
+struct Problem {
+    estimates: folio::optimise::Estimates,
+    constraints: folio::optimise::Constraints,
+    returns: folio::data::Matrix,
+    index_returns: Option<Vec<f64>>,
+    first: NaiveDate,
+    last: NaiveDate,
+}
+
+impl ProblemArgs {
+    fn load(&self) -> Result<Problem> {
+        use folio::optimise::{self, Constraints, ReturnModel, RiskModel};
+        let opts = ReadOptions {
+            layout: self.layout.into(),
+            price_column: None,
+            tickers: self.tickers.clone(),
+            from: self.from,
+            to: self.to,
+        };
+        let policy = self.missing.policy(None);
+        let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;
+        let table = &loaded.table;
+        let returns = optimise::returns_from_prices(table.prices())
+            .map_err(folio::Error::from)
+            .with_context(|| self.data.display().to_string())?;
+        let index_returns = match &self.index {
+            Some(series) => {
+                let prices = series
+                    .prices_on(table.dates())
+                    .map_err(folio::Error::from)?;
+                Some(
+                    prices
+                        .windows(2)
+                        .map(|p| p[1] / p[0] - 1.0)
+                        .collect::<Vec<f64>>(),
+                )
+            }
+            None => None,
+        };
+        let returns_model = match self.returns {
+            ReturnsArg::Historical => ReturnModel::Historical { compounded: true },
+            ReturnsArg::Arithmetic => ReturnModel::Historical { compounded: false },
+            ReturnsArg::Ewm => ReturnModel::Ewm {
+                span: self.span.unwrap_or(500.0),
+                compounded: true,
+            },
+            ReturnsArg::Capm => ReturnModel::Capm,
+        };
+        let risk_model = match self.covariance {
+            CovarianceArg::Sample => RiskModel::Sample,
+            CovarianceArg::LedoitWolf => RiskModel::LedoitWolf,
+            CovarianceArg::Ewm => RiskModel::Ewm {
+                span: self.span.unwrap_or(180.0),
+            },
+        };
+        let estimates = optimise::estimate(
+            table.tickers(),
+            &returns,
+            &returns_model,
+            &risk_model,
+            index_returns.as_deref(),
+            self.rf,
+        )
+        .map_err(folio::Error::from)?;
+        let mut constraints =
+            Constraints::bounded(table.n_assets(), self.bounds[0], self.bounds[1]);
+        if self.market_neutral {
+            constraints = constraints.market_neutral();
+        }
+        Ok(Problem {
+            estimates,
+            constraints,
+            returns,
+            index_returns,
+            first: table.dates()[0],
+            last: table.dates()[table.n_days() - 1],
+        })
+    }
+}
+
+fn optimise(args: OptimiseArgs) -> Result<()> {
+    use folio::optimise::{self, Objective, Optimiser, Portfolio};
+    let problem = args.problem.load()?;
+    let (est, rf) = (&problem.estimates, args.problem.rf);
+    let need = |v: Option<f64>, flag: &str| {
+        v.with_context(|| format!("--objective {:?} needs {flag}", args.objective))
+    };
+    let mut columns: Vec<(String, Portfolio)> = Vec::new();
+    let mut facts: Vec<String> = Vec::new();
+    if args.objective == ObjectiveArg::SingleIndex {
+        let index = problem
+            .index_returns
+            .as_deref()
+            .context("--objective single_index needs --index FILE[:COLUMN], the index the model regresses on")?;
+        let sim = optimise::single_index(&est.tickers, &problem.returns, index)
+            .map_err(folio::Error::from)?;
+        let cut = sim
+            .cut_off(&est.expected_returns, rf)
+            .map_err(folio::Error::from)?;
+        facts.push(format!("cut-off rate C* = {:.6}", cut.cut_off_rate));
+        if !cut.excluded.is_empty() {
+            facts.push(format!(
+                "left out (β ≤ 0): {}",
+                cut.excluded
+                    .iter()
+                    .map(|&j| est.tickers[j].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let model = sim
+            .portfolio(&est.expected_returns, rf)
+            .map_err(folio::Error::from)?;
+        // Both portfolios judged under the sample covariance of the same window.
+        let under_sample = folio::optimise::Estimates::new(
+            est.tickers.clone(),
+            est.expected_returns.clone(),
+            optimise::covariance(&problem.returns, &optimise::RiskModel::Sample)
+                .map_err(folio::Error::from)?,
+        )
+        .map_err(folio::Error::from)?;
+        let mut judged = model.clone();
+        let w = &judged.weights;
+        judged.volatility = (0..w.len())
+            .map(|i| {
+                w[i] * (0..w.len())
+                    .map(|j| under_sample.covariance.get(i, j) * w[j])
+                    .sum::<f64>()
+            })
+            .sum::<f64>()
+            .sqrt();
+        columns.push(("single-index (model cov)".into(), model));
+        columns.push(("single-index (sample cov)".into(), judged));
+        let markowitz = optimise::max_sharpe(&under_sample, &problem.constraints, rf)
+            .map_err(folio::Error::from)?;
+        columns.push(("Markowitz max Sharpe".into(), markowitz));
+    } else {
+        let objective = match args.objective {
+            ObjectiveArg::MinVariance => Objective::MinVariance,
+            ObjectiveArg::MaxSharpe => Objective::MaxSharpe,
+            ObjectiveArg::EfficientReturn => Objective::EfficientReturn {
+                target_return: need(args.target_return, "--target-return")?,
+            },
+            ObjectiveArg::EfficientRisk => Objective::EfficientRisk {
+                target_volatility: need(args.target_volatility, "--target-volatility")?,
+            },
+            ObjectiveArg::MaxUtility => Objective::MaxUtility {
+                risk_aversion: args
+                    .risk_aversion
+                    .context("--objective max_utility needs --risk-aversion")?,
+            },
+            ObjectiveArg::Tobin => Objective::Tobin {
+                risk_aversion: args.risk_aversion,
+                target_volatility: args.target_volatility,
+            },
+            ObjectiveArg::SingleIndex => unreachable!("handled above"),
+        };
+        let mut opt = Optimiser::new(est, &problem.constraints).map_err(folio::Error::from)?;
+        let p = opt.solve(&objective, rf).map_err(folio::Error::from)?;
+        if let Objective::Tobin { .. } = objective {
+            let risky: f64 = p.weights.iter().sum();
+            facts.push(format!(
+                "risky share {:.4}, risk-free share {:.4} (no borrowing: the risky share is capped at 1)",
+                risky,
+                1.0 - risky
+            ));
+        }
+        columns.push((objective.name().to_string(), p));
+    }
+    let rows = est.n_assets();
+    let text = match args.format {
+        Format::Json => {
+            let portfolios: Vec<serde_json::Value> = columns
+                .iter()
+                .map(|(name, p)| {
+                    serde_json::json!({
+                        "name": name,
+                        "weights": est.tickers.iter().cloned()
+                            .zip(p.weights.iter().map(|w| serde_json::json!(w)))
+                            .collect::<serde_json::Map<String, serde_json::Value>>(),
+                        "expected_return": p.expected_return,
+                        "volatility": p.volatility,
+                        "sharpe": p.sharpe(rf),
+                        "method": p.method.name(),
+                    })
+                })
+                .collect();
+            let v = serde_json::json!({
+                "data": args.problem.data,
+                "from": problem.first.to_string(),
+                "to": problem.last.to_string(),
+                "days": problem.returns.rows() + 1,
+                "risk_free_rate": rf,
+                "portfolios": portfolios,
+                "notes": facts,
+            });
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
+        }
+        Format::Csv => {
+            let mut s = String::from("ticker");
+            for (name, _) in &columns {
+                s.push(',');
+                s.push_str(name);
+            }
+            s.push('\n');
+            for j in 0..rows {
+                s.push_str(&est.tickers[j]);
+                for (_, p) in &columns {
+                    s.push_str(&format!(",{}", p.weights[j]));
+                }
+                s.push('\n');
+            }
+            for (label, f) in [
+                (
+                    "expected_return",
+                    (|p: &Portfolio, _| p.expected_return) as fn(&Portfolio, f64) -> f64,
+                ),
+                ("volatility", |p, _| p.volatility),
+                ("sharpe", |p, rf| p.sharpe(rf)),
+            ] {
+                s.push_str(label);
+                for (_, p) in &columns {
+                    s.push_str(&format!(",{}", f(p, rf)));
+                }
+                s.push('\n');
+            }
+            s
+        }
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_preset(presets::UTF8_FULL_CONDENSED);
+            let mut header = vec!["ticker".to_string()];
+            header.extend(columns.iter().map(|(n, _)| n.clone()));
+            t.set_header(header);
+            let mut order: Vec<usize> = (0..rows).collect();
+            order.sort_by(|&a, &b| {
+                columns[0].1.weights[b]
+                    .abs()
+                    .total_cmp(&columns[0].1.weights[a].abs())
+            });
+            for j in order {
+                if columns.iter().all(|(_, p)| p.weights[j].abs() < 5e-7) {
+                    continue;
+                }
+                let mut row = vec![est.tickers[j].clone()];
+                row.extend(
+                    columns
+                        .iter()
+                        .map(|(_, p)| format!("{:.2} %", 100.0 * p.weights[j])),
+                );
+                t.add_row(row);
+            }
+            for (label, f) in [
+                (
+                    "expected return",
+                    (|p: &Portfolio, _| format!("{:.2} %", 100.0 * p.expected_return))
+                        as fn(&Portfolio, f64) -> String,
+                ),
+                ("volatility", |p, _| {
+                    format!("{:.2} %", 100.0 * p.volatility)
+                }),
+                ("Sharpe ratio", |p, rf| format!("{:.3}", p.sharpe(rf))),
+                ("solved by", |p, _| p.method.name().to_string()),
+            ] {
+                let mut row = vec![label.to_string()];
+                row.extend(columns.iter().map(|(_, p)| f(p, rf)));
+                t.add_row(row);
+            }
+            let mut out = format!(
+                "{}: {} assets, {} → {} ({} daily returns), risk-free rate {:.2} %; assets with no weight are not shown\n",
+                args.problem.data.display(),
+                rows,
+                problem.first,
+                problem.last,
+                problem.returns.rows(),
+                100.0 * rf
+            );
+            out.push_str(&t.to_string());
+            out.push('\n');
+            for f in &facts {
+                out.push_str(f);
+                out.push('\n');
+            }
+            out
+        }
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .context("cannot write to standard output")?;
+    Ok(())
+}
+
+fn frontier(args: FrontierArgs) -> Result<()> {
+    use folio::optimise::Optimiser;
+    let problem = args.problem.load()?;
+    let (est, rf) = (&problem.estimates, args.problem.rf);
+    let mut opt = Optimiser::new(est, &problem.constraints).map_err(folio::Error::from)?;
+    let points = opt
+        .efficient_frontier(args.points)
+        .map_err(folio::Error::from)?;
+    let tangency = if problem.constraints.is_market_neutral {
+        None
+    } else {
+        opt.max_sharpe(rf).ok()
+    };
+    if let Some(path) = &args.out {
+        folio::report::write_file(path, &folio::report::frontier_csv(est, &points, rf))
+            .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.svg {
+        let svg = folio::report::frontier_svg(est, &points, tangency.as_ref().map(|t| (t, rf)));
+        folio::report::write_file(path, &svg)
+            .with_context(|| format!("{}: cannot write the chart", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "point",
+        "expected return",
+        "volatility",
+        "Sharpe ratio",
+        "holdings",
+    ]);
+    let step = (points.len() / 10).max(1);
+    for (k, p) in points.iter().enumerate() {
+        if k % step != 0 && k + 1 != points.len() {
+            continue;
+        }
+        t.add_row(vec![
+            k.to_string(),
+            format!("{:.2} %", 100.0 * p.expected_return),
+            format!("{:.2} %", 100.0 * p.volatility),
+            format!("{:.3}", p.sharpe(rf)),
+            p.weights
+                .iter()
+                .filter(|w| w.abs() > 1e-9)
+                .count()
+                .to_string(),
+        ]);
+    }
+    println!(
+        "{}: efficient frontier of {} assets, {} → {}, {} points (every {step}th shown)",
+        args.problem.data.display(),
+        est.n_assets(),
+        problem.first,
+        problem.last,
+        points.len()
+    );
+    println!("{t}");
+    if let Some(tan) = &tangency {
+        println!(
+            "tangency portfolio at rf {:.2} %: return {:.2} %, volatility {:.2} %, Sharpe {:.3}",
+            100.0 * rf,
+            100.0 * tan.expected_return,
+            100.0 * tan.volatility,
+            tan.sharpe(rf)
+        );
+    }
+    Ok(())
 }

@@ -547,7 +547,7 @@ impl Fmt {
     }
 }
 
-fn trim(v: f64) -> String {
+pub(super) fn trim(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.to_string() }
@@ -633,21 +633,7 @@ impl<'a> Plot<'a> {
             }
             return out;
         }
-        let span = self.hi - self.lo;
-        let raw = span / 6.0;
-        let mag = 10f64.powf(raw.log10().floor());
-        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-            .iter()
-            .map(|m| m * mag)
-            .find(|s| *s >= raw)
-            .unwrap_or(10.0 * mag);
-        let mut v = (self.lo / step).ceil() * step;
-        let mut out = Vec::new();
-        while v <= self.hi + 1e-12 {
-            out.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
-            v += step;
-        }
-        out
+        nice_ticks(self.lo, self.hi)
     }
 
     /// Horizontal grid lines at the value ticks, labelled on the left.
@@ -833,6 +819,25 @@ impl<'a> Plot<'a> {
     }
 }
 
+/// About six "nice" (1, 2, 2.5, 5 × 10^k) steps from `lo` to `hi`.
+pub(super) fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let span = hi - lo;
+    let raw = span / 6.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let mut v = (lo / step).ceil() * step;
+    let mut out = Vec::new();
+    while v <= hi + 1e-12 {
+        out.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
+        v += step;
+    }
+    out
+}
+
 /// Monthly returns as a grid: a row per year, a column per month, blue for gains and
 /// vermilion for losses, the value written in each cell.
 fn heatmap(months: &[(i32, u32, f64)]) -> String {
@@ -992,7 +997,7 @@ fn legend<'n>(items: impl Iterator<Item = (&'n str, &'n str)>) -> String {
 }
 
 /// Escapes text for HTML and SVG.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

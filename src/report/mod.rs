@@ -2,6 +2,7 @@
 //! Nothing here computes a figure.
 
 mod files;
+mod frontier;
 mod html;
 mod sweep;
 
@@ -14,6 +15,7 @@ use crate::sweep::{Outcome, Summary};
 pub use files::{
     audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir, write_file,
 };
+pub use frontier::{frontier_csv, frontier_svg};
 pub use html::{RunReport, Signal, html, read_reports};
 pub use sweep::{sweep_table, walk_forward_table, write_variants};
 

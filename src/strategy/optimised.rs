@@ -684,12 +684,19 @@ impl Strategy for Optimised {
                     .is_ok_and(|p| p.method == optimise::SolveMethod::WarmStart)
             })
             .count();
-        let mut notes = vec![format!(
-            "optimisation: {} solves, {} failed, {} proven optimal by the warm start alone",
-            self.log.len(),
-            failed.len(),
-            warm
-        )];
+        let mut notes = vec![match self.model {
+            Model::MeanVariance { .. } => format!(
+                "optimisation: {} solves, {} failed, {} proven optimal by the warm start alone",
+                self.log.len(),
+                failed.len(),
+                warm
+            ),
+            Model::SingleIndex { .. } => format!(
+                "optimisation: {} single-index solves (closed form), {} failed",
+                self.log.len(),
+                failed.len()
+            ),
+        }];
         if let Some(first) = failed.first() {
             notes.push(format!(
                 "optimisation failed on {} ({}); the portfolio was kept as it was{}",
