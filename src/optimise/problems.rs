@@ -832,7 +832,7 @@ pub fn tobin(
     choice: TobinChoice,
     max_risky_share: f64,
 ) -> Result<TobinAllocation, OptimiseError> {
-    if !(tangency.volatility > 0.0) {
+    if tangency.volatility.is_nan() || tangency.volatility <= 0.0 {
         return Err(OptimiseError::InvalidInput(
             "the tangency portfolio has no risk; nothing to split".into(),
         ));

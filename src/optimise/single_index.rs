@@ -192,7 +192,9 @@ impl SingleIndexModel {
                 expected_returns.len()
             )));
         }
-        if let Some(j) = (0..n).find(|&j| !(self.residual_variances[j] > 0.0)) {
+        if let Some(j) = (0..n)
+            .find(|&j| self.residual_variances[j].is_nan() || self.residual_variances[j] <= 0.0)
+        {
             return Err(OptimiseError::SingularCovariance {
                 assets: n,
                 detail: format!(
@@ -201,7 +203,9 @@ impl SingleIndexModel {
                 ),
             });
         }
-        let excluded: Vec<usize> = (0..n).filter(|&j| !(self.betas[j] > 0.0)).collect();
+        let excluded: Vec<usize> = (0..n)
+            .filter(|&j| self.betas[j].is_nan() || self.betas[j] <= 0.0)
+            .collect();
         let mut order: Vec<usize> = (0..n).filter(|&j| self.betas[j] > 0.0).collect();
         let ratio = |j: usize| (expected_returns[j] - risk_free_rate) / self.betas[j];
         order.sort_by(|&a, &b| ratio(b).total_cmp(&ratio(a)).then(a.cmp(&b)));

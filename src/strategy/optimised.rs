@@ -224,8 +224,11 @@ impl MeanVarianceParams {
                 format!("must be [lower, upper] with lower ≤ upper, got [{lo}, {hi}]"),
             ));
         }
-        if self.market_neutral && self.objective == ObjectiveName::MaxSharpe
-            || self.market_neutral && self.objective == ObjectiveName::Tobin
+        if self.market_neutral
+            && matches!(
+                self.objective,
+                ObjectiveName::MaxSharpe | ObjectiveName::Tobin
+            )
         {
             return Err((
                 "market_neutral".into(),
