@@ -6,9 +6,11 @@
 //! the optimum is the solution of one linear system, the KKT conditions with the binding
 //! constraints as equalities; it is solved directly and accepted only if it is primal
 //! feasible and every multiplier has the right sign, which proves it optimal (the problem is
-//! convex). A warm start tries a given active set first (the last rebalance's) and skips the
-//! interior-point solve when it already proves optimal, as it does when the binding
-//! constraints have not changed.
+//! convex). If not, a primal-dual active-set step (release a bound whose multiplier has the
+//! wrong sign, fix a variable that left its bounds) gives the next set to try. A warm start
+//! begins that iteration from a given active set (the last rebalance's) and skips the
+//! interior-point solve when it reaches a proven optimum, as it usually does on a rolling
+//! window.
 
 use clarabel::algebra::CscMatrix;
 use clarabel::solver::{
@@ -46,7 +48,8 @@ pub(crate) struct ActiveSet {
 /// How a solution was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SolveMethod {
-    /// The warm start's active set proved optimal: one linear solve, no interior point.
+    /// From the warm start's active set, a few KKT solves (an active-set iteration) proved
+    /// the optimum: no interior point.
     WarmStart,
     /// Interior point, then the exact solve on the active set it found.
     InteriorPoint,
