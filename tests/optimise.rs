@@ -722,3 +722,44 @@ fn single_index_backtest_compares_with_markowitz() {
         assert!(own.is_finite());
     }
 }
+
+#[test]
+fn cli_bounds_cap_every_weight() {
+    let out = folio(&[
+        "optimise",
+        "--data",
+        "data/ppo_stock_prices.csv",
+        "--from",
+        "2014-09-19",
+        "--objective",
+        "max_sharpe",
+        "--rf",
+        "0.02",
+        "--bounds",
+        "0,0.3",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = v["portfolios"][0]["weights"].as_object().unwrap();
+    assert!(w.values().all(|x| x.as_f64().unwrap() <= 0.3 + 1e-12));
+    assert!(
+        w.values()
+            .any(|x| (x.as_f64().unwrap() - 0.3).abs() < 1e-12)
+    );
+    let bad = folio(&[
+        "optimise",
+        "--data",
+        "data/ppo_stock_prices.csv",
+        "--objective",
+        "min_variance",
+        "--bounds",
+        "0",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+}

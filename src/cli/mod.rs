@@ -74,8 +74,8 @@ struct ProblemArgs {
     #[arg(long, value_name = "FILE[:COLUMN]")]
     index: Option<SeriesRef>,
     /// Lowest and highest weight of every asset.
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "LO,HI", default_values_t = [0.0, 1.0], allow_negative_numbers = true)]
-    bounds: Vec<f64>,
+    #[arg(long, value_name = "LO,HI", default_value = "0,1", value_parser = parse_bounds, allow_hyphen_values = true)]
+    bounds: (f64, f64),
     /// Weights sum to 0 (a long/short book; needs a negative lower bound).
     #[arg(long)]
     market_neutral: bool,
@@ -151,6 +151,17 @@ struct FrontierArgs {
     /// Write a chart of the frontier, the assets and the tangency portfolio here (SVG).
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
+}
+
+fn parse_bounds(s: &str) -> std::result::Result<(f64, f64), String> {
+    let parts: Vec<&str> = s.split(',').collect();
+    match parts[..] {
+        [lo, hi] => match (lo.trim().parse(), hi.trim().parse()) {
+            (Ok(lo), Ok(hi)) => Ok((lo, hi)),
+            _ => Err(format!("expected two numbers LO,HI, found `{s}`")),
+        },
+        _ => Err(format!("expected LO,HI (two numbers), found `{s}`")),
+    }
 }
 
 fn parse_risk_aversion(s: &str) -> std::result::Result<folio::optimise::RiskAversion, String> {
@@ -663,8 +674,7 @@ impl ProblemArgs {
             self.rf,
         )
         .map_err(folio::Error::from)?;
-        let mut constraints =
-            Constraints::bounded(table.n_assets(), self.bounds[0], self.bounds[1]);
+        let mut constraints = Constraints::bounded(table.n_assets(), self.bounds.0, self.bounds.1);
         if self.market_neutral {
             constraints = constraints.market_neutral();
         }
