@@ -730,16 +730,7 @@ fn optimise(args: OptimiseArgs) -> Result<()> {
                 .map_err(folio::Error::from)?,
         )
         .map_err(folio::Error::from)?;
-        let mut judged = model.clone();
-        let w = &judged.weights;
-        judged.volatility = (0..w.len())
-            .map(|i| {
-                w[i] * (0..w.len())
-                    .map(|j| under_sample.covariance.get(i, j) * w[j])
-                    .sum::<f64>()
-            })
-            .sum::<f64>()
-            .sqrt();
+        let judged = under_sample.evaluate(model.weights.clone());
         columns.push(("single-index (model cov)".into(), model));
         columns.push(("single-index (sample cov)".into(), judged));
         let markowitz = optimise::max_sharpe(&under_sample, &problem.constraints, rf)

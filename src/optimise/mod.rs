@@ -42,7 +42,6 @@ pub use problems::{
     tobin,
 };
 pub use qp::SolveMethod;
-pub(crate) use single_index::evaluate;
 pub use single_index::{CutOff, SingleIndexModel, single_index};
 
 use crate::data::Matrix;
@@ -195,6 +194,18 @@ impl Estimates {
         (0..self.n_assets())
             .map(|j| self.covariance.get(j, j).sqrt())
             .collect()
+    }
+
+    /// Expected return `μ'w` and volatility `√(w'Σw)` of given weights under these estimates.
+    ///
+    /// ```
+    /// # use folio::data::Matrix;
+    /// # let e = folio::optimise::Estimates::new(vec!["A".into()], vec![0.1], Matrix::filled(1, 1, 0.04)).unwrap();
+    /// let p = e.evaluate(vec![0.5]);
+    /// assert!((p.expected_return - 0.05).abs() < 1e-15 && (p.volatility - 0.1).abs() < 1e-15);
+    /// ```
+    pub fn evaluate(&self, weights: Vec<f64>) -> Portfolio {
+        evaluate(weights, &self.expected_returns, &self.covariance)
     }
 }
 
@@ -357,5 +368,23 @@ impl Portfolio {
     /// ```
     pub fn sharpe(&self, risk_free_rate: f64) -> f64 {
         (self.expected_return - risk_free_rate) / self.volatility
+    }
+}
+
+/// A portfolio's expected return and volatility under given estimates.
+fn evaluate(weights: Vec<f64>, expected_returns: &[f64], cov: &Matrix) -> Portfolio {
+    let n = weights.len();
+    let var: f64 = (0..n)
+        .map(|i| weights[i] * (0..n).map(|j| cov.get(i, j) * weights[j]).sum::<f64>())
+        .sum();
+    Portfolio {
+        expected_return: weights
+            .iter()
+            .zip(expected_returns)
+            .map(|(w, m)| w * m)
+            .sum(),
+        volatility: var.max(0.0).sqrt(),
+        weights,
+        method: SolveMethod::Direct,
     }
 }

@@ -6,7 +6,7 @@ use nalgebra::Cholesky;
 use serde::{Deserialize, Serialize};
 
 use super::estimate::to_dmatrix;
-use super::qp::{ActiveSet, Qp, QpFailure, SolveMethod, dot};
+use super::qp::{ActiveSet, Qp, QpFailure, SolveMethod};
 use super::{Constraints, Estimates, OptimiseError, Portfolio};
 
 /// The risk aversion λ of a utility `μ'w − λ/2 · w'Σw`: a number, or an investor profile.
@@ -256,14 +256,9 @@ impl<'a> Optimiser<'a> {
     }
 
     fn portfolio(&self, weights: Vec<f64>, method: SolveMethod) -> Portfolio {
-        let mu = &self.est.expected_returns;
-        let expected_return = dot(mu, &weights);
-        let volatility = variance(&self.est.covariance, &weights).max(0.0).sqrt();
         Portfolio {
-            weights,
-            expected_return,
-            volatility,
             method,
+            ..self.est.evaluate(weights)
         }
     }
 
@@ -651,10 +646,6 @@ fn failure(f: QpFailure, what: &str) -> OptimiseError {
         }
         QpFailure::Solver(s) => OptimiseError::SolverFailed(s),
     }
-}
-
-fn variance(cov: &crate::data::Matrix, w: &[f64]) -> f64 {
-    (0..w.len()).map(|i| w[i] * dot(cov.row(i), w)).sum()
 }
 
 /// Positive definite, with no pivot of the Cholesky factor below 1e-10 of the largest

@@ -13,7 +13,7 @@
 //! and `w_i ∝ β_i / σ²_εi · ((R_i − R_f)/β_i − C*)`. The ranking needs β > 0: assets with
 //! β ≤ 0 are left out (and named in [`CutOff::excluded`]).
 
-use super::{Estimates, OptimiseError, Portfolio, SolveMethod};
+use super::{Estimates, OptimiseError, Portfolio, evaluate};
 use crate::data::Matrix;
 use crate::metrics::PERIODS_PER_YEAR;
 
@@ -270,23 +270,5 @@ impl SingleIndexModel {
         let cut = self.cut_off(expected_returns, risk_free_rate)?;
         let cov = self.covariance();
         Ok(evaluate(cut.weights, expected_returns, &cov))
-    }
-}
-
-/// A portfolio's expected return and volatility under given estimates.
-pub(crate) fn evaluate(weights: Vec<f64>, expected_returns: &[f64], cov: &Matrix) -> Portfolio {
-    let n = weights.len();
-    let var: f64 = (0..n)
-        .map(|i| weights[i] * (0..n).map(|j| cov.get(i, j) * weights[j]).sum::<f64>())
-        .sum();
-    Portfolio {
-        expected_return: weights
-            .iter()
-            .zip(expected_returns)
-            .map(|(w, m)| w * m)
-            .sum(),
-        volatility: var.max(0.0).sqrt(),
-        weights,
-        method: SolveMethod::Direct,
     }
 }

@@ -505,12 +505,7 @@ impl Optimised {
                         let (markowitz, vol_under_sample) = match sample {
                             Ok(est) => (
                                 optimise::max_sharpe(&est, &Constraints::long_only(n), rf),
-                                optimise::evaluate(
-                                    portfolio.weights.clone(),
-                                    &est.expected_returns,
-                                    &est.covariance,
-                                )
-                                .volatility,
+                                est.evaluate(portfolio.weights.clone()).volatility,
                             ),
                             Err(e) => (Err(e), f64::NAN),
                         };
