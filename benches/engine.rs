@@ -82,7 +82,7 @@ fn engine(c: &mut Criterion) {
     let bench: Vec<f64> = returns.iter().map(|r| r * 0.9 + 0.0001).collect();
     let mut g = c.benchmark_group("metrics");
     g.throughput(Throughput::Elements(returns.len() as u64));
-    g.bench_function("all metrics, 5401 daily returns with benchmark", |b| {
+    g.bench_function("all metrics, 5402 daily returns with benchmark", |b| {
         b.iter(|| Metrics::compute(black_box(&returns), Some(&bench), &Conventions::default()))
     });
     g.finish();

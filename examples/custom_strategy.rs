@@ -95,11 +95,7 @@ fn main() -> folio::Result<()> {
     };
     let result = run(table, &mut VolTargetedMomentum::new(5, 0.12), &config)?;
     let spy: SeriesRef = "data/spy.csv".parse().expect("series");
-    let bench: Vec<f64> = spy
-        .prices_on(table.dates())?
-        .windows(2)
-        .map(|w| w[1] / w[0] - 1.0)
-        .collect();
+    let bench = folio::metrics::daily_returns(&spy.prices_on(table.dates())?);
     let m = Metrics::compute(&result.returns(), Some(&bench), &Conventions::default());
     println!(
         "12-1 momentum, top 5, 12 % volatility target, on {} assets",

@@ -239,6 +239,17 @@ fn every_strategy_file_validates_and_runs() {
         let json: Value =
             serde_json::from_str(&ok(&["run", s(&path), "--format", "json"])).unwrap();
         assert!(json[0]["metrics"]["cagr"].is_number(), "{}", path.display());
+        // Honest books: every cost is in some day's return, day 0 included, so the returns
+        // compound to exactly final NAV / initial cash − 1.
+        let m = &json[0]["metrics"];
+        let total = m["total_return"].as_f64().unwrap();
+        let books =
+            m["final_nav"].as_f64().unwrap() / json[0]["initial_cash"].as_f64().unwrap() - 1.0;
+        assert!(
+            (total - books).abs() <= 1e-12,
+            "{}: total return {total}, final NAV / initial cash − 1 = {books}",
+            path.display()
+        );
         seen += 1;
     }
     assert!(seen >= 1);
@@ -565,6 +576,129 @@ fn bad_strategy_files() {
         "AAPL",
     ]);
     assert!(err.contains("next_open needs opening prices"), "{err}");
+}
+
+#[test]
+fn day_zero_costs_are_in_the_returns() {
+    // Issue 13: with same-close fills the first purchase's costs were in no return.
+    let out = ok(&[
+        "run",
+        BH,
+        "--execution",
+        "same_close",
+        "--commission-bps",
+        "10",
+        "--slippage-bps",
+        "5",
+        "--format",
+        "json",
+    ]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let m = &json[0]["metrics"];
+    let books = m["final_nav"].as_f64().unwrap() / 1_000_000.0 - 1.0;
+    assert!(
+        (m["total_return"].as_f64().unwrap() - books).abs() <= 1e-12,
+        "{m}"
+    );
+    assert_eq!(m["periods"].as_u64().unwrap(), 2844, "one return per day");
+    let dir = tmp();
+    ok(&[
+        "run",
+        BH,
+        "--execution",
+        "same_close",
+        "--commission-bps",
+        "10",
+        "--out",
+        s(dir.path()),
+    ]);
+    let returns = std::fs::read_to_string(dir.path().join("buy_and_hold/returns.csv")).unwrap();
+    let day0: Vec<&str> = returns.lines().nth(1).unwrap().split(',').collect();
+    let (nav0, r0): (f64, f64) = (day0[1].parse().unwrap(), day0[2].parse().unwrap());
+    assert!(
+        r0 < 0.0 && (r0 - (nav0 / 1_000_000.0 - 1.0)).abs() < 1e-15,
+        "{day0:?}"
+    );
+}
+
+#[test]
+fn metrics_from_first_trade_skips_the_idle_days() {
+    let dir = tmp();
+    let args = [
+        "run",
+        "strategies/min_variance_rolling.toml",
+        "--format",
+        "json",
+    ];
+    let all: Value = serde_json::from_str(&ok(&args)).unwrap();
+    let from_trade: Value =
+        serde_json::from_str(&ok(
+            &[&args[..], &["--metrics-from", "first_trade"]].concat()
+        ))
+        .unwrap();
+    let (a, b) = (&all[0]["metrics"], &from_trade[0]["metrics"]);
+    // Same run, same final NAV; the window starts on the first fill, a year of cash later.
+    assert_eq!(a["final_nav"], b["final_nav"]);
+    assert!(b["periods"].as_u64().unwrap() + 200 < a["periods"].as_u64().unwrap());
+    assert_ne!(a["cagr"], b["cagr"]);
+    let notes = from_trade[0]["notes"].to_string();
+    assert!(
+        notes.contains("evaluation window: ") && notes.contains("idle in cash"),
+        "{notes}"
+    );
+    // A date, as a key of the file.
+    let text = std::fs::read_to_string("strategies/min_variance_rolling.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
+        .replace("[backtest]", "[backtest]\nmetrics_from = 2016-01-04");
+    let file = write(dir.path(), "mv.toml", &text);
+    let dated: Value = serde_json::from_str(&ok(&["run", s(&file), "--format", "json"])).unwrap();
+    assert_eq!(dated[0]["metrics"]["start"], "2016-01-04");
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        &text.replace("2016-01-04", "\"soon\""),
+    );
+    let err = fails(&["run", s(&bad)]);
+    assert!(err.contains("first_trade"), "{err}");
+}
+
+#[test]
+fn a_strategy_file_named_dots_never_touches_the_parent_folder() {
+    // Issue 13: `...toml` has the stem `..`, and `--out DIR` removed DIR/.. (DIR's parent).
+    let dir = tmp();
+    let parent = dir.path().join("keep");
+    std::fs::create_dir(&parent).unwrap();
+    std::fs::write(parent.join("precious.txt"), "keep me").unwrap();
+    let file = write(dir.path(), "...toml", &bh_text());
+    let out = parent.join("out");
+    for _ in 0..2 {
+        ok(&["run", s(&file), "--from", "2021-01-04", "--out", s(&out)]);
+        assert_eq!(
+            std::fs::read_to_string(parent.join("precious.txt")).unwrap(),
+            "keep me"
+        );
+        let entries: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(entries, ["run"]);
+        assert!(out.join("run/returns.csv").is_file());
+    }
+}
+
+#[test]
+fn out_never_replaces_a_folder_folio_did_not_write() {
+    let dir = tmp();
+    let mine = dir.path().join("buy_and_hold");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("thesis.tex"), "mine").unwrap();
+    let err = fails(&["run", BH, "--from", "2021-01-04", "--out", s(dir.path())]);
+    assert!(err.contains("folio did not write"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(mine.join("thesis.tex")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]

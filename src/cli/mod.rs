@@ -291,6 +291,9 @@ struct OverrideArgs {
     /// Annual risk-free rate (0.02 = 2 %).
     #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
     risk_free_rate: Option<f64>,
+    /// First day of the figures: start, first_trade or a date YYYY-MM-DD.
+    #[arg(long, value_name = "WHEN")]
+    metrics_from: Option<folio::metrics::MetricsFrom>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -378,6 +381,7 @@ impl OverrideArgs {
             missing: self.missing,
             ffill_limit: self.ffill_limit,
             risk_free_rate: self.risk_free_rate,
+            metrics_from: self.metrics_from,
         }
     }
 }

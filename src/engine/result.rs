@@ -83,19 +83,34 @@ impl BacktestResult {
         self.cash.push(cash);
     }
 
-    /// Daily simple returns of NAV: one fewer than the days.
+    /// Daily simple returns of NAV, one per day: day 0's is NAV_0 / initial cash − 1, so the
+    /// first day's costs are in a return and Π(1 + r) − 1 equals final NAV / initial cash − 1.
     ///
     /// ```
     /// # use folio::data::{Matrix, PriceTable};
-    /// # use folio::engine::{run, BacktestConfig};
+    /// # use folio::engine::{run, BacktestConfig, CostModel, Execution};
     /// # use folio::strategy::BuyAndHold;
     /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
     /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
-    /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
-    /// assert!(r.returns().is_empty());
+    /// let config = BacktestConfig {
+    ///     execution: Execution::SameClose,
+    ///     costs: CostModel { fixed_fee: 100.0, ..Default::default() },
+    ///     ..Default::default()
+    /// };
+    /// let r = run(&table, &mut BuyAndHold::equal(), &config).unwrap();
+    /// assert_eq!(r.returns(), vec![r.nav[0] / 1_000_000.0 - 1.0]);
+    /// assert!(r.returns()[0] < 0.0);   // the fee of the first purchase
     /// ```
     pub fn returns(&self) -> Vec<f64> {
-        self.nav.windows(2).map(|w| w[1] / w[0] - 1.0).collect()
+        let mut previous = self.config.initial_cash;
+        self.nav
+            .iter()
+            .map(|&nav| {
+                let r = nav / previous - 1.0;
+                previous = nav;
+                r
+            })
+            .collect()
     }
 
     /// Annual turnover, one-way, by the SEC's mutual-fund rule: the lesser of purchases and
@@ -153,15 +168,15 @@ impl BacktestResult {
     }
 
     /// Cost drag: the return lost to trading costs per year, total costs / average NAV / years
-    /// (252 days a year). NaN for a run of one day.
+    /// (years = days / 252, one day per daily return, day 0 included, as for CAGR).
     ///
     /// ```
     /// # use folio::data::{Matrix, PriceTable};
     /// # use folio::engine::{run, BacktestConfig, CostModel};
     /// # use folio::strategy::BuyAndHold;
     /// # let d0 = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
-    /// # let dates: Vec<_> = (0..253).map(|i| d0 + chrono::Days::new(i)).collect();
-    /// # let table = PriceTable::new(dates, vec!["X".into()], Matrix::filled(253, 1, 1.0)).unwrap();
+    /// # let dates: Vec<_> = (0..252).map(|i| d0 + chrono::Days::new(i)).collect();
+    /// # let table = PriceTable::new(dates, vec!["X".into()], Matrix::filled(252, 1, 1.0)).unwrap();
     /// let config = BacktestConfig { costs: CostModel { fixed_fee: 100.0, ..Default::default() }, ..Default::default() };
     /// let r = run(&table, &mut BuyAndHold::equal(), &config).unwrap();
     /// // One fill costing 100 on about 1,000,000 of NAV over one year.
@@ -173,12 +188,12 @@ impl BacktestResult {
 
     /// `amount` as a fraction of average NAV per year.
     fn per_nav_year(&self, amount: f64) -> f64 {
-        let periods = self.nav.len().saturating_sub(1);
-        if periods == 0 {
+        let days = self.nav.len();
+        if days == 0 {
             return f64::NAN;
         }
-        let avg_nav = self.nav.iter().sum::<f64>() / self.nav.len() as f64;
-        let years = periods as f64 / crate::metrics::PERIODS_PER_YEAR;
+        let avg_nav = self.nav.iter().sum::<f64>() / days as f64;
+        let years = days as f64 / crate::metrics::PERIODS_PER_YEAR;
         amount / avg_nav / years
     }
 

@@ -5,7 +5,9 @@ use serde::Serialize;
 /// The deepest fall of the value curve from a running peak.
 ///
 /// Indices refer to the value curve that starts at 1 before the first return: index 0 is the
-/// start, index k the value after the k-th return. For a backtest's NAV they are day indices.
+/// start, index k the value after the k-th return. For a backtest's daily returns (day 0
+/// included) index 0 is the initial cash and index k the close of day k − 1:
+/// [`curve_day`] maps one to the other.
 ///
 /// ```
 /// let dd = folio::metrics::max_drawdown(&[0.1, -0.5, 0.2, 1.0]);
@@ -37,6 +39,17 @@ impl Drawdown {
     pub fn length(&self) -> usize {
         self.recovery.unwrap_or(self.points.saturating_sub(1)) - self.peak
     }
+}
+
+/// The day (index into the run's calendar) of point `k` of a backtest's value curve: the
+/// initial cash (k = 0) counts as the first day, point k ≥ 1 is the close of day k − 1.
+///
+/// ```
+/// assert_eq!(folio::metrics::curve_day(0), 0);
+/// assert_eq!(folio::metrics::curve_day(5), 4);
+/// ```
+pub fn curve_day(k: usize) -> usize {
+    k.saturating_sub(1)
 }
 
 /// Maximum drawdown of the value curve built from `returns` (empyrical's `max_drawdown`, with

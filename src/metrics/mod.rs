@@ -18,12 +18,14 @@
 mod drawdown;
 mod series;
 mod summary;
+mod window;
 
-pub use drawdown::{Drawdown, max_drawdown};
+pub use drawdown::{Drawdown, curve_day, max_drawdown};
 pub use series::{
     growth, period_returns, rolling_sharpe, rolling_volatility, underwater, worst_drawdowns,
 };
 pub use summary::{Conventions, Metrics};
+pub use window::MetricsFrom;
 
 /// Trading days in a year: the annualisation factor of daily returns.
 pub const PERIODS_PER_YEAR: f64 = 252.0;
@@ -36,6 +38,22 @@ pub const PERIODS_PER_YEAR: f64 = 252.0;
 /// ```
 pub fn daily_rate(annual: f64) -> f64 {
     (1.0 + annual).powf(1.0 / PERIODS_PER_YEAR) - 1.0
+}
+
+/// Daily simple returns of a price or value series held from its first day: one per day, the
+/// first 0 (bought at that day's close), then p_t / p_{t−1} − 1. The benchmark's returns on a
+/// run's calendar, aligned with the run's own (whose day 0 is NAV_0 / initial cash − 1).
+///
+/// ```
+/// assert_eq!(folio::metrics::daily_returns(&[100.0, 110.0, 99.0]), vec![0.0, 0.10000000000000009, -0.09999999999999998]);
+/// ```
+pub fn daily_returns(prices: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(prices.len());
+    if !prices.is_empty() {
+        out.push(0.0);
+    }
+    out.extend(prices.windows(2).map(|w| w[1] / w[0] - 1.0));
+    out
 }
 
 fn mean(x: &[f64]) -> f64 {

@@ -135,11 +135,11 @@ fn rolling(returns: &[f64], window: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f
 }
 
 /// Compounded returns per calendar month (`monthly = true`) or year: `(year, month, return)`,
-/// month 0 for years. `dates` has one more element than `returns` (the first is the start).
+/// month 0 for years. One date per return (the day it was earned).
 ///
 /// ```
 /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-/// let dates = [d("2020-01-30"), d("2020-01-31"), d("2020-02-03")];
+/// let dates = [d("2020-01-31"), d("2020-02-03")];
 /// let m = folio::metrics::period_returns(&dates, &[0.1, 0.1], true);
 /// assert_eq!(m.len(), 2);
 /// assert_eq!((m[1].0, m[1].1), (2020, 2));
@@ -148,7 +148,7 @@ fn rolling(returns: &[f64], window: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f
 pub fn period_returns(dates: &[NaiveDate], returns: &[f64], monthly: bool) -> Vec<(i32, u32, f64)> {
     let key = |d: NaiveDate| (d.year(), if monthly { d.month() } else { 0 });
     let mut out: Vec<(i32, u32, f64)> = Vec::new();
-    for (d, r) in dates.iter().skip(1).zip(returns) {
+    for (d, r) in dates.iter().zip(returns) {
         let (y, m) = key(*d);
         match out.last_mut() {
             Some(last) if (last.0, last.1) == (y, m) => last.2 = (1.0 + last.2) * (1.0 + r) - 1.0,

@@ -22,7 +22,8 @@ impl fmt::Display for Conventions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "daily simple returns of NAV at each close; 252 periods a year; sample std (ddof 1); \
+            "daily simple returns of NAV at each close, day 0 included (NAV_0/initial cash-1); \
+             252 periods a year; sample std (ddof 1); \
              risk-free rate {} a year, daily (1+rf)^(1/252)-1; CAGR (1+total)^(252/n)-1; \
              Sharpe mean(r-rf)/std(r-rf)*sqrt(252); Sortino mean(r-rf)*252/downside deviation; \
              VaR/CVaR 95% historical on daily returns (numpy linear percentile; CVaR mean of the \

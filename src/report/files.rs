@@ -1,16 +1,17 @@
-//! The `--out` folder: per run, `returns.csv`, `weights.csv`, `trades.csv` and `metrics.json`.
-//!
-//! Everything is written under a temporary folder inside the target and renamed into place,
-//! so a failure leaves no half-written run behind.
+//! The `--out` folder: per run, `returns.csv`, `weights.csv`, `trades.csv`, `metrics.json`,
+//! `report.json` and the strategy's audit tables, written as one set by
+//! [`output`](super::output).
 
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::csv_field;
+use super::output::{Disk, RunFolder, safe_name, write_set};
 use crate::sweep::Outcome;
 
-/// `date,nav,return` for every day (the first day has no return).
+/// `date,nav,return` for every day; day 0's return is NAV_0 / initial cash − 1, so the returns
+/// compound to final NAV / initial cash − 1.
 ///
 /// ```
 /// # use folio::strategy::spec::{Overrides, StrategyFile};
@@ -24,12 +25,8 @@ pub fn returns_csv(o: &Outcome) -> String {
     let r = &o.result;
     let mut s = String::with_capacity(r.nav.len() * 48);
     s.push_str("date,nav,return\n");
-    for (t, (d, nav)) in r.dates.iter().zip(&r.nav).enumerate() {
-        let _ = write!(s, "{d},{nav},");
-        if t > 0 {
-            let _ = write!(s, "{}", nav / r.nav[t - 1] - 1.0);
-        }
-        s.push('\n');
+    for ((d, nav), ret) in r.dates.iter().zip(&r.nav).zip(r.returns()) {
+        let _ = writeln!(s, "{d},{nav},{ret}");
     }
     s
 }
@@ -129,32 +126,8 @@ pub fn audit_csv(table: &crate::strategy::AuditTable) -> String {
     out
 }
 
-/// Writes `contents` to `path` through a temporary file in the same folder renamed into
-/// place, so a reader never sees half a file.
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("report.html");
-/// folio::report::write_file(&path, "<!DOCTYPE html>").unwrap();
-/// assert_eq!(std::fs::read_to_string(&path).unwrap(), "<!DOCTYPE html>");
-/// ```
-pub fn write_file(path: &Path, contents: &str) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = path.with_file_name(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, contents)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
-}
-
-/// Folder names for the runs: the strategy file's stem, made unique with `-2`, `-3`, ….
+/// Folder names for the runs: the strategy file's stem made safe ([`safe_name`]), unique with
+/// `-2`, `-3`, ….
 fn folder_names(outcomes: &[Outcome]) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(outcomes.len());
     for o in outcomes {
@@ -162,8 +135,7 @@ fn folder_names(outcomes: &[Outcome]) -> Vec<String> {
             .plan
             .source
             .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "run".into());
+            .map_or("run".into(), |s| safe_name(&s.to_string_lossy(), "run"));
         let mut name = stem.clone();
         let mut k = 2;
         while names.contains(&name) {
@@ -175,38 +147,54 @@ fn folder_names(outcomes: &[Outcome]) -> Vec<String> {
     names
 }
 
-/// Writes each run's files to `dir/<strategy file stem>/`, replacing an earlier run's folder
-/// of the same name, and returns the folders written.
+/// The files of one run folder: the standard ones, then the strategy's audit tables under safe
+/// names that cannot take a standard file's place.
+fn run_files(o: &Outcome) -> io::Result<Vec<(String, Vec<u8>)>> {
+    let report = serde_json::to_string(&super::RunReport::of(o)).map_err(io::Error::other)?;
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        ("returns.csv".into(), returns_csv(o).into_bytes()),
+        ("weights.csv".into(), weights_csv(o).into_bytes()),
+        ("trades.csv".into(), trades_csv(o).into_bytes()),
+        ("metrics.json".into(), metrics_json(o).into_bytes()),
+        ("report.json".into(), report.into_bytes()),
+    ];
+    for table in &o.audit {
+        let stem = safe_name(&table.name, "table");
+        let mut name = format!("{stem}.csv");
+        let mut k = 2;
+        while files.iter().any(|(f, _)| *f == name) {
+            name = format!("{stem}-{k}.csv");
+            k += 1;
+        }
+        files.push((name, audit_csv(table).into_bytes()));
+    }
+    Ok(files)
+}
+
+/// Writes each run's files to `dir/<strategy file stem>/` as one set: nothing is in place
+/// until every file of every run is written and synced, an earlier run folder of the same
+/// name is replaced only then, and a folder folio did not write is never replaced (see
+/// [`output`](super::output)). Returns the folders written.
+///
+/// ```
+/// # use folio::strategy::spec::{Overrides, StrategyFile};
+/// # let path = std::path::Path::new("strategies/buy_and_hold.toml");
+/// # let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+/// # let outcomes = folio::sweep::run_plans(&[plan]).unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// let written = folio::report::write_dir(dir.path(), &outcomes).unwrap();
+/// assert!(written[0].ends_with("buy_and_hold") && written[0].join("returns.csv").is_file());
+/// ```
 pub fn write_dir(dir: &Path, outcomes: &[Outcome]) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let staging = dir.join(format!(".folio-staging-{}", std::process::id()));
-    let result = (|| {
-        let names = folder_names(outcomes);
-        for (o, name) in outcomes.iter().zip(&names) {
-            let run = staging.join(name);
-            std::fs::create_dir_all(&run)?;
-            std::fs::write(run.join("returns.csv"), returns_csv(o))?;
-            std::fs::write(run.join("weights.csv"), weights_csv(o))?;
-            std::fs::write(run.join("trades.csv"), trades_csv(o))?;
-            std::fs::write(run.join("metrics.json"), metrics_json(o))?;
-            let report =
-                serde_json::to_string(&super::RunReport::of(o)).map_err(io::Error::other)?;
-            std::fs::write(run.join("report.json"), report)?;
-            for table in &o.audit {
-                std::fs::write(run.join(format!("{}.csv", table.name)), audit_csv(table))?;
-            }
-        }
-        let mut written = Vec::new();
-        for name in &names {
-            let target = dir.join(name);
-            if target.exists() {
-                std::fs::remove_dir_all(&target)?;
-            }
-            std::fs::rename(staging.join(name), &target)?;
-            written.push(target);
-        }
-        Ok(written)
-    })();
-    let _ = std::fs::remove_dir_all(&staging);
-    result
+    let runs = folder_names(outcomes)
+        .into_iter()
+        .zip(outcomes)
+        .map(|(name, o)| {
+            Ok(RunFolder {
+                name,
+                files: run_files(o)?,
+            })
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    write_set(dir, &runs, &mut Disk)
 }

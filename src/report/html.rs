@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ROWS, SURVIVORSHIP_NOTE, data_line, settings_line};
 use crate::metrics::{
-    Conventions, daily_rate, growth, period_returns, rolling_sharpe, rolling_volatility,
+    Conventions, curve_day, daily_rate, growth, period_returns, rolling_sharpe, rolling_volatility,
     underwater, worst_drawdowns,
 };
 use crate::sweep::Outcome;
@@ -51,7 +51,7 @@ pub struct RunReport {
     pub metrics: Vec<(String, String)>,
     /// The calendar.
     pub dates: Vec<NaiveDate>,
-    /// Daily returns (one fewer than the dates).
+    /// Daily returns, one per date (day 0's is NAV_0 / initial cash − 1).
     pub returns: Vec<f64>,
     /// Annual risk-free rate of the run.
     pub risk_free_rate: f64,
@@ -88,7 +88,7 @@ impl RunReport {
     /// let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
     /// let outcomes = folio::sweep::run_plans(&[plan]).unwrap();
     /// let r = folio::report::RunReport::of(&outcomes[0]);
-    /// assert_eq!(r.returns.len() + 1, r.dates.len());
+    /// assert_eq!(r.returns.len(), r.dates.len());
     /// assert_eq!(r.holdings.len(), 9);              // the 8 largest and "other"
     /// ```
     pub fn of(o: &Outcome) -> RunReport {
@@ -194,12 +194,35 @@ pub fn read_reports(dir: &Path) -> io::Result<Vec<RunReport>> {
         .map(|f| {
             let path = f.join("report.json");
             let text = std::fs::read_to_string(&path)?;
-            serde_json::from_str(&text).map_err(|e| {
+            let invalid = |m: String| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!("{}: {e}", path.display()),
+                    format!("{}: {m}", path.display()),
                 )
-            })
+            };
+            let mut run: RunReport =
+                serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+            let n = run.dates.len();
+            // Saved before returns had a day 0 (one fewer than the dates): day 0 earned nothing.
+            for series in std::iter::once(&mut run.returns).chain(run.benchmark.as_mut()) {
+                if series.len() + 1 == n {
+                    series.insert(0, 0.0);
+                }
+            }
+            let bad_holding = run.holdings.iter().any(|(_, w)| w.len() != n)
+                || run.signal.as_ref().is_some_and(|s| {
+                    s.values.len() != n || s.entries.iter().chain(&s.exits).any(|&d| d >= n)
+                });
+            if n == 0
+                || run.returns.len() != n
+                || run.benchmark.as_ref().is_some_and(|b| b.len() != n)
+                || bad_holding
+            {
+                return Err(invalid(format!(
+                    "{n} dates but series of other lengths: not a report.json written by folio"
+                )));
+            }
+            Ok(run)
         })
         .collect()
 }
@@ -291,7 +314,7 @@ fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
             Line::new(
                 &r.name,
                 PALETTE[k % PALETTE.len()],
-                align(&r.dates, growth(&r.returns)),
+                align(&r.dates, value_curve(&r.returns)),
             )
         })
         .collect();
@@ -304,7 +327,7 @@ fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
         series.push(Line::new(
             &name,
             BENCHMARK_COLOUR,
-            align(&first.dates, growth(b)),
+            align(&first.dates, value_curve(b)),
         ));
     }
     let linear =
@@ -319,6 +342,11 @@ fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
         "<div class=\"toggle\"><input type=\"checkbox\" id=\"log-{id}\"><label for=\"log-{id}\">log scale</label>\
          <div class=\"linear\">{linear}</div><div class=\"log\">{log}</div></div>\n"
     )
+}
+
+/// Growth of 1 at each day's close: NAV_t / initial cash for a run's returns (day 0 included).
+fn value_curve(returns: &[f64]) -> Vec<f64> {
+    growth(returns)[1..].to_vec()
 }
 
 fn run_section(k: usize, r: &RunReport) -> String {
@@ -347,7 +375,7 @@ fn run_section(k: usize, r: &RunReport) -> String {
     ));
 
     // Drawdowns.
-    let uw = underwater(&r.returns);
+    let uw = underwater(&r.returns)[1..].to_vec();
     let dd = [Line::new("drawdown", colour, uw).filled()];
     s.push_str(&Plot::dated(&r.dates, &dd, false).render(
         "Drawdown (underwater)",
@@ -361,10 +389,10 @@ fn run_section(k: usize, r: &RunReport) -> String {
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td></tr>",
             i + 1,
-            r.dates[d.peak],
-            r.dates[d.trough],
+            r.dates[curve_day(d.peak)],
+            r.dates[curve_day(d.trough)],
             d.recovery
-                .map_or("not yet".into(), |x| r.dates[x].to_string()),
+                .map_or("not yet".into(), |x| r.dates[curve_day(x)].to_string()),
             100.0 * d.depth,
             d.length()
         );
@@ -373,29 +401,26 @@ fn run_section(k: usize, r: &RunReport) -> String {
 
     // Rolling figures, plotted on the day each window ends.
     let rf = daily_rate(r.risk_free_rate);
-    let rolled = |f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64]| -> Vec<f64> {
-        std::iter::once(f64::NAN).chain(f(x)).collect()
-    };
     let mut vol = vec![Line::new(
         &r.name,
         colour,
-        rolled(&|x| rolling_volatility(x, ROLLING_DAYS), &r.returns),
+        rolling_volatility(&r.returns, ROLLING_DAYS),
     )];
     let mut sharpe = vec![Line::new(
         &r.name,
         colour,
-        rolled(&|x| rolling_sharpe(x, ROLLING_DAYS, rf), &r.returns),
+        rolling_sharpe(&r.returns, ROLLING_DAYS, rf),
     )];
     if let Some(b) = &r.benchmark {
         vol.push(Line::new(
             "benchmark",
             BENCHMARK_COLOUR,
-            rolled(&|x| rolling_volatility(x, ROLLING_DAYS), b),
+            rolling_volatility(b, ROLLING_DAYS),
         ));
         sharpe.push(Line::new(
             "benchmark",
             BENCHMARK_COLOUR,
-            rolled(&|x| rolling_sharpe(x, ROLLING_DAYS, rf), b),
+            rolling_sharpe(b, ROLLING_DAYS, rf),
         ));
     }
     s.push_str(&Plot::dated(&r.dates, &vol, false).render(

@@ -4,6 +4,7 @@
 mod files;
 mod frontier;
 mod html;
+mod output;
 mod sweep;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
@@ -12,11 +13,10 @@ use serde::Serialize;
 use crate::metrics::Conventions;
 use crate::sweep::{Outcome, Summary};
 
-pub use files::{
-    audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir, write_file,
-};
+pub use files::{audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir};
 pub use frontier::{frontier_csv, frontier_svg};
 pub use html::{RunReport, Signal, html, read_reports};
+pub use output::{safe_name, write_file};
 pub use sweep::{sweep_table, walk_forward_table, write_variants};
 
 /// The caveats every report carries, whatever the data.
@@ -258,7 +258,7 @@ fn settings_line(o: &Outcome) -> String {
     let c = &o.plan.config;
     format!(
         "{} on {} asset(s); execution {}; initial cash {}; commission {} bps + {} per fill; \
-         slippage {} bps; benchmark {}",
+         slippage {} bps; benchmark {}; metrics from {}",
         o.plan.strategy.kind(),
         o.result.tickers.len(),
         c.execution,
@@ -267,6 +267,7 @@ fn settings_line(o: &Outcome) -> String {
         c.costs.fixed_fee,
         c.costs.slippage_bps,
         o.benchmark_label.as_deref().unwrap_or("none"),
+        o.plan.metrics_from,
     )
 }
 

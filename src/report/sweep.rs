@@ -135,27 +135,19 @@ fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
 /// ```
 pub fn write_variants(path: &Path, result: &SweepResult) -> std::io::Result<()> {
     let mut df = frame(result).map_err(std::io::Error::other)?;
-    let name = path
-        .file_name()
-        .map_or("variants".into(), |n| n.to_string_lossy().to_string());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let written = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        if path.extension().is_some_and(|e| e == "parquet") {
+    let parquet = path.extension().is_some_and(|e| e == "parquet");
+    super::output::write_file_with(path, |file| {
+        if parquet {
             ParquetWriter::new(file)
                 .finish(&mut df)
-                .map_err(std::io::Error::other)?;
+                .map(|_| ())
+                .map_err(std::io::Error::other)
         } else {
             CsvWriter::new(file)
                 .finish(&mut df)
-                .map_err(std::io::Error::other)?;
+                .map_err(std::io::Error::other)
         }
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    })
 }
 
 /// Walk-forward windows and the stitched out-of-sample figures.

@@ -199,7 +199,8 @@ impl IndexDefinition {
         true
     }
 
-    /// The ideal index's daily returns over `table` (one per day after the first): the return
+    /// The ideal index's daily returns over `table`, one per day (day 0's is 0, the day it is
+    /// bought, as for every benchmark on a run's calendar): the return
     /// of holding the index's weights as of each previous close, with no costs and continuous
     /// rebalancing, r_t = Σ_i w_i,t−1 · (P_i,t / P_i,t−1 − 1); 0 while the index is undefined.
     ///
@@ -210,14 +211,15 @@ impl IndexDefinition {
     /// let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["A".into(), "B".into()],
     ///     Matrix::from_rows(2, 2, vec![10.0, 10.0, 11.0, 9.0]).unwrap()).unwrap();
     /// let r = IndexDefinition::new(IndexWeighting::Equal, 2).ideal_returns(&table);
-    /// assert!(r[0].abs() < 1e-15);          // +10 % and −10 % in equal parts
+    /// assert_eq!(r[0], 0.0);
+    /// assert!(r[1].abs() < 1e-15);          // +10 % and −10 % in equal parts
     /// ```
     pub fn ideal_returns(&self, table: &PriceTable) -> Vec<f64> {
         let p = table.prices();
         let mut w = vec![0.0; self.n_assets];
-        (1..table.n_days())
+        (0..table.n_days())
             .map(|t| {
-                if !self.weights_at(table.dates()[t - 1], p.row(t - 1), &mut w) {
+                if t == 0 || !self.weights_at(table.dates()[t - 1], p.row(t - 1), &mut w) {
                     return 0.0;
                 }
                 w.iter()
@@ -259,7 +261,7 @@ impl Index {
     /// let i = Index::new(IndexDefinition::new(IndexWeighting::Equal, 3), Default::default());
     /// assert_eq!(i.definition().ideal_returns(&folio::data::PriceTable::new(
     ///     vec![chrono::NaiveDate::MIN], vec!["A".into(), "B".into(), "C".into()],
-    ///     folio::data::Matrix::filled(1, 3, 1.0)).unwrap()).len(), 0);
+    ///     folio::data::Matrix::filled(1, 3, 1.0)).unwrap()).len(), 1);
     /// ```
     pub fn new(definition: IndexDefinition, policy: RebalancePolicy) -> Self {
         let n = definition.n_assets;

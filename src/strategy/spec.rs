@@ -35,6 +35,7 @@ use super::{
 };
 use crate::data::{AsOfTable, Layout, Loaded, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
 use crate::engine::{BacktestConfig, CostModel, Execution, Financing};
+use crate::metrics::MetricsFrom;
 
 /// Why a strategy file cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -318,6 +319,9 @@ pub struct BacktestSpec {
     /// Largest gross exposure as a multiple of NAV (default 2).
     #[serde(default = "default_gross")]
     pub max_gross_exposure: f64,
+    /// First day of the figures: `start` (default), `first_trade` or a date.
+    #[serde(default)]
+    pub metrics_from: MetricsFrom,
 }
 
 fn default_gross() -> f64 {
@@ -340,6 +344,7 @@ impl Default for BacktestSpec {
             borrow_fee_rate: 0.0,
             cash_rate: 0.0,
             max_gross_exposure: default_gross(),
+            metrics_from: MetricsFrom::default(),
         }
     }
 }
@@ -826,6 +831,8 @@ pub struct Overrides {
     pub ffill_limit: Option<usize>,
     /// Annual risk-free rate.
     pub risk_free_rate: Option<f64>,
+    /// First day of the figures.
+    pub metrics_from: Option<MetricsFrom>,
 }
 
 /// Everything needed to run one strategy file: resolved paths and checked settings.
@@ -847,6 +854,8 @@ pub struct RunPlan {
     pub config: BacktestConfig,
     /// Annual risk-free rate.
     pub risk_free_rate: f64,
+    /// First day of the figures (the run itself covers every day).
+    pub metrics_from: MetricsFrom,
     /// The strategy.
     pub strategy: StrategySpec,
 }
@@ -974,6 +983,7 @@ impl StrategyFile {
             benchmark,
             config,
             risk_free_rate,
+            metrics_from: over.metrics_from.unwrap_or(b.metrics_from),
             strategy,
         })
     }

@@ -607,9 +607,9 @@ pub fn walk_forward(
         let outcome = run_plan(&plan, &loaded)?;
         let dates = &outcome.result.dates;
         let returns = outcome.result.returns();
-        let oos: Vec<f64> = (1..dates.len())
+        let oos: Vec<f64> = (0..dates.len())
             .filter(|&t| dates[t] > is_end)
-            .map(|t| returns[t - 1])
+            .map(|t| returns[t])
             .collect();
         let oos_dates: Vec<NaiveDate> = dates.iter().copied().filter(|d| *d > is_end).collect();
         if oos.is_empty() {

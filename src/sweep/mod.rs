@@ -29,7 +29,7 @@ pub use stats::{DeflatedSharpe, deflated_sharpe, expected_max_sharpe, probabilis
 
 use crate::data::{DataReport, Loaded, load};
 use crate::engine::{self, BacktestResult};
-use crate::metrics::{Conventions, Metrics, max_drawdown};
+use crate::metrics::{Conventions, Metrics, curve_day, max_drawdown};
 use crate::strategy::spec::RunPlan;
 use crate::{Error, Result};
 
@@ -161,11 +161,42 @@ impl Summary {
     /// assert!((s.metrics.total_return - 0.5).abs() < 1e-12);
     /// ```
     pub fn of(result: &BacktestResult, benchmark: Option<&[f64]>, conv: &Conventions) -> Summary {
-        let returns = result.returns();
-        let dd = max_drawdown(&returns);
+        Summary::over(result, benchmark, conv, 0)
+    }
+
+    /// Figures of a backtest over the days from `first_day` on (the evaluation window of
+    /// [`MetricsFrom`](crate::metrics::MetricsFrom)): the return metrics, period and drawdown
+    /// of those days' returns (the first of them is NAV on `first_day` over NAV the day
+    /// before, or over the initial cash on day 0); the trading figures (turnover, costs,
+    /// fills) cover the whole run.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # use folio::engine::{run, BacktestConfig};
+    /// # use folio::strategy::BuyAndHold;
+    /// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
+    /// #     vec!["X".into()], Matrix::from_rows(3, 1, vec![1.0, 2.0, 3.0]).unwrap()).unwrap();
+    /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
+    /// let s = folio::sweep::Summary::over(&r, None, &Default::default(), 1);
+    /// assert_eq!((s.start, s.periods), (d("2024-01-03"), 2));
+    /// assert!((s.metrics.total_return - 0.5).abs() < 1e-12);
+    /// ```
+    pub fn over(
+        result: &BacktestResult,
+        benchmark: Option<&[f64]>,
+        conv: &Conventions,
+        first_day: usize,
+    ) -> Summary {
+        let s = first_day.min(result.nav.len().saturating_sub(1));
+        let all = result.returns();
+        let returns = &all[s..];
+        let benchmark = benchmark.map(|b| &b[s.min(b.len())..]);
+        let dd = max_drawdown(returns);
         let has_dd = dd.depth < 0.0;
+        let day = |k: usize| result.dates[s + curve_day(k)];
         Summary {
-            metrics: Metrics::compute(&returns, benchmark, conv),
+            metrics: Metrics::compute(returns, benchmark, conv),
             turnover: result.turnover(),
             total_costs: result.total_costs(),
             cost_drag: result.cost_drag(),
@@ -178,12 +209,12 @@ impl Summary {
             rebalances: result.rebalances,
             final_nav: result.nav.last().copied().unwrap_or(f64::NAN),
             trades: result.trades.len(),
-            start: result.dates[0],
+            start: result.dates[s],
             end: result.dates[result.dates.len() - 1],
             periods: returns.len(),
-            max_drawdown_peak: has_dd.then(|| result.dates[dd.peak]),
-            max_drawdown_trough: has_dd.then(|| result.dates[dd.trough]),
-            max_drawdown_recovery: dd.recovery.map(|r| result.dates[r]),
+            max_drawdown_peak: has_dd.then(|| day(dd.peak)),
+            max_drawdown_trough: has_dd.then(|| day(dd.trough)),
+            max_drawdown_recovery: dd.recovery.map(day),
             max_drawdown_days: if has_dd { dd.length() } else { 0 },
         }
     }
@@ -291,7 +322,7 @@ pub fn run_plan_with(
         .build(loaded, benchmark_prices, &plan.config)?;
     let (benchmark_returns, benchmark_label) = match (&plan.benchmark, benchmark_prices) {
         (Some(b), Some(prices)) => (
-            Some(prices.windows(2).map(|w| w[1] / w[0] - 1.0).collect()),
+            Some(crate::metrics::daily_returns(prices)),
             Some(b.to_string()),
         ),
         _ => (
@@ -304,8 +335,19 @@ pub fn run_plan_with(
     let conv = Conventions {
         risk_free_rate: plan.risk_free_rate,
     };
-    let summary = Summary::of(&result, benchmark_returns.as_deref(), &conv);
+    let first_trade = result
+        .trades
+        .first()
+        .map(|t| result.dates.partition_point(|d| *d < t.date));
+    let first_day = plan.metrics_from.first_day(&result.dates, first_trade);
+    let summary = Summary::over(&result, benchmark_returns.as_deref(), &conv, first_day);
     let mut notes = built.notes;
+    notes.push(window_note(
+        &result,
+        plan.metrics_from,
+        first_day,
+        first_trade,
+    ));
     notes.push(suspect_moves(table));
     notes.extend(built.strategy.notes(&result));
     let audit = built.strategy.audit(&result);
@@ -319,6 +361,30 @@ pub fn run_plan_with(
         audit,
         summary,
     })
+}
+
+/// The evaluation window and the days the book sat in cash before its first trade.
+fn window_note(
+    result: &BacktestResult,
+    from: crate::metrics::MetricsFrom,
+    first_day: usize,
+    first_trade: Option<usize>,
+) -> String {
+    let n = result.dates.len();
+    let idle = match first_trade {
+        Some(0) => "the first trade was on the first day".to_string(),
+        Some(t) => format!(
+            "{t} of {n} days idle in cash before the first trade on {}",
+            result.dates[t]
+        ),
+        None => format!("no trade: all {n} days in cash"),
+    };
+    format!(
+        "evaluation window: {} → {} ({} days, metrics_from = {from}); {idle}",
+        result.dates[first_day],
+        result.dates[n - 1],
+        n - first_day
+    )
 }
 
 /// A data caveat: daily price moves beyond ±50 % among the run's prices, which are often data
