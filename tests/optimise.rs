@@ -176,6 +176,25 @@ fn reference(fx: &Value, name: &str) -> (Vec<f64>, f64, f64) {
     )
 }
 
+/// The agreement with PyPortfolioOpt's weights that the README claims, per problem:
+/// 2e-12 for the quadratic programs (PyPortfolioOpt's Clarabel solution itself is within
+/// 1.1e-12 of the exact KKT solution, `max_abs_diff_vs_kkt` in the fixture), 5e-8 for
+/// `efficient_risk`, where PyPortfolioOpt's second-order-cone solve stops 4.1e-8 from the
+/// optimum.
+fn claimed_tolerance(name: &str) -> f64 {
+    match name {
+        "efficient_risk" => 5e-8,
+        "min_variance"
+        | "max_sharpe"
+        | "efficient_return"
+        | "max_utility"
+        | "max_utility_risk_aversion_10"
+        | "min_variance_ledoit_wolf"
+        | "market_neutral_return" => 2e-12,
+        other => panic!("no claimed tolerance for {other}"),
+    }
+}
+
 fn check_against(fx: &Value, name: &str, p: &Portfolio) {
     let (w, ret, vol) = reference(fx, name);
     let d = max_diff(&p.weights, &w);
@@ -183,9 +202,10 @@ fn check_against(fx: &Value, name: &str, p: &Portfolio) {
         "{name}: weights within {d:.1e} of PyPortfolioOpt's ({:?})",
         p.method
     );
+    let tol = claimed_tolerance(name);
     assert!(
-        d < 1e-4,
-        "{name}: weights differ from PyPortfolioOpt's by {d}"
+        d < tol,
+        "{name}: weights differ from PyPortfolioOpt's by {d} (claimed {tol})"
     );
     assert_ne!(p.method, optimise::SolveMethod::InteriorPointUnpolished);
     assert!((p.expected_return - ret).abs() < 1e-6, "{name} return");
@@ -475,7 +495,8 @@ fn cli_optimise_prints_pyportfolioopt_weights() {
         .map(|t| p["weights"][t.as_str().unwrap()].as_f64().unwrap())
         .collect();
     let (want, ret, vol) = reference(&fx, "max_sharpe");
-    assert!(max_diff(&got, &want) < 1e-4);
+    let d = max_diff(&got, &want);
+    assert!(d < claimed_tolerance("max_sharpe"), "{d}");
     assert!((p["expected_return"].as_f64().unwrap() - ret).abs() < 1e-6);
     assert!((p["volatility"].as_f64().unwrap() - vol).abs() < 1e-6);
     assert!((p["sharpe"].as_f64().unwrap() - (ret - 0.02) / vol).abs() < 1e-6);
@@ -574,7 +595,8 @@ fn cli_frontier_writes_csv_and_svg() {
         assert!((r[4..].iter().sum::<f64>() - 1.0).abs() < 1e-9);
     }
     let (want, _, _) = reference(&fixture(), "min_variance");
-    assert!(max_diff(&rows[0][4..], &want) < 1e-4);
+    let d = max_diff(&rows[0][4..], &want);
+    assert!(d < claimed_tolerance("min_variance"), "{d}");
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("class=\"data\"").count(), 2 + 20 + 2);
