@@ -1,7 +1,8 @@
 //! Long/short books and the arbitrage strategy: a hand-computed round trip after costs, no
 //! trade when costs exceed every gap, financing accrued exactly, and the bundled pairs.
 
-use assert_cmd::Command;
+mod common;
+
 use chrono::NaiveDate;
 use folio::data::{Matrix, PriceTable};
 use folio::engine::{
@@ -228,16 +229,12 @@ fn shorts_need_permission_and_respect_the_margin_limit() {
 #[test]
 fn the_bundled_share_class_pairs_run_and_report_their_round_trips() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("folio")
-        .unwrap()
-        .args([
-            "run",
-            "strategies/arbitrage_goog_googl.toml",
-            "--out",
-            dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = common::folio(&[
+        "run",
+        "strategies/arbitrage_goog_googl.toml",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(
         out.status.success(),
         "{}",

@@ -1,68 +1,19 @@
 //! The `folio` command on the bundled data: the README's backtest, output formats, the
 //! textbook buy-and-hold, determinism across threads, and every kind of bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod common;
 
-use assert_cmd::Command;
+use common::{fails, ok, s, strategy_text, tmp, write};
+
+use std::path::{Path, PathBuf};
+
 use serde_json::Value;
 
 const BH: &str = "strategies/buy_and_hold.toml";
 
-fn folio(args: &[&str]) -> Output {
-    Command::cargo_bin("folio")
-        .expect("binary built")
-        .args(args)
-        .output()
-        .expect("folio runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = folio(args);
-    assert!(
-        out.status.success(),
-        "folio {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-/// Runs folio expecting the clean failure every bad input must give: exit code 2, one line on
-/// standard error starting `folio: `, nothing on standard output, no panic. Returns the line.
-fn fails(args: &[&str]) -> String {
-    let out = folio(args);
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "folio {args:?}: {err}");
-    assert!(out.stdout.is_empty(), "folio {args:?} printed to stdout");
-    assert!(!err.contains("panicked"), "folio {args:?} panicked: {err}");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one-line error expected: {err}"
-    );
-    assert!(err.starts_with("folio: "), "{err}");
-    err
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("temporary folder")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write temporary file");
-    p
-}
-
 /// The buy-and-hold strategy file with its data paths made absolute, to copy elsewhere.
 fn bh_text() -> String {
-    std::fs::read_to_string(BH)
-        .unwrap()
-        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("UTF-8 path")
+    strategy_text(BH)
 }
 
 #[test]
@@ -647,9 +598,7 @@ fn metrics_from_first_trade_skips_the_idle_days() {
         "{notes}"
     );
     // A date, as a key of the file.
-    let text = std::fs::read_to_string("strategies/min_variance_rolling.toml")
-        .unwrap()
-        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
+    let text = common::strategy_text("strategies/min_variance_rolling.toml")
         .replace("[backtest]", "[backtest]\nmetrics_from = 2016-01-04");
     let file = write(dir.path(), "mv.toml", &text);
     let dated: Value = serde_json::from_str(&ok(&["run", s(&file), "--format", "json"])).unwrap();
@@ -712,13 +661,10 @@ fn a_failed_run_writes_nothing() {
 /// An index strategy on the 23 sample names whose published weights come from `weights`.
 fn index_with_weights(dir: &Path, weights: &str) -> PathBuf {
     let w = write(dir, "weights.csv", weights);
-    let text = std::fs::read_to_string("strategies/index_equal_annual.toml")
-        .unwrap()
-        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
-        .replace(
-            "weighting = \"equal\"",
-            &format!("weighting = \"file\"\nweights_file = \"{}\"", s(&w)),
-        );
+    let text = common::strategy_text("strategies/index_equal_annual.toml").replace(
+        "weighting = \"equal\"",
+        &format!("weighting = \"file\"\nweights_file = \"{}\"", s(&w)),
+    );
     write(dir, "index.toml", &text)
 }
 

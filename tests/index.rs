@@ -2,6 +2,10 @@
 //! hand-built cases: exact tracking of the ideal index, tracking error by calendar period,
 //! drift bands crossed on a known day, and point-in-time index files.
 
+mod common;
+
+use common::write;
+
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -222,12 +226,6 @@ fn trades_below_the_minimum_size_are_skipped() {
         .find(|&day| day > 0);
     assert_eq!(first_rebalance, Some(9));
     assert!(r.trades.len() < 2 + 2 * 29 / 5, "{} trades", r.trades.len());
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write");
-    p
 }
 
 #[test]

@@ -3,23 +3,18 @@
 //! The fixture is made by `tools/empyrical_reference.py` (empyrical-reloaded, numpy), never by
 //! folio. Every metric must agree to a relative error of 1e-9.
 
+mod common;
+
+use common::floats;
+
 use folio::metrics::{Conventions, Metrics};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-9;
 
 fn fixture() -> Value {
-    let text = std::fs::read_to_string("tests/fixtures/empyrical_reference.json")
-        .expect("fixture made by tools/empyrical_reference.py");
-    serde_json::from_str(&text).expect("fixture is JSON")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
+    // made by tools/empyrical_reference.py
+    common::fixture("empyrical_reference.json")
 }
 
 fn close(actual: f64, expected: &Value) -> bool {

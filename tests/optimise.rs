@@ -2,6 +2,10 @@
 //! tools/ppo_reference.py), the optimality (KKT) conditions checked independently of the
 //! solver, closed forms, typed errors, and the single-index model.
 
+mod common;
+
+use common::{csv_rows, floats, folio, max_diff};
+
 use folio::data::{Matrix, MissingPolicy, ReadOptions, SeriesRef, load};
 use folio::optimise::{
     self, Constraints, Estimates, OptimiseError, Optimiser, Portfolio, ReturnModel, RiskModel,
@@ -9,16 +13,7 @@ use folio::optimise::{
 use serde_json::Value;
 
 fn fixture() -> Value {
-    serde_json::from_str(&std::fs::read_to_string("tests/fixtures/ppo_reference.json").unwrap())
-        .unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+    common::fixture("ppo_reference.json")
 }
 
 /// The fixture's window of data/ppo_stock_prices.csv, read by folio: tickers and returns.
@@ -51,14 +46,6 @@ fn ppo_returns(fx: &Value) -> (Vec<String>, Matrix) {
 fn estimates(fx: &Value, risk: RiskModel) -> Estimates {
     let (tickers, r) = ppo_returns(fx);
     optimise::estimate(&tickers, &r, &ReturnModel::default(), &risk, None, 0.0).unwrap()
-}
-
-fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
 }
 
 #[test]
@@ -456,16 +443,6 @@ fn single_index_cut_off_is_the_tangency_under_the_model() {
 
 // ---- The command line ----
 
-use assert_cmd::Command;
-
-fn folio(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("folio")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn cli_optimise_prints_pyportfolioopt_weights() {
     let fx = fixture();
@@ -637,18 +614,6 @@ fn run_out(file: &std::path::Path, out: &std::path::Path) {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-fn csv_rows(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap().split(',').map(String::from).collect();
-    (
-        header,
-        lines
-            .map(|l| l.split(',').map(String::from).collect())
-            .collect(),
-    )
 }
 
 #[test]

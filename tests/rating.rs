@@ -2,10 +2,11 @@
 //! dated after a decision day changes that day, and hysteresis keeps a holding until it falls
 //! below `keep_until`.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use assert_cmd::Command;
 use chrono::NaiveDate;
 use folio::data::{AsOfTable, Matrix, MissingPolicy, PriceTable, ReadOptions, load};
 use folio::engine::{BacktestConfig, BacktestResult, Execution, run};
@@ -24,28 +25,12 @@ fn column(table: &AuditTable, name: &str) -> usize {
 fn momentum_top_20_selects_the_independently_ranked_top_20_each_month() {
     // The shipped file without its liquidity screen: a pure momentum ranking.
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string("strategies/rating_momentum_top20.toml")
-        .unwrap()
-        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
+    let text = common::strategy_text("strategies/rating_momentum_top20.toml")
         .replace("drop_fraction = 0.2", "drop_fraction = 0.0");
     let file = dir.path().join("momentum.toml");
     std::fs::write(&file, text).unwrap();
     let out = dir.path().join("out");
-    let status = Command::cargo_bin("folio")
-        .unwrap()
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    common::ok(&["run", common::s(&file), "--out", common::s(&out)]);
     let ratings = std::fs::read_to_string(out.join("momentum/ratings.csv")).unwrap();
     let weights = std::fs::read_to_string(out.join("momentum/weights.csv")).unwrap();
 
@@ -354,21 +339,12 @@ fn a_holding_stays_while_ranked_within_keep_until_and_leaves_below_it() {
 #[test]
 fn a_composite_file_holds_the_top_30_by_momentum_among_the_200_most_liquid_capped_at_10_pct() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("folio")
-        .unwrap()
-        .args([
-            "run",
-            "strategies/composite_momentum_liquid200.toml",
-            "--out",
-            dir.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::ok(&[
+        "run",
+        "strategies/composite_momentum_liquid200.toml",
+        "--out",
+        common::s(dir.path()),
+    ]);
     let text = std::fs::read_to_string(dir.path().join("composite_momentum_liquid200/ratings.csv"))
         .unwrap();
     let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();

@@ -1,7 +1,9 @@
 //! The HTML report: self-contained, every chart with data and labelled axes, the conventions
 //! and data caveats of the run, and the same page from `--report` and from `folio report DIR`.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{folio, ok};
 
 const FILES: [&str; 4] = [
     "strategies/buy_and_hold.toml",
@@ -9,20 +11,6 @@ const FILES: [&str; 4] = [
     "strategies/index_equal_annual.toml",
     "strategies/index_equal_band.toml",
 ];
-
-fn folio(args: &[&str]) -> String {
-    let out = Command::cargo_bin("folio")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "folio {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// Each `<svg class="chart…">…</svg>` of the page.
 fn charts(page: &str) -> Vec<&str> {
@@ -58,7 +46,7 @@ fn the_report_is_self_contained_and_every_chart_has_data_and_labelled_axes() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    folio(&args);
+    ok(&args);
     let page = std::fs::read_to_string(&html).unwrap();
 
     // Nothing fetched from anywhere: no script, stylesheet link, font, image or URL.
@@ -118,7 +106,7 @@ fn the_report_is_self_contained_and_every_chart_has_data_and_labelled_axes() {
     );
 
     // The same page, drawn again from the saved folder.
-    folio(&["report", out.to_str().unwrap()]);
+    ok(&["report", out.to_str().unwrap()]);
     let again = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(again, page);
 }
@@ -127,7 +115,7 @@ fn the_report_is_self_contained_and_every_chart_has_data_and_labelled_axes() {
 fn an_arbitrage_report_shows_the_signal_with_its_entries_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("arb.html");
-    folio(&[
+    ok(&[
         "run",
         "strategies/arbitrage_goog_googl.toml",
         "--report",
@@ -151,11 +139,7 @@ fn an_arbitrage_report_shows_the_signal_with_its_entries_and_exits() {
 #[test]
 fn a_folder_without_runs_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("folio")
-        .unwrap()
-        .args(["report", dir.path().to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = folio(&["report", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no run folder with a report.json"), "{err}");

@@ -2,35 +2,18 @@
 //! curves kept for the best only, the deflated Sharpe ratio against an independent reference,
 //! and walk-forward windows on the bundled data.
 
+mod common;
+
+use common::{folio, ok};
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use folio::strategy::spec::Overrides;
 use serde_json::Value;
 
-fn folio(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("folio")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = folio(args);
-    assert!(
-        out.status.success(),
-        "folio {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// The annual equal-weight index file with a [sweep] table appended, data paths made absolute.
 fn index_sweep(dir: &Path, sweep: &str) -> PathBuf {
-    let text = std::fs::read_to_string("strategies/index_equal_annual.toml")
-        .unwrap()
-        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")));
+    let text = common::strategy_text("strategies/index_equal_annual.toml");
     let path = dir.join("sweep.toml");
     std::fs::write(&path, format!("{text}\n[sweep]\n{sweep}\n")).unwrap();
     path

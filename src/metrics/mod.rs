@@ -6,7 +6,11 @@
 //! says otherwise; the risk-free rate is given as an annual rate and converted to a daily one
 //! as (1 + rf)^(1/252) − 1. These reproduce empyrical's values (checked in
 //! `tests/metrics_reference.rs` against fixtures made by `tools/empyrical_reference.py`).
-//! Undefined values (too few returns, zero dispersion) are `NaN`, as in empyrical.
+//! Undefined values are `NaN`, as in empyrical: too few returns, a benchmark without variance
+//! (beta, alpha), no drawdown (Calmar). A ratio over a zero dispersion (Sharpe or information
+//! ratio of a constant series, Sortino with no return below the risk-free rate) is the IEEE
+//! quotient, as in empyrical: ±∞, or `NaN` when its numerator is zero too; volatility and
+//! tracking error are then exactly 0.
 //!
 //! ```
 //! use folio::metrics::{sharpe, total_return};
@@ -317,7 +321,15 @@ mod tests {
         let r = [0.001; 10];
         assert_eq!(annual_volatility(&r), 0.0);
         assert_eq!(sharpe(&r, 0.0), f64::INFINITY);
+        assert_eq!(sharpe(&r, 0.002), f64::NEG_INFINITY);
+        assert!(sharpe(&[0.0; 10], 0.0).is_nan());
+        assert_eq!(sortino(&r, 0.0), f64::INFINITY);
+        let b = [0.0005; 10];
+        assert_eq!(tracking_error(&r, &b), 0.0);
+        assert_eq!(information_ratio(&r, &b), f64::INFINITY);
         assert!(beta(&r, &r, 0.0).is_nan());
+        assert!(alpha(&r, &r, 0.0).is_nan());
+        assert!(calmar(&r).is_nan());
     }
 
     #[test]
