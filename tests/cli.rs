@@ -748,3 +748,40 @@ fn index_files_side_by_side_report_tracking_against_the_ideal_index() {
     let json: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json[0]["benchmark"], "data/spy.csv");
 }
+
+#[test]
+fn validate_prints_each_data_note_once_per_distinct_request() {
+    let dir = tmp();
+    let data = long_csv(
+        dir.path(),
+        "2020-01-02,AAA,10\n2020-01-02,BBB,20\n2020-01-02,CCC,5\n\
+         2020-01-03,AAA,11\n2020-01-03,BBB,21\n\
+         2020-01-06,AAA,12\n2020-01-06,BBB,22\n2020-01-06,CCC,6\n",
+    );
+    let file = |name: &str, tickers: &str| {
+        write(
+            dir.path(),
+            name,
+            &format!(
+                "name = \"{name}\"\n[data]\npath = \"{}\"\ntickers = [{tickers}]\nmissing = \"drop\"\n\
+                 [strategy]\nkind = \"buy_and_hold\"\nweights = \"equal\"\n",
+                s(&data)
+            ),
+        )
+    };
+    let a = file("a.toml", "\"AAA\", \"CCC\"");
+    let b = file("b.toml", "\"AAA\", \"CCC\"");
+    let c = file("c.toml", "\"BBB\", \"CCC\"");
+    let out = ok(&["validate", s(&a), s(&b), s(&c)]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    // The same request (a, b): one note, the second file refers to the first.
+    assert!(lines[0].contains("dropped CCC (1 missing)"), "{out}");
+    assert!(
+        lines[1].ends_with(&format!("missing prices: as for {}", s(&a))),
+        "{out}"
+    );
+    // Another ticker list is another request, with its own note.
+    assert!(lines[2].contains("dropped CCC (1 missing)"), "{out}");
+    assert_eq!(out.matches("dropped CCC").count(), 2, "{out}");
+}

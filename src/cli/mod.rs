@@ -495,11 +495,21 @@ fn report(args: ReportArgs) -> Result<()> {
 }
 
 fn validate(args: ValidateArgs) -> Result<()> {
-    for plan in plans(&args.files, &args.over)? {
+    let plans = plans(&args.files, &args.over)?;
+    // One load per distinct data request; its missing-data note is printed once, with the
+    // first file that made the request, and the others refer to that file.
+    let mut loads = folio::sweep::load_distinct(&plans);
+    for (i, plan) in plans.iter().enumerate() {
         let file = plan.source.display().to_string();
-        let loaded = data::load(&plan.data, &plan.read, plan.missing)
-            .map_err(folio::Error::from)
-            .with_context(|| file.clone())?;
+        let s = loads.slot[i];
+        let loaded = match &loads.loaded[s] {
+            Ok(loaded) => loaded,
+            Err(_) => {
+                // The first error stops the check: take it out of the shared loads.
+                let e = loads.loaded.swap_remove(s).expect_err("matched an error");
+                return Err(folio::Error::from(e)).with_context(|| file.clone());
+            }
+        };
         let table = &loaded.table;
         let benchmark = match &plan.benchmark {
             Some(b) => Some(
@@ -515,15 +525,20 @@ fn validate(args: ValidateArgs) -> Result<()> {
         if plan.config.execution == Execution::NextOpen && table.open().is_none() {
             anyhow::bail!("{file}: {}", folio::engine::EngineError::NoOpenPrices);
         }
+        let first = loads.first_plan[s];
+        let missing = if first == i {
+            loaded.report.missing.to_string()
+        } else {
+            format!("as for {}", plans[first].source.display())
+        };
         println!(
-            "ok: {file} ({}): {} on {} asset(s), {} → {} ({} days); missing prices: {}",
+            "ok: {file} ({}): {} on {} asset(s), {} → {} ({} days); missing prices: {missing}",
             plan.name,
             plan.strategy.kind(),
             table.n_assets(),
             table.dates()[0],
             table.dates()[table.n_days() - 1],
             table.n_days(),
-            loaded.report.missing
         );
     }
     Ok(())

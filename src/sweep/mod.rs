@@ -223,27 +223,12 @@ impl Summary {
 /// Runs every plan, in parallel, and returns their outcomes in the plans' order; the first
 /// error (in that order) stops the whole batch.
 pub fn run_plans(plans: &[RunPlan]) -> Result<Vec<Outcome>> {
-    // One load per distinct data request.
-    let mut keys: BTreeMap<String, usize> = BTreeMap::new();
-    let mut requests: Vec<&RunPlan> = Vec::new();
-    let slot: Vec<usize> = plans
-        .iter()
-        .map(|p| {
-            let key = format!("{:?}|{:?}|{:?}", p.data, p.read, p.missing);
-            *keys.entry(key).or_insert_with(|| {
-                requests.push(p);
-                requests.len() - 1
-            })
-        })
-        .collect();
-    let loaded: Vec<std::result::Result<Loaded, crate::data::DataError>> = requests
-        .par_iter()
-        .map(|p| load(&p.data, &p.read, p.missing))
-        .collect();
-    let mut tables = Vec::with_capacity(loaded.len());
-    for (p, l) in requests.iter().zip(loaded) {
-        tables.push(l.map_err(|e| in_file(p, e.into()))?);
+    let loads = load_distinct(plans);
+    let mut tables = Vec::with_capacity(loads.loaded.len());
+    for (&first, l) in loads.first_plan.iter().zip(loads.loaded) {
+        tables.push(l.map_err(|e| in_file(&plans[first], e.into()))?);
     }
+    let slot = loads.slot;
     // Benchmarks are read before the parallel runs, which then touch no file.
     let mut benchmarks = Vec::with_capacity(plans.len());
     for (p, &s) in plans.iter().zip(&slot) {
@@ -255,6 +240,62 @@ pub fn run_plans(plans: &[RunPlan]) -> Result<Vec<Outcome>> {
         .map(|(p, (&s, b))| run_plan_with(p, &tables[s], b.as_deref()).map_err(|e| in_file(p, e)))
         .collect();
     outcomes.into_iter().collect()
+}
+
+/// The data of several plans, loaded once per distinct request (file, read options and
+/// missing-data policy), in parallel.
+#[derive(Debug)]
+pub struct DistinctLoads {
+    /// One load per distinct request, in the order of the first plan that made it.
+    pub loaded: Vec<std::result::Result<Loaded, crate::data::DataError>>,
+    /// For each distinct request, the index of the first plan that made it.
+    pub first_plan: Vec<usize>,
+    /// For each plan, the index of its request in `loaded`.
+    pub slot: Vec<usize>,
+}
+
+/// Loads the data of `plans`, once per distinct data request: plans that read the same file
+/// with the same options and missing-data policy share one load (and one data report).
+///
+/// ```
+/// use folio::strategy::spec::{Overrides, StrategyFile};
+/// let plan = |f: &str| {
+///     let path = std::path::Path::new(f);
+///     StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap()
+/// };
+/// let plans = [
+///     plan("strategies/index_equal_annual.toml"),
+///     plan("strategies/arbitrage_goog_googl.toml"),
+///     plan("strategies/index_equal_band.toml"),
+/// ];
+/// let loads = folio::sweep::load_distinct(&plans);
+/// assert_eq!(loads.loaded.len(), 2);
+/// assert_eq!(loads.slot, vec![0, 1, 0]);
+/// assert_eq!(loads.first_plan, vec![0, 1]);
+/// ```
+pub fn load_distinct(plans: &[RunPlan]) -> DistinctLoads {
+    let mut keys: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first_plan: Vec<usize> = Vec::new();
+    let slot: Vec<usize> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let key = format!("{:?}|{:?}|{:?}", p.data, p.read, p.missing);
+            *keys.entry(key).or_insert_with(|| {
+                first_plan.push(i);
+                first_plan.len() - 1
+            })
+        })
+        .collect();
+    let loaded = first_plan
+        .par_iter()
+        .map(|&i| load(&plans[i].data, &plans[i].read, plans[i].missing))
+        .collect();
+    DistinctLoads {
+        loaded,
+        first_plan,
+        slot,
+    }
 }
 
 fn in_file(plan: &RunPlan, error: Error) -> Error {
