@@ -9,6 +9,7 @@ use folio::engine::{
     BacktestConfig, BacktestResult, Context, CostModel, Execution, Financing, run,
 };
 use folio::strategy::{Arbitrage, ArbitrageParams, Decision, Order, Strategy};
+use serde_json::Value;
 
 fn pair_table(a: &[f64], b: &[f64]) -> PriceTable {
     let d0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
@@ -252,4 +253,80 @@ fn the_bundled_share_class_pairs_run_and_report_their_round_trips() {
         trades.contains(",sell,-"),
         "short legs appear as sells of negative quantity"
     );
+}
+
+/// A cell of folio's CSV output as a number, empty as NaN.
+fn cell(c: &str) -> f64 {
+    if c.is_empty() {
+        f64::NAN
+    } else {
+        c.parse().unwrap()
+    }
+}
+
+#[test]
+fn the_statistical_pair_has_the_rolling_ols_hedge_and_z_score_of_statsmodels() {
+    // tools/arbitrage_reference.py: statsmodels RollingOLS and pandas on the same prices.
+    let fx = common::fixture("arbitrage_reference.json");
+    let dir = common::tmp();
+    common::ok(&[
+        "run",
+        fx["strategy"].as_str().unwrap(),
+        "--out",
+        common::s(dir.path()),
+    ]);
+    let run = dir.path().join("arbitrage_fox_foxa");
+    let dates: Vec<&str> = fx["dates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let z: Vec<f64> = fx["z_score"].as_array().unwrap().iter().map(num).collect();
+    let beta: Vec<f64> = fx["beta"].as_array().unwrap().iter().map(num).collect();
+
+    let (header, rows) = common::csv_rows(&run.join("signal.csv"));
+    assert_eq!(header, ["date", "z_score"]);
+    assert_eq!(rows.len(), dates.len());
+    let mut worst = 0.0f64;
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], dates[i]);
+        let got = cell(&r[1]);
+        assert_eq!(got.is_nan(), z[i].is_nan(), "{}: {got} vs {}", r[0], z[i]);
+        if got.is_finite() {
+            worst = worst.max((got - z[i]).abs());
+        }
+    }
+    eprintln!("z-score: largest difference {worst:.1e}");
+    assert!(worst < 1e-9, "z-scores differ by {worst}");
+
+    // Each entry buys β_t units of FOXA per unit of FOX sold (or the reverse), β_t of the
+    // decision day.
+    let (header, trips) = common::csv_rows(&run.join("round_trips.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (_, trades) = common::csv_rows(&run.join("trades.csv"));
+    assert!(trips.len() > 3);
+    let mut worst = 0.0f64;
+    for trip in &trips {
+        let decided = dates
+            .iter()
+            .position(|d| *d == trip[col("entry_decision")])
+            .unwrap();
+        let fill = &trip[col("entry_fill")];
+        let units = |ticker: &str| -> f64 {
+            let on: Vec<&Vec<String>> = trades
+                .iter()
+                .filter(|t| t[0] == *fill && t[1] == ticker)
+                .collect();
+            assert_eq!(on.len(), 1, "{fill} {ticker}");
+            on[0][3].parse().unwrap()
+        };
+        let (a, b) = (units("FOX"), units("FOXA"));
+        assert!(a * b < 0.0, "one leg bought, one sold");
+        let hedge = -b / a;
+        worst = worst.max((hedge - beta[decided]).abs() / beta[decided]);
+    }
+    eprintln!("hedge ratio: largest relative difference {worst:.1e}");
+    assert!(worst < 1e-9, "hedge ratios differ by {worst} (relative)");
 }
