@@ -393,3 +393,42 @@ fn a_composite_file_holds_the_top_30_by_momentum_among_the_200_most_liquid_cappe
     }
     assert!(checked >= 60, "{checked} quarters checked");
 }
+
+#[test]
+fn risk_and_liquidity_indicators_match_pandas_on_the_same_prices() {
+    // tools/rating_indicators_reference.py: pandas rolling windows on the same file and window.
+    let fx = common::fixture("rating_indicators_reference.json");
+    let dir = common::tmp();
+    common::ok(&[
+        "run",
+        fx["strategy"].as_str().unwrap(),
+        "--from",
+        fx["from"].as_str().unwrap(),
+        "--to",
+        fx["to"].as_str().unwrap(),
+        "--out",
+        common::s(dir.path()),
+    ]);
+    let (header, rows) = common::csv_rows(&dir.path().join("rating_conservative/ratings.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut compared = 0;
+    for (date, tickers) in fx["values"].as_object().unwrap() {
+        for (ticker, values) in tickers.as_object().unwrap() {
+            let row = rows
+                .iter()
+                .find(|r| r[0] == *date && r[1] == *ticker)
+                .unwrap_or_else(|| panic!("no rating of {ticker} on {date}"));
+            for (name, want) in values.as_object().unwrap() {
+                let want = want.as_f64().unwrap();
+                let got: f64 = row[col(name)].parse().unwrap();
+                let tol = 1e-9 * want.abs().max(1e-6);
+                assert!(
+                    (got - want).abs() <= tol,
+                    "{date} {ticker} {name}: folio {got}, pandas {want}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 2 * 6 * 5);
+}
