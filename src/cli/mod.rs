@@ -520,7 +520,7 @@ fn validate(args: ValidateArgs) -> Result<()> {
             None => None,
         };
         plan.strategy
-            .build(&loaded, benchmark.as_deref(), &plan.config)
+            .build(loaded, benchmark.as_deref(), &plan.config)
             .with_context(|| file.clone())?;
         if plan.config.execution == Execution::NextOpen && table.open().is_none() {
             anyhow::bail!("{file}: {}", folio::engine::EngineError::NoOpenPrices);

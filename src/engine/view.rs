@@ -25,10 +25,32 @@ use crate::data::{Matrix, PriceTable};
 /// assert_eq!(view.history().rows(), 2);
 /// assert!(view.history().row(2).is_none()); // tomorrow is out of reach
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct MarketView<'a> {
     table: &'a PriceTable,
     end: usize,
+}
+
+/// Shows the decision day and today's prices only: a derived `Debug` would print the whole
+/// table, the days after the decision day included.
+///
+/// ```
+/// # use folio::data::{Matrix, PriceTable};
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+/// #     Matrix::from_rows(2, 1, vec![1.5, 2.5]).unwrap()).unwrap();
+/// let text = format!("{:?}", folio::engine::MarketView::at(&table, 0));
+/// assert!(text.contains("2024-01-02") && !text.contains("2024-01-03") && !text.contains("2.5"));
+/// ```
+impl std::fmt::Debug for MarketView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MarketView")
+            .field("date", &self.date())
+            .field("today", &self.today())
+            .field("tickers", &self.tickers())
+            .field("prices_today", &self.prices_today())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> MarketView<'a> {
@@ -206,9 +228,12 @@ impl<'a> History<'a> {
     /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
     /// let h = folio::engine::MarketView::at(&table, 0).history();
     /// assert!(h.row(0).is_some() && h.row(1).is_none());
+    /// assert!(h.row(usize::MAX).is_none());
     /// ```
     pub fn row(&self, r: usize) -> Option<&'a [f64]> {
-        self.data.get(r * self.cols..(r + 1) * self.cols)
+        // Checked: a huge index is past the decision day too, not an overflow.
+        let start = r.checked_mul(self.cols)?;
+        self.data.get(start..start.checked_add(self.cols)?)
     }
 
     /// The values of the decision day.
