@@ -10,8 +10,11 @@ use common::{ok, s, strategy_text, tmp, write};
 
 const THREADS: [&str; 4] = ["1", "2", "3", "8"];
 
+/// Files by relative path, with their bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
 /// Every file under `dir`, by relative path, with its bytes, in sorted order.
-fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+fn tree(dir: &Path) -> Files {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -34,9 +37,9 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn same_at_every_thread_count(
     args: &[&str],
     extra: impl Fn(&str) -> Vec<String>,
-    collect: impl Fn(&str) -> Vec<(String, Vec<u8>)>,
+    collect: impl Fn(&str) -> Files,
 ) -> String {
-    let mut first: Option<(String, Vec<(String, Vec<u8>)>)> = None;
+    let mut first: Option<(String, Files)> = None;
     for n in THREADS {
         let extra = extra(n);
         let all: Vec<&str> = args
