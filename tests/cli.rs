@@ -287,8 +287,8 @@ fn wide_files_load_and_late_listings_follow_the_policy() {
             env!("CARGO_MANIFEST_DIR")
         ),
     );
-    // FB lists on 2012-05-18: an error by default …
-    let err = fails(&["run", s(&spec)]);
+    // FB lists on 2012-05-18: an error under `--missing error` …
+    let err = fails(&["run", s(&spec), "--missing", "error"]);
     assert!(
         err.contains("`FB`") && err.contains("missing price"),
         "{err}"
@@ -527,7 +527,7 @@ fn unknown_ticker() {
 
 #[test]
 fn missing_prices_under_the_error_policy() {
-    let err = fails(&["run", BH, "--tickers", "AAPL,GOOG"]);
+    let err = fails(&["run", BH, "--tickers", "AAPL,GOOG", "--missing", "error"]);
     assert!(
         err.contains("ticker `GOOG` has 1064 missing price(s), the first on 2010-01-04"),
         "{err}"

@@ -282,7 +282,7 @@ struct OverrideArgs {
     /// Starting cash.
     #[arg(long, value_name = "CASH", allow_negative_numbers = true)]
     initial_cash: Option<f64>,
-    /// Missing prices: error, ffill or drop.
+    /// Missing prices: listed (each asset on its own interval), error, ffill or drop.
     #[arg(long)]
     missing: Option<MissingChoice>,
     /// Longest gap ffill may fill, in days.
@@ -294,6 +294,9 @@ struct OverrideArgs {
     /// First day of the figures: start, first_trade or a date YYYY-MM-DD.
     #[arg(long, value_name = "WHEN")]
     metrics_from: Option<folio::metrics::MetricsFrom>,
+    /// Return of a position whose asset delists, from its last price (-0.3 = CRSP-style).
+    #[arg(long, value_name = "RETURN", allow_negative_numbers = true)]
+    delisting_return: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -382,6 +385,7 @@ impl OverrideArgs {
             ffill_limit: self.ffill_limit,
             risk_free_rate: self.risk_free_rate,
             metrics_from: self.metrics_from,
+            delisting_return: self.delisting_return,
         }
     }
 }
@@ -536,6 +540,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         tickers: args.tickers,
         from: args.from,
         to: args.to,
+        membership: None,
     };
     let raw = data::read_panel(&args.file, &opts).map_err(folio::Error::from)?;
     let ins = Inspection::of(&raw, args.move_threshold);
@@ -632,6 +637,7 @@ impl ProblemArgs {
             tickers: self.tickers.clone(),
             from: self.from,
             to: self.to,
+            membership: None,
         };
         let policy = self.missing.policy(None);
         let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;

@@ -328,6 +328,18 @@ pub enum DataError {
         /// The date it lacks.
         date: NaiveDate,
     },
+    /// A membership file that cannot be used.
+    #[error("{}, line {line}, column {column}: {message}", path.display())]
+    Membership {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (the header is line 1).
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
     /// A price table built by hand is inconsistent.
     #[error("invalid price table: {0}")]
     InvalidTable(String),

@@ -48,6 +48,8 @@ pub struct ReadOptions {
     pub from: Option<NaiveDate>,
     /// Last date to keep (inclusive).
     pub to: Option<NaiveDate>,
+    /// Index membership file (`ticker,start_date,end_date`): the universe on each day.
+    pub membership: Option<PathBuf>,
 }
 
 /// Prices as read, aligned on the file's calendar, with `NaN` where a price is missing.

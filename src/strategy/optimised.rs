@@ -323,6 +323,8 @@ struct Solve {
     /// Single-index only: C* and the Markowitz tangency portfolio of the same window under
     /// the sample covariance, with the cut-off portfolio's volatility under it.
     comparison: Option<(f64, Result<Portfolio, OptimiseError>, f64)>,
+    /// Assets left out of the window, with the reason.
+    excluded: Vec<String>,
 }
 
 /// A strategy that re-optimises on a schedule. Build it with
@@ -442,19 +444,56 @@ impl Optimised {
         let t = m.today();
         let first = if self.expanding { 0 } else { t - self.window };
         let h = m.history();
-        let n = m.n_assets();
+        // The window's assets: members today, listed on every day of the window. The others
+        // are left out of this solve (weight 0) and named in optimisations.csv.
+        let mut excluded = Vec::new();
+        let cols: Vec<usize> = (0..m.n_assets())
+            .filter(|&j| {
+                let why = if !m.is_listed(j) {
+                    Some("not listed")
+                } else if !m.is_member(j) {
+                    Some("not a member")
+                } else if m.age(j).unwrap_or(0) < t - first {
+                    Some("too little history")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    excluded.push((j, why));
+                }
+                why.is_none()
+            })
+            .collect();
+        let n = cols.len();
+        let all = n == m.n_assets();
+        let tickers: Vec<String> = cols.iter().map(|&j| self.tickers[j].clone()).collect();
         let mut prices = Matrix::filled(t - first + 1, n, 0.0);
         for (r, day) in (first..=t).enumerate() {
-            prices
-                .row_mut(r)
-                .copy_from_slice(h.row(day).expect("a past day"));
+            let row = h.row(day).expect("a past day");
+            for (k, &j) in cols.iter().enumerate() {
+                prices.row_mut(r)[k] = row[j];
+            }
         }
         let mut solve = Solve {
             date: m.date(),
             days: t - first,
             outcome: Err(OptimiseError::InvalidInput(String::new())),
             comparison: None,
+            excluded: excluded
+                .iter()
+                .map(|&(j, why)| format!("{} ({why})", self.tickers[j]))
+                .collect(),
         };
+        if n == 0 {
+            solve.outcome = Err(OptimiseError::InvalidInput(
+                "no asset is listed for the whole window".into(),
+            ));
+            return solve;
+        }
+        let last: Option<Vec<f64>> = self
+            .last
+            .as_ref()
+            .map(|w| cols.iter().map(|&j| w[j]).collect());
         let rf = self.risk_free_rate;
         let returns = match optimise::returns_from_prices(&prices) {
             Ok(r) => r,
@@ -470,11 +509,20 @@ impl Optimised {
                 covariance,
                 constraints,
             } => {
+                let constraints = if all {
+                    constraints.clone()
+                } else {
+                    Constraints {
+                        lower: cols.iter().map(|&j| constraints.lower[j]).collect(),
+                        upper: cols.iter().map(|&j| constraints.upper[j]).collect(),
+                        is_market_neutral: constraints.is_market_neutral,
+                    }
+                };
                 solve.outcome =
-                    optimise::estimate(&self.tickers, &returns, return_model, covariance, None, rf)
+                    optimise::estimate(&tickers, &returns, return_model, covariance, None, rf)
                         .and_then(|est| {
-                            let mut opt = Optimiser::new(&est, constraints)?;
-                            if let Some(w) = &self.last {
+                            let mut opt = Optimiser::new(&est, &constraints)?;
+                            if let Some(w) = &last {
                                 opt.warm_start(w);
                             }
                             opt.solve(objective, rf)
@@ -488,20 +536,16 @@ impl Optimised {
                 let market: Vec<f64> = (first + 1..=t)
                     .map(|d| index[d] / index[d - 1] - 1.0)
                     .collect();
-                let fitted =
-                    optimise::single_index(&self.tickers, &returns, &market).and_then(|sim| {
-                        let mu =
-                            optimise::expected_returns(&returns, return_model, Some(&market), rf)?;
-                        let cut = sim.cut_off(&mu, rf)?;
-                        let portfolio = sim.portfolio(&mu, rf)?;
-                        Ok((cut.cut_off_rate, portfolio, mu))
-                    });
+                let fitted = optimise::single_index(&tickers, &returns, &market).and_then(|sim| {
+                    let mu = optimise::expected_returns(&returns, return_model, Some(&market), rf)?;
+                    let cut = sim.cut_off(&mu, rf)?;
+                    let portfolio = sim.portfolio(&mu, rf)?;
+                    Ok((cut.cut_off_rate, portfolio, mu))
+                });
                 match fitted {
                     Ok((c_star, portfolio, mu)) => {
-                        let sample =
-                            optimise::covariance(&returns, &RiskModel::Sample).and_then(|cov| {
-                                optimise::Estimates::new(self.tickers.clone(), mu, cov)
-                            });
+                        let sample = optimise::covariance(&returns, &RiskModel::Sample)
+                            .and_then(|cov| optimise::Estimates::new(tickers.clone(), mu, cov));
                         let (markowitz, vol_under_sample) = match sample {
                             Ok(est) => (
                                 optimise::max_sharpe(&est, &Constraints::long_only(n), rf),
@@ -514,6 +558,22 @@ impl Optimised {
                     }
                     Err(e) => solve.outcome = Err(e),
                 }
+            }
+        }
+        if !all {
+            // Back to one weight per column of the run, 0 for the assets left out.
+            let widen = |p: &mut Portfolio| {
+                let mut w = vec![0.0; self.tickers.len()];
+                for (k, &j) in cols.iter().enumerate() {
+                    w[j] = p.weights[k];
+                }
+                p.weights = w;
+            };
+            if let Ok(p) = &mut solve.outcome {
+                widen(p);
+            }
+            if let Some((_, Ok(p), _)) = &mut solve.comparison {
+                widen(p);
             }
         }
         solve
@@ -610,6 +670,7 @@ impl Strategy for Optimised {
             );
         }
         header.push("message".into());
+        header.push("left_out".into());
         header.extend(self.tickers.iter().map(|t| format!("w_{t}")));
         let rf = self.risk_free_rate;
         let rows = self
@@ -657,6 +718,7 @@ impl Strategy for Optimised {
                     message = Some(format!("markowitz: {e}"));
                 }
                 row.push(message.unwrap_or_default());
+                row.push(s.excluded.join("; "));
                 match &s.outcome {
                     Ok(p) => row.extend(p.weights.iter().map(|w| w.to_string())),
                     Err(_) => row.extend(std::iter::repeat_n(String::new(), self.tickers.len())),

@@ -197,7 +197,7 @@ pub struct DataSpec {
     /// Last date (inclusive).
     #[serde(default)]
     pub to: Option<DateSpec>,
-    /// `error`, `ffill` or `drop`.
+    /// `listed` (default), `error`, `ffill` or `drop`.
     #[serde(default)]
     pub missing: MissingChoice,
     /// Longest gap `ffill` may fill, in days (default 5).
@@ -206,6 +206,17 @@ pub struct DataSpec {
     /// Benchmark series as `FILE` or `FILE:COLUMN`, relative to the strategy file.
     #[serde(default)]
     pub benchmark: Option<String>,
+    /// The universe on each day: `{ membership = "FILE" }`, an index membership file.
+    #[serde(default)]
+    pub universe: Option<UniverseSpec>,
+}
+
+/// `[data] universe`: which assets belong to the universe on each day.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniverseSpec {
+    /// Membership intervals `ticker,start_date,end_date`, relative to the strategy file.
+    pub membership: PathBuf,
 }
 
 /// The missing-data policy's name, as written in files and on the command line.
@@ -217,8 +228,10 @@ pub struct DataSpec {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingChoice {
-    /// Stop on a missing price.
+    /// Each asset on its own listed interval (the default).
     #[default]
+    Listed,
+    /// Stop on a missing price.
     Error,
     /// Forward-fill with a limit.
     Ffill,
@@ -238,6 +251,9 @@ impl MissingChoice {
     /// ```
     pub fn policy(self, ffill_limit: Option<usize>) -> MissingPolicy {
         match self {
+            MissingChoice::Listed => MissingPolicy::Listed {
+                limit: ffill_limit.unwrap_or(DEFAULT_FFILL_LIMIT),
+            },
             MissingChoice::Error => MissingPolicy::Error,
             MissingChoice::Drop => MissingPolicy::Drop,
             MissingChoice::Ffill => MissingPolicy::Ffill {
@@ -252,11 +268,12 @@ impl std::str::FromStr for MissingChoice {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "listed" => Ok(MissingChoice::Listed),
             "error" => Ok(MissingChoice::Error),
             "ffill" => Ok(MissingChoice::Ffill),
             "drop" => Ok(MissingChoice::Drop),
             _ => Err(format!(
-                "unknown policy `{s}`, expected error, ffill or drop"
+                "unknown policy `{s}`, expected listed, error, ffill or drop"
             )),
         }
     }
@@ -322,6 +339,9 @@ pub struct BacktestSpec {
     /// First day of the figures: `start` (default), `first_trade` or a date.
     #[serde(default)]
     pub metrics_from: MetricsFrom,
+    /// Return of a position whose asset delists, from its last price (default 0).
+    #[serde(default)]
+    pub delisting_return: f64,
 }
 
 fn default_gross() -> f64 {
@@ -345,6 +365,7 @@ impl Default for BacktestSpec {
             cash_rate: 0.0,
             max_gross_exposure: default_gross(),
             metrics_from: MetricsFrom::default(),
+            delisting_return: 0.0,
         }
     }
 }
@@ -553,7 +574,7 @@ impl StrategySpec {
                     )?),
                 };
                 let definition = IndexDefinition::new(weighting, table.n_assets());
-                let ideal = definition.ideal_returns(table);
+                let ideal = definition.ideal_returns(table, config.delisting_return);
                 (
                     Box::new(Index::new(definition, spec.rebalance)),
                     Some(ideal),
@@ -833,6 +854,8 @@ pub struct Overrides {
     pub risk_free_rate: Option<f64>,
     /// First day of the figures.
     pub metrics_from: Option<MetricsFrom>,
+    /// Return of a position whose asset delists.
+    pub delisting_return: Option<f64>,
 }
 
 /// Everything needed to run one strategy file: resolved paths and checked settings.
@@ -933,6 +956,7 @@ impl StrategyFile {
                 cash_rate: b.cash_rate,
                 max_gross_exposure: b.max_gross_exposure,
             },
+            delisting_return: over.delisting_return.unwrap_or(b.delisting_return),
         };
         config
             .validate()
@@ -950,6 +974,11 @@ impl StrategyFile {
             tickers: over.tickers.clone().or_else(|| self.data.tickers.clone()),
             from: over.from.or(self.data.from.map(|d| d.0)),
             to: over.to.or(self.data.to.map(|d| d.0)),
+            membership: self
+                .data
+                .universe
+                .as_ref()
+                .map(|u| base.join(&u.membership)),
         };
         if let Some(t) = &read.tickers {
             if t.is_empty() {

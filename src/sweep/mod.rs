@@ -332,6 +332,12 @@ pub fn run_plan_with(
     };
     let benchmark_label = benchmark_label.filter(|_| benchmark_returns.is_some());
     let result = engine::run(table, &mut built.strategy, &plan.config)?;
+    if result.refused > 0 {
+        // The engine refuses and counts what a custom strategy asks of an unlisted asset; a
+        // built-in kind never asks, so for one it is a bug worth stopping for.
+        let first = result.engine_notes.first().cloned().unwrap_or_default();
+        return Err(engine::EngineError::Unlisted(first).into());
+    }
     let conv = Conventions {
         risk_free_rate: plan.risk_free_rate,
     };
@@ -348,6 +354,17 @@ pub fn run_plan_with(
         first_day,
         first_trade,
     ));
+    if let Some(coverage) = &loaded.report.coverage {
+        notes.push(coverage.to_string());
+    }
+    if result.totals.delistings > 0 {
+        notes.push(format!(
+            "{} position(s) closed when their asset delisted, at the last price × (1 {:+}) \
+             (delisting_return)",
+            result.totals.delistings, plan.config.delisting_return
+        ));
+    }
+    notes.extend(result.engine_notes.iter().cloned());
     notes.push(suspect_moves(table));
     notes.extend(built.strategy.notes(&result));
     let audit = built.strategy.audit(&result);
