@@ -151,7 +151,8 @@ fn the_deflated_sharpe_ratio_matches_the_independent_reference() {
             .iter()
             .map(|v| v.as_f64().unwrap())
             .collect();
-        let d = folio::sweep::deflated_sharpe(&returns, &trials);
+        let daily_rf = case["daily_rf"].as_f64().unwrap();
+        let d = folio::sweep::deflated_sharpe(&returns, daily_rf, &trials);
         for (name, got) in [
             ("sharpe", d.sharpe),
             ("prob_above_zero", d.prob_above_zero),
@@ -166,6 +167,54 @@ fn the_deflated_sharpe_ratio_matches_the_independent_reference() {
         }
         assert_eq!(d.trials, trials.len());
     }
+    // The reference covers a risk-free rate of 0.02, whose daily rate is folio's.
+    let cases = fixture["cases"].as_array().unwrap();
+    let at_2pc = cases
+        .iter()
+        .find(|c| c["annual_rf"].as_f64() == Some(0.02))
+        .expect("a case at rf = 0.02");
+    assert_eq!(
+        at_2pc["daily_rf"].as_f64().unwrap(),
+        folio::metrics::daily_rate(0.02)
+    );
+}
+
+#[test]
+fn the_deflated_sharpe_ratio_of_a_sweep_at_rf_2pc_uses_the_metric_tables_sharpe() {
+    // Buy-and-hold SPY at rf = 0.02 with three commission levels: the best's Sharpe ratio in
+    // the deflated statistics is its Sharpe ratio in the table (over the same rf), per day.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("strategies/buy_and_hold.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")));
+    let file = dir.path().join("bh.toml");
+    std::fs::write(&file, text).unwrap();
+    let over = Overrides {
+        risk_free_rate: Some(0.02),
+        ..Overrides::default()
+    };
+    let extra = vec![folio::sweep::parse_param("backtest.commission_bps=0,20,40").unwrap()];
+    let (spec, variants) = folio::sweep::expand(&file, &over, &extra).unwrap();
+    let result = folio::sweep::run_sweep(&variants, &spec.metric, 1, &|| {}).unwrap();
+    let best = &result.variants[result.ranking[0]];
+    assert_eq!(best.risk_free_rate, 0.02);
+    let table = best.summary.metrics.sharpe / 252f64.sqrt();
+    let d = &result.deflated;
+    assert!(
+        (d.sharpe - table).abs() < 1e-12,
+        "deflated uses Sharpe {} a day, the table {table}",
+        d.sharpe
+    );
+    // And the best's PSR is that of its excess returns, by the independent formula's inputs.
+    let (_, returns) = best.curve.as_ref().unwrap();
+    let rf = folio::metrics::daily_rate(0.02);
+    let again = folio::sweep::deflated_sharpe(returns, rf, &[d.sharpe, 0.0]);
+    assert_eq!(again.prob_above_zero, d.prob_above_zero);
+    // The table's summary line states the same annual Sharpe ratio as the Sharpe column.
+    let text = folio::report::sweep_table(&result, 3);
+    let annual = format!("Sharpe {:.3} a year", best.summary.metrics.sharpe);
+    assert!(text.contains(&annual), "{annual} missing:\n{text}");
+    assert!(text.contains("over its risk-free rate 0.02"), "{text}");
 }
 
 #[test]

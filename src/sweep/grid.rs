@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::stats::{DeflatedSharpe, deflated_sharpe};
 use super::{Summary, benchmark_prices, run_plan, run_plan_with};
 use crate::data::load;
-use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR};
+use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, daily_rate};
 use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
 use crate::{Error, Result};
 
@@ -345,7 +345,10 @@ pub struct VariantResult {
     pub summary: Summary,
     /// The value it is ranked by.
     pub score: f64,
-    /// Dates and daily returns, kept for the best `top` only.
+    /// Its annual risk-free rate (its Sharpe ratio is over this rate).
+    pub risk_free_rate: f64,
+    /// Dates and daily returns of its evaluation window (from `summary.start`), the returns
+    /// its figures are computed from; kept for the best `top` only.
     #[serde(skip)]
     pub curve: Option<(Vec<NaiveDate>, Vec<f64>)>,
 }
@@ -458,12 +461,16 @@ pub fn run_sweep(
                     })?;
                 tick();
                 let score = outcome.summary.figure(metric).unwrap_or(f64::NAN);
+                let dates = &outcome.result.dates;
+                let first = dates.partition_point(|d| *d < outcome.summary.start);
+                let returns = outcome.result.returns();
                 Ok(VariantResult {
                     index: v.index,
                     settings: v.settings.clone(),
                     summary: outcome.summary,
                     score,
-                    curve: Some((outcome.result.dates.clone(), outcome.result.returns())),
+                    risk_free_rate: v.plan.risk_free_rate,
+                    curve: Some((dates[first..].to_vec(), returns[first..].to_vec())),
                 })
             })
             .try_fold(
@@ -485,17 +492,20 @@ pub fn run_sweep(
     results.sort_by_key(|r| r.index);
     let mut ranking: Vec<usize> = (0..results.len()).collect();
     ranking.sort_by(|&a, &b| better(metric, &results[a], &results[b]));
+    // One definition of the Sharpe ratio for the trials and the best: the metric table's,
+    // over each run's own risk-free rate, on its evaluation window.
     let per_period = PERIODS_PER_YEAR.sqrt();
     let trial_sharpes: Vec<f64> = results
         .iter()
         .map(|r| r.summary.metrics.sharpe / per_period)
         .filter(|s| s.is_finite())
         .collect();
-    let best_returns = ranking
-        .first()
-        .and_then(|&b| results[b].curve.as_ref())
+    let best = ranking.first().map(|&b| &results[b]);
+    let best_returns = best
+        .and_then(|b| b.curve.as_ref())
         .map_or(&[][..], |(_, r)| r.as_slice());
-    let deflated = deflated_sharpe(best_returns, &trial_sharpes);
+    let best_rf = best.map_or(0.0, |b| daily_rate(b.risk_free_rate));
+    let deflated = deflated_sharpe(best_returns, best_rf, &trial_sharpes);
     Ok(SweepResult {
         metric: metric.to_string(),
         variants: results,
