@@ -258,11 +258,12 @@ pub fn html(runs: &[RunReport]) -> String {
         page.push_str("</tr>\n");
     }
     page.push_str("</tbody></table>\n");
-    if let Some(first) = runs.first() {
+    if !runs.is_empty() {
+        let rates: Vec<f64> = runs.iter().map(|r| r.risk_free_rate).collect();
         let _ = writeln!(
             page,
             "<p class=\"conventions\"><b>Conventions.</b> {}</p>",
-            esc(&first.conventions)
+            esc(&Conventions::of_runs(&rates))
         );
     }
     let _ = writeln!(
