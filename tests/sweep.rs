@@ -242,3 +242,97 @@ walk_forward = { in_sample_years = 3, out_of_sample_years = 2 }"#,
     // Zero commission always wins in sample.
     assert!(!out.contains("commission_bps=25"), "{out}");
 }
+
+/// Runs folio expecting exit 2 and one line on standard error; returns the line.
+fn fails(args: &[&str]) -> String {
+    let out = folio(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "folio {args:?}: {err}");
+    assert!(out.stdout.is_empty(), "folio {args:?} printed to stdout");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected: {err}"
+    );
+    assert!(err.starts_with("folio: "), "{err}");
+    err
+}
+
+/// `n` numbers 0..n as a TOML list.
+fn values(n: usize) -> String {
+    let v: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    format!("[{}]", v.join(", "))
+}
+
+#[test]
+fn a_grid_beyond_the_limit_is_refused_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1000 × 1000 × 1000 = 10^9 variants: refused at once (it used to be materialised whole
+    // and abort), naming the size and the limit.
+    let file = index_sweep(
+        dir.path(),
+        &format!(
+            r#"params = {{ "backtest.commission_bps" = {v}, "backtest.slippage_bps" = {v}, "backtest.fixed_fee" = {v} }}"#,
+            v = values(1000)
+        ),
+    );
+    let err = fails(&["sweep", file.to_str().unwrap()]);
+    assert!(
+        err.contains("1000000000 variants (1000 × 1000 × 1000)")
+            && err.contains("limit of 100000")
+            && err.contains("--max-variants"),
+        "{err}"
+    );
+    // The library refuses it the same way.
+    let e = folio::sweep::grid(&file, &Overrides::default(), &[], 100_000).unwrap_err();
+    assert!(e.to_string().contains("1000000000 variants"), "{e}");
+    // A grid whose size overflows is refused too, not wrapped around.
+    let huge = index_sweep(
+        dir.path(),
+        &format!(
+            r#"params = {{ "backtest.commission_bps" = {v}, "backtest.slippage_bps" = {v}, "backtest.fixed_fee" = {v}, "backtest.initial_cash" = {v}, "backtest.cash_rate" = {v}, "backtest.risk_free_rate" = {v}, "strategy.rebalance.min_trade" = {v} }}"#,
+            v = values(1000)
+        ),
+    );
+    let err = fails(&["sweep", huge.to_str().unwrap(), "--max-variants", "1000000"]);
+    assert!(err.contains("more variants than can be counted"), "{err}");
+
+    // The limit is the flag's: a 12-variant grid runs under 12, not under 11.
+    let small = index_sweep(
+        dir.path(),
+        r#"params = { "strategy.rebalance.calendar" = ["monthly", "quarterly", "semi_annual", "annual"], "backtest.commission_bps" = [0, 10, 20] }"#,
+    );
+    let err = fails(&["sweep", small.to_str().unwrap(), "--max-variants", "11"]);
+    assert!(err.contains("12 variants (3 × 4)"), "{err}");
+    let table = ok(&["sweep", small.to_str().unwrap(), "--max-variants", "12"]);
+    assert!(table.contains("12 trials ranked by sharpe"), "{table}");
+    // The lazy grid builds the same variants as the whole expansion.
+    let grid = folio::sweep::grid(&small, &Overrides::default(), &[], 12).unwrap();
+    let (_, all) = folio::sweep::expand(&small, &Overrides::default(), &[]).unwrap();
+    assert_eq!(grid.len(), all.len());
+    for (i, v) in all.iter().enumerate() {
+        let g = grid.variant(i).unwrap();
+        assert_eq!((g.index, &g.settings), (v.index, &v.settings));
+    }
+    let help = ok(&["sweep", "--help"]);
+    assert!(help.contains("--max-variants"), "{help}");
+}
+
+#[test]
+fn threads_beyond_a_multiple_of_the_cores_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = index_sweep(
+        dir.path(),
+        r#"params = { "backtest.commission_bps" = [0, 10] }"#,
+    );
+    // 100000 threads used to be started (and hang); now one line, exit 2.
+    let err = fails(&["sweep", file.to_str().unwrap(), "--threads", "100000"]);
+    assert!(err.contains("--threads 100000: at most"), "{err}");
+    let err = fails(&["run", "strategies/buy_and_hold.toml", "--threads", "100000"]);
+    assert!(err.contains("× the"), "{err}");
+    assert!(
+        fails(&["run", "strategies/buy_and_hold.toml", "--threads", "0"]).contains("at least 1")
+    );
+    // Within the cap it runs.
+    ok(&["sweep", file.to_str().unwrap(), "--threads", "3"]);
+}

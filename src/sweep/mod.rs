@@ -22,8 +22,8 @@ mod grid;
 mod stats;
 
 pub use grid::{
-    SweepResult, Variant, VariantResult, WalkForward, Window, expand, parse_param, run_sweep,
-    walk_forward,
+    DEFAULT_MAX_VARIANTS, Grid, SweepResult, Variant, VariantResult, WalkForward, Window, expand,
+    grid, parse_param, run_grid, run_sweep, walk_forward, walk_forward_limited,
 };
 pub use stats::{DeflatedSharpe, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe};
 
