@@ -491,7 +491,7 @@ fn run(args: RunArgs) -> Result<()> {
     };
     if let Some(path) = &args.report {
         let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
-        folio::report::write_file(path, &folio::report::html(&runs))
+        folio::report::write_file(path, folio::report::html(&runs))
             .with_context(|| format!("{}: cannot write the report", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
@@ -512,7 +512,7 @@ fn report(args: ReportArgs) -> Result<()> {
     let runs = folio::report::read_reports(&args.dir)
         .with_context(|| format!("{}: cannot read the runs", args.dir.display()))?;
     let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
-    folio::report::write_file(&path, &folio::report::html(&runs))
+    folio::report::write_file(&path, folio::report::html(&runs))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
@@ -934,7 +934,7 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         opt.max_sharpe(rf).ok()
     };
     if let Some(path) = &args.out {
-        folio::report::write_file(path, &folio::report::frontier_csv(est, &points, rf))
+        folio::report::write_file(path, folio::report::frontier_csv(est, &points, rf))
             .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
