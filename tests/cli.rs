@@ -802,3 +802,55 @@ fn index_files_side_by_side_report_tracking_against_the_ideal_index() {
     let json: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json[0]["benchmark"], "data/spy.csv");
 }
+
+#[test]
+fn side_by_side_runs_show_each_runs_risk_free_rate() {
+    // Two runs, rf 0 and 0.02: each column (table), run (JSON) and CSV column has its own
+    // rate, and the conventions line does not claim one rate for both.
+    let dir = tmp();
+    let zero = write(dir.path(), "zero.toml", &bh_text());
+    let two = write(
+        dir.path(),
+        "two.toml",
+        &bh_text()
+            .replace("name = \"Buy and hold", "name = \"Two pc buy and hold")
+            .replace(
+                "slippage_bps = 2",
+                "slippage_bps = 2\nrisk_free_rate = 0.02",
+            ),
+    );
+    let table = ok(&["run", s(&zero), s(&two)]);
+    let row = table
+        .lines()
+        .find(|l| l.contains("risk-free rate (annual)"))
+        .unwrap_or_else(|| panic!("no risk-free row:\n{table}"));
+    let cells: Vec<&str> = row
+        .split(['│', '┆'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells,
+        ["risk-free rate (annual)", "0.00 %", "2.00 %"],
+        "{row}"
+    );
+    assert!(!table.contains("risk-free rate 0 a year"), "{table}");
+    assert!(
+        table.contains("risk-free rate of each run (its `risk-free rate` row)"),
+        "{table}"
+    );
+
+    let json: Value =
+        serde_json::from_str(&ok(&["run", s(&zero), s(&two), "--format", "json"])).unwrap();
+    for (run, rf) in [(0, 0.0), (1, 0.02)] {
+        assert_eq!(json[run]["metrics"]["risk_free_rate"], rf);
+        assert_eq!(json[run]["conventions"]["risk_free_rate"], rf);
+    }
+
+    let csv = ok(&["run", s(&zero), s(&two), "--format", "csv"]);
+    assert!(csv.lines().any(|l| l == "risk_free_rate,0.0,0.02"), "{csv}");
+
+    // One rate for all runs: stated once, as before.
+    let same = ok(&["run", s(&two), s(&two)]);
+    assert!(same.contains("risk-free rate 0.02 a year"), "{same}");
+}

@@ -196,7 +196,11 @@ struct SweepArgs {
     /// Walk forward over [data] from .. to with [sweep] walk_forward windows instead.
     #[arg(long)]
     walk_forward: bool,
-    /// Worker threads (default: one per core). Results do not depend on it.
+    /// Refuse a grid of more variants than this (checked before any is built).
+    #[arg(long, value_name = "N", default_value_t = folio::sweep::DEFAULT_MAX_VARIANTS)]
+    max_variants: usize,
+    /// Worker threads (default: one per core; at most 8 × the cores). Results do not depend
+    /// on it.
     #[arg(long)]
     threads: Option<usize>,
     #[command(flatten)]
@@ -232,7 +236,8 @@ struct RunArgs {
     /// Also write a self-contained HTML report (charts as inline SVG) to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// Worker threads (default: one per core). Results do not depend on it.
+    /// Worker threads (default: one per core; at most 8 × the cores). Results do not depend
+    /// on it.
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -411,10 +416,20 @@ fn plans(files: &[PathBuf], over: &OverrideArgs) -> Result<Vec<RunPlan>> {
         .collect()
 }
 
+/// Worker threads allowed per core: beyond this many, threads only add memory and
+/// scheduling (`--threads 100000` would start that many before any work).
+const MAX_THREADS_PER_CORE: usize = 8;
+
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let most = MAX_THREADS_PER_CORE * cores;
+        anyhow::ensure!(
+            n <= most,
+            "--threads {n}: at most {most} ({MAX_THREADS_PER_CORE} × the {cores} core(s) of this machine)"
+        );
         pool = pool.num_threads(n);
     }
     pool.build().context("cannot start worker threads")
@@ -424,8 +439,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let over = args.over.overrides();
     let pool = thread_pool(args.threads)?;
     let file = args.file.display().to_string();
-    let (spec, variants) =
-        folio::sweep::expand(&args.file, &over, &args.params).with_context(|| file.clone())?;
+    let grid = folio::sweep::grid(&args.file, &over, &args.params, args.max_variants)
+        .with_context(|| file.clone())?;
+    let spec = grid.spec().clone();
     let metric = args.metric.unwrap_or(spec.metric.clone());
     anyhow::ensure!(
         folio::sweep::Summary::figure_names().contains(&metric.as_str()),
@@ -433,7 +449,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         folio::sweep::Summary::figure_names().join(", ")
     );
     let bar = indicatif::ProgressBar::with_draw_target(
-        Some(variants.len() as u64),
+        Some(grid.len() as u64),
         if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             indicatif::ProgressDrawTarget::stderr()
         } else {
@@ -443,13 +459,21 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let tick = || bar.inc(1);
     if args.walk_forward {
         let wf = pool
-            .install(|| folio::sweep::walk_forward(&args.file, &over, &args.params, &tick))
+            .install(|| {
+                folio::sweep::walk_forward_limited(
+                    &args.file,
+                    &over,
+                    &args.params,
+                    args.max_variants,
+                    &tick,
+                )
+            })
             .with_context(|| file.clone())?;
         bar.finish_and_clear();
         print!("{}", folio::report::walk_forward_table(&wf));
         return Ok(());
     }
-    let result = pool.install(|| folio::sweep::run_sweep(&variants, &metric, spec.top, &tick))?;
+    let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
     bar.finish_and_clear();
     if let Some(path) = &args.out {
         folio::report::write_variants(path, &result)
@@ -471,7 +495,7 @@ fn run(args: RunArgs) -> Result<()> {
     };
     if let Some(path) = &args.report {
         let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
-        folio::report::write_file(path, &folio::report::html(&runs))
+        folio::report::write_file(path, folio::report::html(&runs))
             .with_context(|| format!("{}: cannot write the report", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
@@ -492,7 +516,7 @@ fn report(args: ReportArgs) -> Result<()> {
     let runs = folio::report::read_reports(&args.dir)
         .with_context(|| format!("{}: cannot read the runs", args.dir.display()))?;
     let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
-    folio::report::write_file(&path, &folio::report::html(&runs))
+    folio::report::write_file(&path, folio::report::html(&runs))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
@@ -916,7 +940,7 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         opt.max_sharpe(rf).ok()
     };
     if let Some(path) = &args.out {
-        folio::report::write_file(path, &folio::report::frontier_csv(est, &points, rf))
+        folio::report::write_file(path, folio::report::frontier_csv(est, &points, rf))
             .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
         eprintln!("wrote {}", path.display());
     }

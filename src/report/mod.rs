@@ -91,6 +91,10 @@ const ROWS: &[Row] = &[
         show: |s| num(s.metrics.sharpe),
     },
     Row {
+        label: "  risk-free rate (annual)",
+        show: |s| pct(s.risk_free_rate),
+    },
+    Row {
         label: "Sortino",
         show: |s| num(s.metrics.sortino),
     },
@@ -239,17 +243,8 @@ pub fn table(outcomes: &[Outcome]) -> String {
             ));
         }
     }
-    let rf: Vec<String> = outcomes
-        .iter()
-        .map(|o| o.plan.risk_free_rate.to_string())
-        .collect();
-    let conv = Conventions {
-        risk_free_rate: outcomes.first().map_or(0.0, |o| o.plan.risk_free_rate),
-    };
-    out.push_str(&format!("\nconventions: {conv}"));
-    if rf.windows(2).any(|w| w[0] != w[1]) {
-        out.push_str(&format!(" (risk-free rate per run: {})", rf.join(", ")));
-    }
+    let rates: Vec<f64> = outcomes.iter().map(|o| o.plan.risk_free_rate).collect();
+    out.push_str(&format!("\nconventions: {}", Conventions::of_runs(&rates)));
     out.push_str(&format!("\nnote: {SURVIVORSHIP_NOTE}\n"));
     out
 }

@@ -58,16 +58,17 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
     let per_year = crate::metrics::PERIODS_PER_YEAR.sqrt();
     let mut out = t.to_string();
     out.push_str(&format!(
-        "\n{} trials ranked by {}. Best: variant {}: Sharpe {:.3} a year ({:.4} a day).\n\
+        "\n{} trials ranked by {}. Best: variant {}: Sharpe {:.3} a year ({:.4} a day) over its risk-free rate {}.\n\
          probability its Sharpe is above zero (PSR): {:.1} %\n\
          Sharpe the best of {} trials reaches by luck alone: {:.3} a year ({:.4} a day)\n\
          deflated Sharpe ratio (probability its Sharpe is above that): {:.1} %\n\
-         (Bailey & López de Prado 2014; daily Sharpe ratios, the trials' variance, the best's skewness and kurtosis)\n",
+         (Bailey & López de Prado 2014; daily Sharpe ratios over each run's risk-free rate, as in the table; the trials' variance, the best's skewness and kurtosis)\n",
         d.trials,
         result.metric,
         result.ranking.first().map_or(String::from("none"), |&i| result.variants[i].index.to_string()),
         d.sharpe * per_year,
         d.sharpe,
+        result.ranking.first().map_or(0.0, |&i| result.variants[i].risk_free_rate),
         100.0 * d.prob_above_zero,
         d.trials,
         d.expected_max_sharpe * per_year,

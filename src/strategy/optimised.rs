@@ -4,12 +4,16 @@
 //!
 //! On each rebalance day the strategy estimates from the returns of the last `window` days
 //! up to that close (or every day since the start, `expanding = true`), solves, and trades
-//! to the optimal weights. The solve is warm-started from the last weights. A failed solve
-//! (a singular covariance, an unreachable target) keeps the portfolio as it is and is
-//! reported; it does not stop the run. Each solve is one row of `optimisations.csv`: status,
-//! method, in-sample expected return, volatility and Sharpe ratio, and the weights; the
-//! single-index rows add the cut-off rate and the full Markowitz tangency portfolio of the
-//! same window for comparison.
+//! to the optimal weights. Solves fall only on the calendar's days, as in a loop of bt's
+//! `RunMonthly` with PyPortfolioOpt: the first is the first scheduled day with a full window
+//! (not the day the window fills), and a failed solve waits for the next scheduled day,
+//! before the first success as after it (with no calendar, a band-only policy solves on its
+//! `band_check` days until its first success). The solve is warm-started from the last
+//! weights. A failed solve (a singular covariance, an unreachable target) keeps the portfolio
+//! as it is and is reported; it does not stop the run. Each solve is one row of
+//! `optimisations.csv`: status, method, in-sample expected return, volatility and Sharpe
+//! ratio, and the weights; the single-index rows add the cut-off rate and the full Markowitz
+//! tangency portfolio of the same window for comparison.
 
 use std::collections::BTreeMap;
 
@@ -606,11 +610,13 @@ impl Strategy for Optimised {
     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
         let m = &ctx.market;
         let t = m.today();
-        let due = !self.has_target
-            || self
-                .rebalance
-                .calendar
-                .is_some_and(|s| s.is_due(m.dates(), t));
+        // Solves fall on the schedule only: the calendar's days (the first with a full window
+        // is the first solve; a failed day waits for the next one). A band-only policy, with
+        // no calendar, solves on its `band_check` days until its first success.
+        let due = match self.rebalance.calendar {
+            Some(calendar) => calendar.is_due(m.dates(), t),
+            None => !self.has_target && self.rebalance.band_check.is_due(m.dates(), t),
+        };
         if due && t >= self.window {
             let solve = self.optimise(ctx);
             let ok = solve.outcome.as_ref().ok().map(|p| p.weights.clone());

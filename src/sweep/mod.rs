@@ -22,8 +22,8 @@ mod grid;
 mod stats;
 
 pub use grid::{
-    SweepResult, Variant, VariantResult, WalkForward, Window, expand, parse_param, run_sweep,
-    walk_forward,
+    DEFAULT_MAX_VARIANTS, Grid, SweepResult, Variant, VariantResult, WalkForward, Window, expand,
+    grid, parse_param, run_grid, run_sweep, walk_forward, walk_forward_limited,
 };
 pub use stats::{DeflatedSharpe, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe};
 
@@ -61,6 +61,8 @@ pub struct Summary {
     /// Return-series metrics.
     #[serde(flatten)]
     pub metrics: Metrics,
+    /// The annual risk-free rate its Sharpe, Sortino and alpha are over (each run has its own).
+    pub risk_free_rate: f64,
     /// Annual one-way turnover (SEC rule: min(purchases, sales) / average NAV per year).
     pub turnover: f64,
     /// Commissions, fees and slippage paid, in cash.
@@ -197,6 +199,7 @@ impl Summary {
         let day = |k: usize| result.dates[s + curve_day(k)];
         Summary {
             metrics: Metrics::compute(returns, benchmark, conv),
+            risk_free_rate: conv.risk_free_rate,
             turnover: result.turnover(),
             total_costs: result.total_costs(),
             cost_drag: result.cost_drag(),
