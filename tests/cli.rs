@@ -854,3 +854,65 @@ fn side_by_side_runs_show_each_runs_risk_free_rate() {
     let same = ok(&["run", s(&two), s(&two)]);
     assert!(same.contains("risk-free rate 0.02 a year"), "{same}");
 }
+
+#[test]
+fn bad_membership_files_name_file_line_and_column() {
+    let dir = tmp();
+    let cases = [
+        (
+            "ticker,start,end_date\nAAPL,2010-01-01,\n",
+            "line 1, column 2",
+            "start_date",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,2012-01-01,2011-01-01\n",
+            "line 2, column 17",
+            "not after",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,2010-01-01,2012-01-01\nKO,2010-01-01,\nAAPL,2011-06-01,\n",
+            "line 4, column 6",
+            "overlapping",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,01/02/2010,\n",
+            "line 2, column 6",
+            "YYYY-MM-DD",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,2010-01-01\n",
+            "line 2, column 1",
+            "3 cells",
+        ),
+    ];
+    for (k, (text, place, what)) in cases.iter().enumerate() {
+        let members = write(dir.path(), &format!("m{k}.csv"), text);
+        let spec = write(
+            dir.path(),
+            &format!("s{k}.toml"),
+            &bh_text().replace(
+                "[data]",
+                &format!("[data]\nuniverse = {{ membership = \"{}\" }}", s(&members)),
+            ),
+        );
+        let err = fails(&["run", s(&spec)]);
+        assert!(
+            err.contains(&format!("m{k}.csv, {place}: ")) && err.contains(what),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn the_parquet_from_1999_keeps_every_name_on_its_own_listing() {
+    let json: Value = serde_json::from_str(&ok(&[
+        "run",
+        "strategies/sp500_equal_survivors.toml",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json[0]["tickers"].as_array().unwrap().len(), 404);
+    assert_eq!(json[0]["metrics"]["start"], "1999-11-01");
+    assert!(json[0]["data"]["missing"]["ragged"].as_u64().unwrap() > 100);
+}

@@ -204,3 +204,173 @@ fn a_table_with_a_hole_inside_a_listing_is_refused() {
         "{err}"
     );
 }
+
+const NAMES: &str = "AAPL,MSFT,KO,XOM,GOOG,JPM,IBM,PFE";
+
+/// `data/sample_prices.csv` cut to `NAMES` and 2013–2016, with every price dated after `cut`
+/// (if any) multiplied by a factor that depends on the row, so the future is scrambled.
+fn prices_csv(dir: &Path, name: &str, cut: Option<&str>) -> std::path::PathBuf {
+    let text = std::fs::read_to_string("data/sample_prices.csv").unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let cells: Vec<&str> = line.split(',').collect();
+        if i == 0 {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let (date, ticker) = (cells[0], cells[1]);
+        if !(("2013-01-02"..="2016-12-30").contains(&date) && NAMES.split(',').any(|n| n == ticker))
+        {
+            continue;
+        }
+        let factor = match cut {
+            Some(c) if date > c => 0.5 + (i % 7) as f64 * 0.2,
+            _ => 1.0,
+        };
+        let mut cells: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+        for k in 2..7 {
+            let v: f64 = cells[k].parse().unwrap();
+            cells[k] = (v * factor).to_string();
+        }
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// A momentum rating holding every eligible name (top = all), monthly, on `prices` with the
+/// membership `members`.
+fn rating_run(dir: &Path, prices: &Path, members: &Path) -> folio::sweep::Outcome {
+    let text = format!(
+        r#"name = "pit"
+[data]
+path = "{}"
+universe = {{ membership = "{}" }}
+[backtest]
+execution = "next_close"
+[strategy]
+kind = "rating"
+top = 8
+rebalance = {{ calendar = "monthly" }}
+[[strategy.groups]]
+name = "growth"
+indicators = [{{ kind = "momentum", lookback = 231, skip = 21 }}]
+"#,
+        prices.display(),
+        members.display()
+    );
+    let file = dir.join("pit.toml");
+    std::fs::write(&file, text).unwrap();
+    let spec = folio::strategy::spec::StrategyFile::load(&file).unwrap();
+    let plan = spec.plan(&file, &Default::default()).unwrap();
+    folio::sweep::run_plans(&[plan]).unwrap().remove(0)
+}
+
+fn members_csv(dir: &Path, name: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let base = "ticker,start_date,end_date\nAAPL,2000-01-01,\nMSFT,2000-01-01,\nKO,2000-01-01,\n\
+                XOM,2000-01-01,2015-06-15\nGOOG,2014-04-03,\nJPM,2000-01-01,\nIBM,2000-01-01,\n";
+    std::fs::write(&path, format!("{base}{extra}")).unwrap();
+    path
+}
+
+#[test]
+fn a_late_listing_is_bought_on_its_first_eligible_rebalance_and_never_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let prices = prices_csv(dir.path(), "p.csv", None);
+    let members = members_csv(dir.path(), "m.csv", "PFE,2016-02-01,\n");
+    let o = rating_run(dir.path(), &prices, &members);
+    let ratings = &o.audit.iter().find(|t| t.name == "ratings").unwrap().rows;
+    let reason = |ticker: &str| -> Vec<(String, String)> {
+        ratings
+            .iter()
+            .filter(|r| r[1] == ticker)
+            .map(|r| (r[0].clone(), r[r.len() - 1].clone()))
+            .collect()
+    };
+    let goog = reason("GOOG");
+    // GOOG lists on 2014-03-27 and needs 252 days of prices for its 12-1 momentum.
+    assert!(goog[0].1.contains("not listed"), "{:?}", goog[0]);
+    assert!(goog.iter().any(|(_, r)| r.contains("too little history")));
+    let first_eligible = goog
+        .iter()
+        .find(|(_, r)| !r.starts_with("not eligible"))
+        .unwrap()
+        .0
+        .clone();
+    assert!(first_eligible.as_str() > "2015-03-27", "{first_eligible}");
+    let j = o.result.tickers.iter().position(|t| t == "GOOG").unwrap();
+    let first_buy = o.result.trades.iter().find(|t| t.asset == j).unwrap().date;
+    // Decided on the first eligible rebalance, filled at the next close.
+    let d = o
+        .result
+        .dates
+        .iter()
+        .position(|d| d.to_string() == first_eligible)
+        .unwrap();
+    assert_eq!(first_buy, o.result.dates[d + 1]);
+    // PFE joins the index in 2016: never held before; XOM leaves in June 2015: sold then.
+    let pfe = o.result.tickers.iter().position(|t| t == "PFE").unwrap();
+    assert!(
+        o.result
+            .trades
+            .iter()
+            .filter(|t| t.asset == pfe)
+            .all(|t| t.date.to_string().as_str() > "2016-02-01")
+    );
+    assert!(reason("PFE")[0].1.contains("not an index member"));
+    let xom = o.result.tickers.iter().position(|t| t == "XOM").unwrap();
+    let held_after = (0..o.result.dates.len())
+        .filter(|&t| o.result.dates[t].to_string().as_str() > "2015-07-06")
+        .any(|t| o.result.weights.get(t, xom) != 0.0);
+    assert!(
+        !held_after,
+        "XOM is sold at the first rebalance after it leaves"
+    );
+    assert!(
+        o.notes.iter().any(|n| n.starts_with("index coverage")),
+        "{:?}",
+        o.notes
+    );
+}
+
+#[test]
+fn no_price_or_membership_row_dated_after_a_decision_day_changes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = "2015-09-15";
+    let a = rating_run(
+        dir.path(),
+        &prices_csv(dir.path(), "p.csv", None),
+        &members_csv(dir.path(), "m.csv", "PFE,2016-02-01,\n"),
+    );
+    // The future scrambled: other prices after the cut, PFE joining on another date after it,
+    // and a new member that exists only after it.
+    let b = rating_run(
+        dir.path(),
+        &prices_csv(dir.path(), "q.csv", Some(cut)),
+        &members_csv(dir.path(), "n.csv", "PFE,2015-10-01,\n"),
+    );
+    let n = a
+        .result
+        .dates
+        .iter()
+        .filter(|d| d.to_string().as_str() <= cut)
+        .count();
+    assert!(n > 600);
+    assert_eq!(a.result.nav[..n], b.result.nav[..n]);
+    assert_eq!(a.result.weights.head(n), b.result.weights.head(n));
+    let before = |o: &folio::sweep::Outcome| {
+        let ratings = &o.audit.iter().find(|t| t.name == "ratings").unwrap().rows;
+        ratings
+            .iter()
+            .filter(|r| r[0].as_str() <= cut)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(before(&a), before(&b));
+    // And the scramble did change the future.
+    assert_ne!(a.result.nav[n..], b.result.nav[n..]);
+}
