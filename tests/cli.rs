@@ -916,3 +916,75 @@ fn the_parquet_from_1999_keeps_every_name_on_its_own_listing() {
     assert_eq!(json[0]["metrics"]["start"], "1999-11-01");
     assert!(json[0]["data"]["missing"]["ragged"].as_u64().unwrap() > 100);
 }
+
+/// Issue 18: every figure the README shows is what folio prints. Each ```sh block followed by a
+/// ```text block is run (its first command, continuation lines joined), and each table row of
+/// the text block must be a row of the output; a ```text block starting with `$ folio` is run
+/// and its next line must be the error printed.
+#[test]
+fn the_readme_shows_what_folio_prints() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let blocks: Vec<(&str, Vec<&str>)> = readme
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|b| {
+            let (lang, body) = b.split_once('\n').unwrap_or((b, ""));
+            (lang.trim(), body.lines().collect())
+        })
+        .collect();
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let args_of = |command: &str| -> Vec<String> {
+        command
+            .split_whitespace()
+            .skip(1) // `folio`
+            .map(String::from)
+            .collect()
+    };
+    let mut checked = 0;
+    for pair in blocks.windows(2) {
+        let ((lang, body), (next, rows)) = (&pair[0], &pair[1]);
+        if *lang == "text" && body.first().is_some_and(|l| l.starts_with("$ folio")) {
+            let args = args_of(&body[0][2..]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let err = fails(&args);
+            assert_eq!(err.trim_end(), body[1], "README error example");
+            checked += 1;
+            continue;
+        }
+        if *lang != "sh" || *next != "text" || !rows.iter().any(|r| r.starts_with('│')) {
+            continue;
+        }
+        let mut command = String::new();
+        for line in body.iter() {
+            let line = line.split('#').next().unwrap().trim();
+            command.push_str(line.trim_end_matches('\\'));
+            command.push(' ');
+            if !line.ends_with('\\') {
+                break;
+            }
+        }
+        let args = args_of(&command);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ok(&args);
+        let printed: Vec<String> = out.lines().map(squash).collect();
+        for row in rows.iter().filter(|r| r.starts_with('│')) {
+            // A row may show only some of the columns (the first and the figures kept).
+            let want = squash(row);
+            let cells: Vec<&str> = want.split('┆').map(str::trim).collect();
+            let found = printed.iter().any(|p| {
+                let have: Vec<&str> = p.split('┆').map(str::trim).collect();
+                have.len() >= cells.len()
+                    && have[0].trim_start_matches('│').trim()
+                        == cells[0].trim_start_matches('│').trim()
+                    && cells[1..].iter().all(|c| have[1..].contains(c))
+            });
+            assert!(
+                found,
+                "README row `{row}` is not in the output of folio {command}:\n{out}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} README lines checked");
+}
