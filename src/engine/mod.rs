@@ -343,8 +343,7 @@ pub fn run<S: Strategy + ?Sized>(
         if t > 0 {
             ledger.accrue(prices.row(t - 1), &config.financing, &mut record.totals);
         }
-        while let Some(&(day, j)) = delistings.get(next_delisting).filter(|(day, _)| *day == t) {
-            let _ = day;
+        while let Some(&(_, j)) = delistings.get(next_delisting).filter(|(day, _)| *day == t) {
             ledger.delist(
                 j,
                 prices.get(t - 1, j),
