@@ -442,7 +442,10 @@ fn sweep(args: SweepArgs) -> Result<()> {
             .install(|| folio::sweep::walk_forward(&args.file, &over, &args.params, &tick))
             .with_context(|| file.clone())?;
         bar.finish_and_clear();
-        print!("{}", folio::report::walk_forward_table(&wf));
+        print!(
+            "{}",
+            folio::report::printable_lines(&folio::report::walk_forward_table(&wf))
+        );
         return Ok(());
     }
     let result = pool.install(|| folio::sweep::run_sweep(&variants, &metric, spec.top, &tick))?;
@@ -452,7 +455,10 @@ fn sweep(args: SweepArgs) -> Result<()> {
             .with_context(|| format!("{}: cannot write the variants", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
-    print!("{}", folio::report::sweep_table(&result, args.rows));
+    print!(
+        "{}",
+        folio::report::printable_lines(&folio::report::sweep_table(&result, args.rows))
+    );
     Ok(())
 }
 
@@ -461,13 +467,13 @@ fn run(args: RunArgs) -> Result<()> {
     let pool = thread_pool(args.threads)?;
     let outcomes = pool.install(|| folio::sweep::run_plans(&plans))?;
     let text = match args.format {
-        Format::Table => folio::report::table(&outcomes),
+        Format::Table => folio::report::printable_lines(&folio::report::table(&outcomes)),
         Format::Json => folio::report::json(&outcomes),
         Format::Csv => folio::report::csv(&outcomes),
     };
     if let Some(path) = &args.report {
         let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
-        folio::report::write_file(path, &folio::report::html(&runs))
+        folio::report::write_file(path, folio::report::html(&runs))
             .with_context(|| format!("{}: cannot write the report", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
@@ -488,7 +494,7 @@ fn report(args: ReportArgs) -> Result<()> {
     let runs = folio::report::read_reports(&args.dir)
         .with_context(|| format!("{}: cannot read the runs", args.dir.display()))?;
     let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
-    folio::report::write_file(&path, &folio::report::html(&runs))
+    folio::report::write_file(&path, folio::report::html(&runs))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
@@ -517,7 +523,7 @@ fn validate(args: ValidateArgs) -> Result<()> {
         }
         println!(
             "ok: {file} ({}): {} on {} asset(s), {} → {} ({} days); missing prices: {}",
-            plan.name,
+            folio::report::printable(&plan.name),
             plan.strategy.kind(),
             table.n_assets(),
             table.dates()[0],
@@ -543,7 +549,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         InspectFormat::Json => {
             println!("{}", serde_json::to_string_pretty(&ins)?);
         }
-        InspectFormat::Table => print!("{}", inspect_table(&ins)),
+        InspectFormat::Table => print!("{}", folio::report::printable_lines(&inspect_table(&ins))),
     }
     Ok(())
 }
@@ -881,7 +887,7 @@ fn optimise(args: OptimiseArgs) -> Result<()> {
                 problem.returns.rows(),
                 100.0 * rf
             );
-            out.push_str(&t.to_string());
+            out.push_str(&folio::report::printable_lines(&t.to_string()));
             out.push('\n');
             for f in &facts {
                 out.push_str(f);
@@ -910,7 +916,7 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         opt.max_sharpe(rf).ok()
     };
     if let Some(path) = &args.out {
-        folio::report::write_file(path, &folio::report::frontier_csv(est, &points, rf))
+        folio::report::write_file(path, folio::report::frontier_csv(est, &points, rf))
             .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
@@ -954,7 +960,7 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         problem.last,
         points.len()
     );
-    println!("{t}");
+    println!("{}", folio::report::printable_lines(&t.to_string()));
     if let Some(tan) = &tangency {
         println!(
             "tangency portfolio at rf {:.2} %: return {:.2} %, volatility {:.2} %, Sharpe {:.3}",

@@ -76,10 +76,10 @@ impl PriceTable {
             return invalid(format!("ticker `{t}` appears twice"));
         }
         for (i, &p) in prices.as_slice().iter().enumerate() {
-            if !(p.is_finite() && p > 0.0) {
+            if !super::load::valid_price(p) {
                 let (r, c) = (i / tickers.len(), i % tickers.len());
                 return invalid(format!(
-                    "price of `{}` on {} is {p}; prices must be positive and finite",
+                    "price of `{}` on {} is {p}; prices must be between 1e-12 and 1e12",
                     tickers[c], dates[r]
                 ));
             }
@@ -108,11 +108,11 @@ impl PriceTable {
         if let Some(i) = open
             .as_slice()
             .iter()
-            .position(|p| !(p.is_finite() && *p > 0.0))
+            .position(|&p| !super::load::valid_price(p))
         {
             let (r, c) = (i / self.n_assets(), i % self.n_assets());
             return Err(DataError::InvalidTable(format!(
-                "open of `{}` on {} is {}; prices must be positive and finite",
+                "open of `{}` on {} is {}; prices must be between 1e-12 and 1e12",
                 self.tickers[c],
                 self.dates[r],
                 open.get(r, c)

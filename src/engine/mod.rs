@@ -202,6 +202,14 @@ impl BacktestConfig {
                 self.initial_cash
             )));
         }
+        // Beyond this, sums of positions can overflow and cents are lost to rounding.
+        if self.initial_cash > MAX_AMOUNT || self.costs.fixed_fee > MAX_AMOUNT {
+            return Err(EngineError::InvalidConfig(format!(
+                "initial cash and fixed fee must be at most {MAX_AMOUNT:e}, got {} and {}",
+                crate::data::short_number(self.initial_cash),
+                crate::data::short_number(self.costs.fixed_fee)
+            )));
+        }
         for (what, v) in [
             ("commission_bps", self.costs.commission_bps),
             ("fixed_fee", self.costs.fixed_fee),
@@ -235,6 +243,10 @@ impl BacktestConfig {
         Ok(())
     }
 }
+
+/// The largest initial cash or fixed fee folio accepts (10^15): larger amounts leave no room
+/// for exact cents and can overflow to infinity in the books.
+pub const MAX_AMOUNT: f64 = 1e15;
 
 /// Why a backtest could not run to the end.
 #[derive(Debug, thiserror::Error)]

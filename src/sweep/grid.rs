@@ -81,10 +81,7 @@ pub fn expand(
     extra: &[(String, Vec<toml::Value>)],
 ) -> Result<(SweepSpec, Vec<Variant>)> {
     let file = StrategyFile::load(path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let text = crate::strategy::spec::read_text(path)?;
     let mut base: toml::Table =
         toml::from_str(&text).map_err(|e| invalid(path, "", e.to_string()))?;
     base.remove("sweep");
@@ -174,7 +171,7 @@ pub fn expand(
                         ),
                     )
                 })?;
-        let plan = file.plan(path, over)?;
+        let plan = file.plan(path, over).map_err(|e| e.locate(&text))?;
         variants.push(Variant {
             index,
             settings,
