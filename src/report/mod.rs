@@ -356,12 +356,26 @@ pub fn json(outcomes: &[Outcome]) -> String {
 /// prefixed with `'` and quoted (OWASP's advice against CSV injection). A field that reads as a
 /// number (`-0.5`, `+3`, `1e-3`) is a number and is left as it is.
 pub(crate) fn csv_field(s: &str) -> String {
-    let formula =
-        s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.trim().parse::<f64>().is_err();
-    if formula {
+    if could_be_formula(s) {
         format!("\"'{}\"", s.replace('"', "\"\""))
     } else if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Whether a spreadsheet could read this text cell as a formula: it starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return and is not a number.
+fn could_be_formula(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.trim().parse::<f64>().is_err()
+}
+
+/// A text cell for a CSV written by another writer (which quotes it when needed): prefixed with
+/// `'` when a spreadsheet could read it as a formula, as [`csv_field`] does.
+pub(crate) fn inert_text(s: &str) -> String {
+    if could_be_formula(s) {
+        format!("'{s}")
     } else {
         s.to_string()
     }
