@@ -920,6 +920,19 @@ fn absurd_magnitudes_are_rejected_before_they_overflow() {
         err.contains("cash.toml, line 17, column 2: `backtest`"),
         "{err}"
     );
+    // A rate that doubles the cash a thousand times a day overflowed the books.
+    let file = write(
+        dir.path(),
+        "rate.toml",
+        &bh_text().replace("slippage_bps = 2", "slippage_bps = 2\ncash_rate = 1e300"),
+    );
+    let err = fails(&["run", s(&file), "--from", "2021-01-04"]);
+    assert!(
+        err.contains(
+            "cash and borrow fee rates must be at most 10 (1,000 % a year), got 1e300 and 0"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -965,6 +978,19 @@ fn strategy_value_errors_name_line_and_column() {
     // The sweep names the file once.
     let err = fails(&["sweep", s(&p)]);
     assert_eq!(err.matches("neutral.toml").count(), 1, "{err}");
+    // A value checked against the data points at its key too, in `validate` and `run`.
+    let p = write(
+        dir.path(),
+        "w.toml",
+        &bh_text().replace("\"equal\"", "{ AAPL = 0.7, NOPE = 0.3 }"),
+    );
+    for command in ["validate", "run"] {
+        let err = fails(&[command, s(&p)]);
+        assert!(
+            err.contains("w.toml, line 25, column 1: `strategy.weights`: ticker `NOPE`"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

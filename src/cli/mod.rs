@@ -517,7 +517,7 @@ fn validate(args: ValidateArgs) -> Result<()> {
         };
         plan.strategy
             .build(&loaded, benchmark.as_deref(), &plan.config)
-            .with_context(|| file.clone())?;
+            .map_err(|e| plan.in_file(e))?;
         if plan.config.execution == Execution::NextOpen && table.open().is_none() {
             anyhow::bail!("{file}: {}", folio::engine::EngineError::NoOpenPrices);
         }

@@ -234,6 +234,13 @@ impl BacktestConfig {
                 f.cash_rate
             )));
         }
+        if f.cash_rate > MAX_RATE || f.borrow_fee_rate > MAX_RATE {
+            return Err(EngineError::InvalidConfig(format!(
+                "cash and borrow fee rates must be at most {MAX_RATE} (1,000 % a year), got {} and {}",
+                crate::data::short_number(f.cash_rate),
+                crate::data::short_number(f.borrow_fee_rate)
+            )));
+        }
         if !(f.max_gross_exposure.is_finite() && f.max_gross_exposure >= 1.0) {
             return Err(EngineError::InvalidConfig(format!(
                 "max gross exposure must be a finite multiple of NAV ≥ 1, got {}",
@@ -247,6 +254,9 @@ impl BacktestConfig {
 /// The largest initial cash or fixed fee folio accepts (10^15): larger amounts leave no room
 /// for exact cents and can overflow to infinity in the books.
 pub const MAX_AMOUNT: f64 = 1e15;
+
+/// The largest annual cash or borrow-fee rate folio accepts (10 = 1,000 % a year).
+pub const MAX_RATE: f64 = 10.0;
 
 /// Why a backtest could not run to the end.
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +288,18 @@ pub enum EngineError {
         nav: f64,
         /// The limit, as a multiple of NAV.
         limit: f64,
+    },
+    /// The books left the range of numbers (an absurd rate or amount): no figure would mean
+    /// anything.
+    #[error(
+        "{date}: the portfolio's value is {nav}, beyond the range of numbers; \
+         check the data's magnitudes and the rates of [backtest]"
+    )]
+    Overflow {
+        /// The day.
+        date: NaiveDate,
+        /// The value reached (infinite or NaN).
+        nav: f64,
     },
     /// Costs or orders exceed the portfolio's value.
     #[error("{date}: the trades need {needed:.2} but the portfolio holds {available:.2}")]
@@ -369,6 +391,12 @@ pub fn run<S: Strategy + ?Sized>(
             }
         }
         record.push_day(t, ledger.cash, &ledger.units, close);
+        if !record.nav[t].is_finite() {
+            return Err(EngineError::Overflow {
+                date,
+                nav: record.nav[t],
+            });
+        }
         debug_assert!(
             (record.nav[t] - ledger.nav(close)).abs() <= 1e-9 * record.nav[t].abs().max(1.0),
             "NAV must equal cash plus positions"

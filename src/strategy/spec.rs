@@ -918,6 +918,8 @@ pub struct Overrides {
 pub struct RunPlan {
     /// Name shown in reports.
     pub name: String,
+    /// The strategy file's text, to point at a key in errors.
+    pub(crate) text: Option<std::sync::Arc<str>>,
     /// The strategy file.
     pub source: PathBuf,
     /// The price file.
@@ -936,6 +938,38 @@ pub struct RunPlan {
     pub metrics_from: MetricsFrom,
     /// The strategy.
     pub strategy: StrategySpec,
+}
+
+impl RunPlan {
+    /// An error while running this plan, named by its strategy file: a parameter that does not
+    /// fit the data ([`InvalidParam`]) also gets the line and column of its key in the file.
+    ///
+    /// ```
+    /// use folio::strategy::spec::{InvalidParam, Overrides, StrategyFile};
+    /// let path = std::path::Path::new("strategies/buy_and_hold.toml");
+    /// let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+    /// let e = plan.in_file(InvalidParam { key: "strategy.weights".into(), message: "bad".into() }.into());
+    /// assert!(e.to_string().starts_with("strategies/buy_and_hold.toml, line 25, column 1: `strategy.weights`: bad"), "{e}");
+    /// ```
+    pub fn in_file(&self, error: crate::Error) -> crate::Error {
+        match error {
+            crate::Error::Param(p) => {
+                let e = SpecError::Invalid {
+                    path: self.source.clone(),
+                    key: p.key,
+                    message: p.message,
+                };
+                match &self.text {
+                    Some(text) => e.locate(text).into(),
+                    None => e.into(),
+                }
+            }
+            other => crate::Error::InFile {
+                file: self.source.clone(),
+                error: Box::new(other),
+            },
+        }
+    }
 }
 
 impl StrategyFile {
@@ -1070,6 +1104,7 @@ impl StrategyFile {
         }
         Ok(RunPlan {
             name: self.name.clone(),
+            text: self.text.clone(),
             source: path.to_path_buf(),
             data: over
                 .data
