@@ -854,6 +854,13 @@ fn a_short_row_or_a_truncated_last_line_is_an_error() {
                 2020-01-03,AAA,11,\n2020-01-03,BBB,21,\n";
     let p = write(dir.path(), "q.csv", rows);
     ok(&["run", BH, "--data", s(&p), "--tickers", "AAA,BBB"]);
+    // Rows after a cell of two lines are named by their own line.
+    let p = write(dir.path(), "l.csv", &rows.replace("AAA,11,", "AAA,-11,"));
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("l.csv, line 5, column `close`: expected a positive"),
+        "{err}"
+    );
     let p = write(
         dir.path(),
         "b.csv",

@@ -16,7 +16,7 @@
 //! FOLIO_FUZZ_CASES=5000 FOLIO_FUZZ_SEED=7 cargo test --test fuzz
 //! ```
 //!
-//! (defaults: 240 cases, seed 1; cases run two at a time). `FOLIO_BIN=path/to/folio` tests
+//! (defaults: 400 cases, seed 1; cases run two at a time). `FOLIO_BIN=path/to/folio` tests
 //! another build of the binary.
 
 use std::io::Cursor;
@@ -337,7 +337,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[test]
 fn mutated_inputs_give_exit_0_or_a_one_line_error_never_a_panic_or_a_hang() {
-    let cases = env_number("FOLIO_FUZZ_CASES", 240) as usize;
+    let cases = env_number("FOLIO_FUZZ_CASES", 400) as usize;
     let seed = env_number("FOLIO_FUZZ_SEED", 1);
     let base = inputs();
     let failures = std::sync::Mutex::new(Vec::new());

@@ -453,7 +453,10 @@ fn sweep(args: SweepArgs) -> Result<()> {
     if let Some(path) = &args.out {
         folio::report::write_variants(path, &result)
             .with_context(|| format!("{}: cannot write the variants", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     print!(
         "{}",
@@ -475,13 +478,19 @@ fn run(args: RunArgs) -> Result<()> {
         let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
         folio::report::write_file(path, folio::report::html(&runs))
             .with_context(|| format!("{}: cannot write the report", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     if let Some(dir) = &args.out {
         let written = folio::report::write_dir(dir, &outcomes)
             .with_context(|| format!("{}: cannot write the results", dir.display()))?;
         for w in written {
-            eprintln!("wrote {}", w.display());
+            eprintln!(
+                "wrote {}",
+                folio::report::printable(&w.display().to_string())
+            );
         }
     }
     std::io::stdout()
@@ -496,7 +505,10 @@ fn report(args: ReportArgs) -> Result<()> {
     let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
     folio::report::write_file(&path, folio::report::html(&runs))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    eprintln!("wrote {}", path.display());
+    eprintln!(
+        "wrote {}",
+        folio::report::printable(&path.display().to_string())
+    );
     Ok(())
 }
 
@@ -918,13 +930,19 @@ fn frontier(args: FrontierArgs) -> Result<()> {
     if let Some(path) = &args.out {
         folio::report::write_file(path, folio::report::frontier_csv(est, &points, rf))
             .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     if let Some(path) = &args.svg {
         let svg = folio::report::frontier_svg(est, &points, tangency.as_ref().map(|t| (t, rf)));
         folio::report::write_file(path, &svg)
             .with_context(|| format!("{}: cannot write the chart", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED);

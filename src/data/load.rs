@@ -123,6 +123,8 @@ pub(super) struct Frame {
     pub(super) path: PathBuf,
     df: DataFrame,
     csv: bool,
+    /// The line each row of a CSV file starts on.
+    lines: Vec<usize>,
 }
 
 impl Frame {
@@ -178,9 +180,10 @@ impl Frame {
             path: path.to_path_buf(),
             source: e,
         };
+        let mut lines = Vec::new();
         let source = if csv {
             let bytes = std::fs::read(path).map_err(io)?;
-            check_csv_shape(path, &bytes)?;
+            lines = check_csv_shape(path, &bytes)?;
             Source::Csv(bytes)
         } else {
             Source::Parquet(File::open(path).map_err(io)?)
@@ -209,13 +212,14 @@ impl Frame {
             path: path.to_path_buf(),
             df,
             csv,
+            lines,
         })
     }
 
     /// The file's row reference for a 0-based data row.
     pub(super) fn row(&self, i: usize) -> RowRef {
         if self.csv {
-            RowRef::Line(i + 2)
+            RowRef::Line(self.lines.get(i).copied().unwrap_or(i + 2))
         } else {
             RowRef::Row(i + 1)
         }
@@ -398,7 +402,9 @@ enum Source {
 /// (`AAPL_duplicated_0`) and fills the missing fields of a short row with nulls: the header's
 /// names must be distinct and every row must have as many fields as the header (a blank line
 /// is a row of one empty field).
-fn check_csv_shape(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+///
+/// Returns the line each data row starts on (a quoted field can hold newlines).
+fn check_csv_shape(path: &Path, bytes: &[u8]) -> Result<Vec<usize>, DataError> {
     let header_end = record_end(bytes, 0);
     let header = split_fields(&bytes[..header_end]);
     for (j, name) in header.iter().enumerate() {
@@ -412,6 +418,7 @@ fn check_csv_shape(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
         }
     }
     let expected = header.len();
+    let mut lines = Vec::new();
     let (mut line, mut start) = (1, header_end);
     while start < bytes.len() {
         // `start` is on the newline that ended the previous record.
@@ -437,10 +444,11 @@ fn check_csv_shape(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
                 });
             }
         }
+        lines.push(line);
         line += record.iter().filter(|&&b| b == b'\n').count();
         start = end;
     }
-    Ok(())
+    Ok(lines)
 }
 
 /// Index of the newline that ends the record starting at `start` (outside quotes), or the end.
