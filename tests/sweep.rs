@@ -336,3 +336,33 @@ fn threads_beyond_a_multiple_of_the_cores_are_refused() {
     // Within the cap it runs.
     ok(&["sweep", file.to_str().unwrap(), "--threads", "3"]);
 }
+
+#[test]
+fn variant_settings_written_as_csv_cannot_be_a_spreadsheet_formula() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("data/sample_prices.csv", dir.path().join("=prices.csv")).unwrap();
+    let text = std::fs::read_to_string("strategies/buy_and_hold.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")));
+    let file = dir.path().join("s.toml");
+    std::fs::write(
+        &file,
+        format!("{text}\n[sweep]\nuniverses = [\"=prices.csv\"]\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("v.csv");
+    ok(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--from",
+        "2021-01-04",
+        "--param",
+        "backtest.commission_bps=0,5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    // The file name is text made inert; the numbers stay numbers.
+    assert!(row.starts_with("0,1,0,'=prices.csv,0."), "{csv}");
+}

@@ -470,7 +470,10 @@ fn sweep(args: SweepArgs) -> Result<()> {
             })
             .with_context(|| file.clone())?;
         bar.finish_and_clear();
-        print!("{}", folio::report::walk_forward_table(&wf));
+        print!(
+            "{}",
+            folio::report::printable_lines(&folio::report::walk_forward_table(&wf))
+        );
         return Ok(());
     }
     let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
@@ -478,9 +481,15 @@ fn sweep(args: SweepArgs) -> Result<()> {
     if let Some(path) = &args.out {
         folio::report::write_variants(path, &result)
             .with_context(|| format!("{}: cannot write the variants", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
-    print!("{}", folio::report::sweep_table(&result, args.rows));
+    print!(
+        "{}",
+        folio::report::printable_lines(&folio::report::sweep_table(&result, args.rows))
+    );
     Ok(())
 }
 
@@ -489,7 +498,7 @@ fn run(args: RunArgs) -> Result<()> {
     let pool = thread_pool(args.threads)?;
     let outcomes = pool.install(|| folio::sweep::run_plans(&plans))?;
     let text = match args.format {
-        Format::Table => folio::report::table(&outcomes),
+        Format::Table => folio::report::printable_lines(&folio::report::table(&outcomes)),
         Format::Json => folio::report::json(&outcomes),
         Format::Csv => folio::report::csv(&outcomes),
     };
@@ -497,13 +506,19 @@ fn run(args: RunArgs) -> Result<()> {
         let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
         folio::report::write_file(path, folio::report::html(&runs))
             .with_context(|| format!("{}: cannot write the report", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     if let Some(dir) = &args.out {
         let written = folio::report::write_dir(dir, &outcomes)
             .with_context(|| format!("{}: cannot write the results", dir.display()))?;
         for w in written {
-            eprintln!("wrote {}", w.display());
+            eprintln!(
+                "wrote {}",
+                folio::report::printable(&w.display().to_string())
+            );
         }
     }
     std::io::stdout()
@@ -518,7 +533,10 @@ fn report(args: ReportArgs) -> Result<()> {
     let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
     folio::report::write_file(&path, folio::report::html(&runs))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    eprintln!("wrote {}", path.display());
+    eprintln!(
+        "wrote {}",
+        folio::report::printable(&path.display().to_string())
+    );
     Ok(())
 }
 
@@ -539,13 +557,13 @@ fn validate(args: ValidateArgs) -> Result<()> {
         };
         plan.strategy
             .build(&loaded, benchmark.as_deref(), &plan.config)
-            .with_context(|| file.clone())?;
+            .map_err(|e| plan.in_file(e))?;
         if plan.config.execution == Execution::NextOpen && table.open().is_none() {
             anyhow::bail!("{file}: {}", folio::engine::EngineError::NoOpenPrices);
         }
         println!(
             "ok: {file} ({}): {} on {} asset(s), {} → {} ({} days); missing prices: {}",
-            plan.name,
+            folio::report::printable(&plan.name),
             plan.strategy.kind(),
             table.n_assets(),
             table.dates()[0],
@@ -572,7 +590,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         InspectFormat::Json => {
             println!("{}", serde_json::to_string_pretty(&ins)?);
         }
-        InspectFormat::Table => print!("{}", inspect_table(&ins)),
+        InspectFormat::Table => print!("{}", folio::report::printable_lines(&inspect_table(&ins))),
     }
     Ok(())
 }
@@ -911,7 +929,7 @@ fn optimise(args: OptimiseArgs) -> Result<()> {
                 problem.returns.rows(),
                 100.0 * rf
             );
-            out.push_str(&t.to_string());
+            out.push_str(&folio::report::printable_lines(&t.to_string()));
             out.push('\n');
             for f in &facts {
                 out.push_str(f);
@@ -942,13 +960,19 @@ fn frontier(args: FrontierArgs) -> Result<()> {
     if let Some(path) = &args.out {
         folio::report::write_file(path, folio::report::frontier_csv(est, &points, rf))
             .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     if let Some(path) = &args.svg {
         let svg = folio::report::frontier_svg(est, &points, tangency.as_ref().map(|t| (t, rf)));
         folio::report::write_file(path, &svg)
             .with_context(|| format!("{}: cannot write the chart", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -984,7 +1008,7 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         problem.last,
         points.len()
     );
-    println!("{t}");
+    println!("{}", folio::report::printable_lines(&t.to_string()));
     if let Some(tan) = &tangency {
         println!(
             "tangency portfolio at rf {:.2} %: return {:.2} %, volatility {:.2} %, Sharpe {:.3}",

@@ -11,6 +11,7 @@
 
 mod asof;
 mod error;
+mod guard;
 mod inspect;
 mod load;
 mod matrix;
@@ -24,9 +25,10 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub use asof::AsOfTable;
+pub(crate) use error::short_number;
 pub use error::{Cell, DataError, RowRef};
 pub use inspect::{Inspection, TickerSummary};
-pub use load::{Layout, RawPanel, ReadOptions, read_panel};
+pub use load::{Layout, PRICE_RANGE, RawPanel, ReadOptions, read_panel};
 pub use matrix::Matrix;
 pub use membership::MembershipFile;
 pub use missing::{MissingPolicy, MissingReport};

@@ -159,14 +159,14 @@ impl PriceTable {
         let n = self.n_assets();
         if let Some(i) = open.as_slice().iter().enumerate().position(|(i, p)| {
             if self.is_listed(i / n, i % n) {
-                !(p.is_finite() && *p > 0.0)
+                !super::load::valid_price(*p)
             } else {
                 !p.is_nan()
             }
         }) {
             let (r, c) = (i / self.n_assets(), i % self.n_assets());
             return Err(DataError::InvalidTable(format!(
-                "open of `{}` on {} is {}; prices must be positive and finite",
+                "open of `{}` on {} is {}; prices must be between 1e-12 and 1e12",
                 self.tickers[c],
                 self.dates[r],
                 open.get(r, c)
@@ -400,9 +400,9 @@ fn listed_intervals(
         if p.is_nan() {
             continue;
         }
-        if !(p.is_finite() && p > 0.0) {
+        if !super::load::valid_price(p) {
             return Err(DataError::InvalidTable(format!(
-                "price of `{}` on {} is {p}; prices must be positive and finite",
+                "price of `{}` on {} is {p}; prices must be between 1e-12 and 1e12",
                 tickers[c], dates[r]
             )));
         }

@@ -207,6 +207,14 @@ impl BacktestConfig {
                 self.initial_cash
             )));
         }
+        // Beyond this, sums of positions can overflow and cents are lost to rounding.
+        if self.initial_cash > MAX_AMOUNT || self.costs.fixed_fee > MAX_AMOUNT {
+            return Err(EngineError::InvalidConfig(format!(
+                "initial cash and fixed fee must be at most {MAX_AMOUNT:e}, got {} and {}",
+                crate::data::short_number(self.initial_cash),
+                crate::data::short_number(self.costs.fixed_fee)
+            )));
+        }
         for (what, v) in [
             ("commission_bps", self.costs.commission_bps),
             ("fixed_fee", self.costs.fixed_fee),
@@ -237,6 +245,13 @@ impl BacktestConfig {
                 f.cash_rate
             )));
         }
+        if f.cash_rate > MAX_RATE || f.borrow_fee_rate > MAX_RATE {
+            return Err(EngineError::InvalidConfig(format!(
+                "cash and borrow fee rates must be at most {MAX_RATE} (1,000 % a year), got {} and {}",
+                crate::data::short_number(f.cash_rate),
+                crate::data::short_number(f.borrow_fee_rate)
+            )));
+        }
         if !(f.max_gross_exposure.is_finite() && f.max_gross_exposure >= 1.0) {
             return Err(EngineError::InvalidConfig(format!(
                 "max gross exposure must be a finite multiple of NAV ≥ 1, got {}",
@@ -246,6 +261,13 @@ impl BacktestConfig {
         Ok(())
     }
 }
+
+/// The largest initial cash or fixed fee folio accepts (10^15): larger amounts leave no room
+/// for exact cents and can overflow to infinity in the books.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+/// The largest annual cash or borrow-fee rate folio accepts (10 = 1,000 % a year).
+pub const MAX_RATE: f64 = 10.0;
 
 /// Why a backtest could not run to the end.
 #[derive(Debug, thiserror::Error)]
@@ -281,6 +303,18 @@ pub enum EngineError {
     /// A built-in strategy chose an asset that is not listed on its decision day.
     #[error("the strategy chose an asset that is not listed: {0}")]
     Unlisted(String),
+    /// The books left the range of numbers (an absurd rate or amount): no figure would mean
+    /// anything.
+    #[error(
+        "{date}: the portfolio's value is {nav}, beyond the range of numbers; \
+         check the data's magnitudes and the rates of [backtest]"
+    )]
+    Overflow {
+        /// The day.
+        date: NaiveDate,
+        /// The value reached (infinite or NaN).
+        nav: f64,
+    },
     /// Costs or orders exceed the portfolio's value.
     #[error("{date}: the trades need {needed:.2} but the portfolio holds {available:.2}")]
     InsufficientCash {
@@ -407,6 +441,12 @@ pub fn run<S: Strategy + ?Sized>(
             }
         }
         record.push_day(t, ledger.cash, &ledger.units, close);
+        if !record.nav[t].is_finite() {
+            return Err(EngineError::Overflow {
+                date,
+                nav: record.nav[t],
+            });
+        }
         debug_assert!(
             (record.nav[t] - ledger.nav(close)).abs() <= 1e-9 * record.nav[t].abs().max(1.0),
             "NAV must equal cash plus positions"

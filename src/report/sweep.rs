@@ -79,7 +79,8 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
 }
 
 /// Every variant's settings and figures as a table, in grid order.
-fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
+/// `csv`: the settings' text is made inert for spreadsheets ([`super::inert_text`]).
+fn frame(result: &SweepResult, csv: bool) -> PolarsResult<DataFrame> {
     let n = result.variants.len();
     let mut columns: Vec<Column> = vec![
         Column::new(
@@ -105,7 +106,15 @@ fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
         let values: Vec<String> = result
             .variants
             .iter()
-            .map(|v| v.settings.get(k).map_or(String::new(), |s| s.1.clone()))
+            .map(|v| {
+                v.settings.get(k).map_or(String::new(), |s| {
+                    if csv {
+                        super::inert_text(&s.1)
+                    } else {
+                        s.1.clone()
+                    }
+                })
+            })
             .collect();
         columns.push(Column::new(key.as_str().into(), values));
     }
@@ -135,8 +144,8 @@ fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
 /// assert_eq!(text.lines().count(), 3);
 /// ```
 pub fn write_variants(path: &Path, result: &SweepResult) -> std::io::Result<()> {
-    let mut df = frame(result).map_err(std::io::Error::other)?;
     let parquet = path.extension().is_some_and(|e| e == "parquet");
+    let mut df = frame(result, !parquet).map_err(std::io::Error::other)?;
     super::output::write_file_with(path, |file| {
         if parquet {
             ParquetWriter::new(file)

@@ -221,11 +221,26 @@ impl MeanVarianceParams {
         self.rebalance
             .validate()
             .map_err(|(k, m)| (format!("rebalance.{k}"), m))?;
+        self.returns
+            .validate()
+            .map_err(|(k, m)| (format!("returns.{k}"), m))?;
+        self.covariance
+            .validate()
+            .map_err(|(k, m)| (format!("covariance.{k}"), m))?;
         let [lo, hi] = self.bounds;
         if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
             return Err((
                 "bounds".into(),
                 format!("must be [lower, upper] with lower ≤ upper, got [{lo}, {hi}]"),
+            ));
+        }
+        if self.market_neutral && !self.allows_short_bounds() {
+            return Err((
+                "market_neutral".into(),
+                format!(
+                    "a market-neutral book needs a negative lower bound (`bounds` or \
+                     `asset_bounds`); with lower bound {lo} ≥ 0 every weight would be 0"
+                ),
             ));
         }
         if self.market_neutral
@@ -250,9 +265,12 @@ impl MeanVarianceParams {
     /// assert!(p.allows_short());
     /// ```
     pub fn allows_short(&self) -> bool {
-        self.market_neutral
-            || self.bounds[0] < 0.0
-            || self.asset_bounds.values().any(|b| b[0] < 0.0)
+        self.market_neutral || self.allows_short_bounds()
+    }
+
+    /// Whether some lower bound is negative.
+    fn allows_short_bounds(&self) -> bool {
+        self.bounds[0] < 0.0 || self.asset_bounds.values().any(|b| b[0] < 0.0)
     }
 
     /// The constraints over these tickers; the error names an unknown ticker.
@@ -296,6 +314,9 @@ impl SingleIndexParams {
     /// ```
     pub fn validate(&self) -> Result<(), (String, String)> {
         check_window(self.window)?;
+        self.returns
+            .validate()
+            .map_err(|(k, m)| (format!("returns.{k}"), m))?;
         self.rebalance
             .validate()
             .map_err(|(k, m)| (format!("rebalance.{k}"), m))

@@ -92,6 +92,8 @@ pub struct Grid {
     axes: Vec<Vec<Choice>>,
     spec: SweepSpec,
     len: usize,
+    /// The strategy file's text, to point errors at a key's line and column.
+    text: String,
 }
 
 impl Grid {
@@ -146,7 +148,9 @@ impl Grid {
                         ),
                     )
                 })?;
-        let plan = file.plan(path, &self.over)?;
+        let plan = file
+            .plan(path, &self.over)
+            .map_err(|e| e.locate(&self.text))?;
         Ok(Variant {
             index,
             settings,
@@ -171,10 +175,7 @@ pub fn grid(
     max_variants: usize,
 ) -> Result<Grid> {
     let file = StrategyFile::load(path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let text = crate::strategy::spec::read_text(path)?;
     let mut base: toml::Table =
         toml::from_str(&text).map_err(|e| invalid(path, "", e.to_string()))?;
     base.remove("sweep");
@@ -262,6 +263,7 @@ pub fn grid(
         axes,
         spec,
         len,
+        text,
     };
     grid.variant(0)?;
     Ok(grid)

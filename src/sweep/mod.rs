@@ -261,10 +261,7 @@ pub fn run_plans(plans: &[RunPlan]) -> Result<Vec<Outcome>> {
 }
 
 fn in_file(plan: &RunPlan, error: Error) -> Error {
-    Error::InFile {
-        file: plan.source.clone(),
-        error: Box::new(error),
-    }
+    plan.in_file(error)
 }
 
 /// Runs one plan on its loaded data.
