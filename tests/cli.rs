@@ -238,8 +238,8 @@ fn wide_files_load_and_late_listings_follow_the_policy() {
             env!("CARGO_MANIFEST_DIR")
         ),
     );
-    // FB lists on 2012-05-18: an error by default …
-    let err = fails(&["run", s(&spec)]);
+    // FB lists on 2012-05-18: an error under `--missing error` …
+    let err = fails(&["run", s(&spec), "--missing", "error"]);
     assert!(
         err.contains("`FB`") && err.contains("missing price"),
         "{err}"
@@ -478,7 +478,7 @@ fn unknown_ticker() {
 
 #[test]
 fn missing_prices_under_the_error_policy() {
-    let err = fails(&["run", BH, "--tickers", "AAPL,GOOG"]);
+    let err = fails(&["run", BH, "--tickers", "AAPL,GOOG", "--missing", "error"]);
     assert!(
         err.contains("ticker `GOOG` has 1064 missing price(s), the first on 2010-01-04"),
         "{err}"
@@ -784,4 +784,562 @@ fn validate_prints_each_data_note_once_per_distinct_request() {
     // Another ticker list is another request, with its own note.
     assert!(lines[2].contains("dropped CCC (1 missing)"), "{out}");
     assert_eq!(out.matches("dropped CCC").count(), 2, "{out}");
+}
+
+#[test]
+fn side_by_side_runs_show_each_runs_risk_free_rate() {
+    // Two runs, rf 0 and 0.02: each column (table), run (JSON) and CSV column has its own
+    // rate, and the conventions line does not claim one rate for both.
+    let dir = tmp();
+    let zero = write(dir.path(), "zero.toml", &bh_text());
+    let two = write(
+        dir.path(),
+        "two.toml",
+        &bh_text()
+            .replace("name = \"Buy and hold", "name = \"Two pc buy and hold")
+            .replace(
+                "slippage_bps = 2",
+                "slippage_bps = 2\nrisk_free_rate = 0.02",
+            ),
+    );
+    let table = ok(&["run", s(&zero), s(&two)]);
+    let row = table
+        .lines()
+        .find(|l| l.contains("risk-free rate (annual)"))
+        .unwrap_or_else(|| panic!("no risk-free row:\n{table}"));
+    let cells: Vec<&str> = row
+        .split(['│', '┆'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells,
+        ["risk-free rate (annual)", "0.00 %", "2.00 %"],
+        "{row}"
+    );
+    assert!(!table.contains("risk-free rate 0 a year"), "{table}");
+    assert!(
+        table.contains("risk-free rate of each run (its `risk-free rate` row)"),
+        "{table}"
+    );
+
+    let json: Value =
+        serde_json::from_str(&ok(&["run", s(&zero), s(&two), "--format", "json"])).unwrap();
+    for (run, rf) in [(0, 0.0), (1, 0.02)] {
+        assert_eq!(json[run]["metrics"]["risk_free_rate"], rf);
+        assert_eq!(json[run]["conventions"]["risk_free_rate"], rf);
+    }
+
+    let csv = ok(&["run", s(&zero), s(&two), "--format", "csv"]);
+    assert!(csv.lines().any(|l| l == "risk_free_rate,0.0,0.02"), "{csv}");
+
+    // One rate for all runs: stated once, as before.
+    let same = ok(&["run", s(&two), s(&two)]);
+    assert!(same.contains("risk-free rate 0.02 a year"), "{same}");
+}
+
+#[test]
+fn bad_membership_files_name_file_line_and_column() {
+    let dir = tmp();
+    let cases = [
+        (
+            "ticker,start,end_date\nAAPL,2010-01-01,\n",
+            "line 1, column 2",
+            "start_date",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,2012-01-01,2011-01-01\n",
+            "line 2, column 17",
+            "not after",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,2010-01-01,2012-01-01\nKO,2010-01-01,\nAAPL,2011-06-01,\n",
+            "line 4, column 6",
+            "overlapping",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,01/02/2010,\n",
+            "line 2, column 6",
+            "YYYY-MM-DD",
+        ),
+        (
+            "ticker,start_date,end_date\nAAPL,2010-01-01\n",
+            "line 2, column 1",
+            "3 cells",
+        ),
+    ];
+    for (k, (text, place, what)) in cases.iter().enumerate() {
+        let members = write(dir.path(), &format!("m{k}.csv"), text);
+        let spec = write(
+            dir.path(),
+            &format!("s{k}.toml"),
+            &bh_text().replace(
+                "[data]",
+                &format!("[data]\nuniverse = {{ membership = \"{}\" }}", s(&members)),
+            ),
+        );
+        let err = fails(&["run", s(&spec)]);
+        assert!(
+            err.contains(&format!("m{k}.csv, {place}: ")) && err.contains(what),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn the_parquet_from_1999_keeps_every_name_on_its_own_listing() {
+    let json: Value = serde_json::from_str(&ok(&[
+        "run",
+        "strategies/sp500_equal_survivors.toml",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json[0]["tickers"].as_array().unwrap().len(), 404);
+    assert_eq!(json[0]["metrics"]["start"], "1999-11-01");
+    assert!(json[0]["data"]["missing"]["ragged"].as_u64().unwrap() > 100);
+}
+
+/// Issue 18: every figure the README shows is what folio prints. Each ```sh block followed by a
+/// ```text block is run (its first command, continuation lines joined), and each table row of
+/// the text block must be a row of the output; a ```text block starting with `$ folio` is run
+/// and its next line must be the error printed.
+#[test]
+fn the_readme_shows_what_folio_prints() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let blocks: Vec<(&str, Vec<&str>)> = readme
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .map(|b| {
+            let (lang, body) = b.split_once('\n').unwrap_or((b, ""));
+            (lang.trim(), body.lines().collect())
+        })
+        .collect();
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let args_of = |command: &str| -> Vec<String> {
+        command
+            .split_whitespace()
+            .skip(1) // `folio`
+            .map(String::from)
+            .collect()
+    };
+    let mut checked = 0;
+    for pair in blocks.windows(2) {
+        let ((lang, body), (next, rows)) = (&pair[0], &pair[1]);
+        if *lang == "text" && body.first().is_some_and(|l| l.starts_with("$ folio")) {
+            let args = args_of(&body[0][2..]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let err = fails(&args);
+            assert_eq!(err.trim_end(), body[1], "README error example");
+            checked += 1;
+            continue;
+        }
+        if *lang != "sh" || *next != "text" || !rows.iter().any(|r| r.starts_with('│')) {
+            continue;
+        }
+        let mut command = String::new();
+        for line in body.iter() {
+            let line = line.split('#').next().unwrap().trim();
+            command.push_str(line.trim_end_matches('\\'));
+            command.push(' ');
+            if !line.ends_with('\\') {
+                break;
+            }
+        }
+        let args = args_of(&command);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ok(&args);
+        let printed: Vec<String> = out.lines().map(squash).collect();
+        for row in rows.iter().filter(|r| r.starts_with('│')) {
+            // A row may show only some of the columns (the first and the figures kept).
+            let want = squash(row);
+            let cells: Vec<&str> = want.split('┆').map(str::trim).collect();
+            let found = printed.iter().any(|p| {
+                let have: Vec<&str> = p.split('┆').map(str::trim).collect();
+                have.len() >= cells.len()
+                    && have[0].trim_start_matches('│').trim()
+                        == cells[0].trim_start_matches('│').trim()
+                    && cells[1..].iter().all(|c| have[1..].contains(c))
+            });
+            assert!(
+                found,
+                "README row `{row}` is not in the output of folio {command}:\n{out}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} README lines checked");
+}
+
+// ---- issue 13, items 9, 10 and 12: damaged files, silent acceptance, output hygiene --------
+
+#[test]
+fn a_wide_file_with_two_columns_of_one_name_is_an_error() {
+    let dir = tmp();
+    let p = write(
+        dir.path(),
+        "w.csv",
+        "date,AAA,BBB,AAA\n2020-01-02,1,2,3\n2020-01-03,1,2,3\n",
+    );
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("w.csv, line 1, column 4: column `AAA` appears twice (first as column 2)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_short_row_or_a_truncated_last_line_is_an_error() {
+    let dir = tmp();
+    let p = long_csv(
+        dir.path(),
+        &GOOD_ROWS.replace("2020-01-02,BBB,20", "2020-01-02,BBB"),
+    );
+    let err = run_on(&p, &["--missing", "ffill"]);
+    assert!(
+        err.contains(
+            "p.csv, line 3, column 3 (`close`): expected 3 fields as in the header, found 2"
+        ),
+        "{err}"
+    );
+    // The last line cut inside its ticker, without a newline.
+    let cut = &GOOD_ROWS[..GOOD_ROWS.len() - 6];
+    let p = long_csv(dir.path(), cut);
+    let err = run_on(&p, &["--missing", "ffill"]);
+    assert!(
+        err.contains("p.csv, line 5, column 3 (`close`): expected 3 fields"),
+        "{err}"
+    );
+    // A row with a field too many.
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("AAA,11", "AAA,11,12"));
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("p.csv, line 4, column 4: expected 3 fields as in the header, found 4"),
+        "{err}"
+    );
+    // Quoted commas and newlines are inside one field; a blank line is a short row.
+    let rows = "date,ticker,close,note\n2020-01-02,AAA,10,\"a, b\"\n2020-01-02,BBB,20,\"x\ny\"\n\
+                2020-01-03,AAA,11,\n2020-01-03,BBB,21,\n";
+    let p = write(dir.path(), "q.csv", rows);
+    ok(&["run", BH, "--data", s(&p), "--tickers", "AAA,BBB"]);
+    // Rows after a cell of two lines are named by their own line.
+    let p = write(dir.path(), "l.csv", &rows.replace("AAA,11,", "AAA,-11,"));
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("l.csv, line 5, column `close`: expected a positive"),
+        "{err}"
+    );
+    let p = write(
+        dir.path(),
+        "b.csv",
+        &rows.replace("21,\n", "21,\n\n2020-01-06,AAA,12,\n"),
+    );
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains(
+            "b.csv, line 7, column 2 (`ticker`): expected 4 fields as in the header, found 1"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unparsable_volume_cell_is_an_error_not_a_dropped_column() {
+    let dir = tmp();
+    let p = write(
+        dir.path(),
+        "v.csv",
+        "date,ticker,close,volume\n2020-01-02,AAA,10,5\n2020-01-02,BBB,20,1 000\n\
+         2020-01-03,AAA,11,5\n2020-01-03,BBB,21,6\n",
+    );
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains("v.csv, line 3, column `volume`: expected a number, found `1 000`"),
+        "{err}"
+    );
+    // A text column folio does not read is still let through.
+    let p = write(
+        dir.path(),
+        "t.csv",
+        "date,ticker,close,sector\n2020-01-02,AAA,10,tech\n2020-01-02,BBB,20,oil\n\
+         2020-01-03,AAA,11,tech\n2020-01-03,BBB,21,oil\n",
+    );
+    ok(&["run", BH, "--data", s(&p), "--tickers", "AAA,BBB"]);
+}
+
+#[test]
+fn absurd_magnitudes_are_rejected_before_they_overflow() {
+    let dir = tmp();
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("AAA,11", "AAA,1e308"));
+    let err = run_on(&p, &[]);
+    assert!(
+        err.contains(
+            "p.csv, line 4, column `close`: expected a positive, finite price between 1e-12 and 1e12, found 1e308"
+        ),
+        "{err}"
+    );
+    let p = long_csv(dir.path(), &GOOD_ROWS.replace("AAA,10", "AAA,1e-300"));
+    assert!(run_on(&p, &[]).contains("found 1e-300"));
+    let err = fails(&["run", BH, "--initial-cash", "1e308"]);
+    assert!(
+        err.contains("initial cash and fixed fee must be at most 1e15, got 1e308"),
+        "{err}"
+    );
+    let file = write(
+        dir.path(),
+        "cash.toml",
+        &bh_text().replace("initial_cash = 1_000_000", "initial_cash = 1e308"),
+    );
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains("cash.toml, line 17, column 2: `backtest`"),
+        "{err}"
+    );
+    // A rate that doubles the cash a thousand times a day overflowed the books.
+    let file = write(
+        dir.path(),
+        "rate.toml",
+        &bh_text().replace("slippage_bps = 2", "slippage_bps = 2\ncash_rate = 1e300"),
+    );
+    let err = fails(&["run", s(&file), "--from", "2021-01-04"]);
+    assert!(
+        err.contains(
+            "cash and borrow fee rates must be at most 10 (1,000 % a year), got 1e300 and 0"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn strategy_value_errors_name_line_and_column() {
+    let dir = tmp();
+    let text = std::fs::read_to_string("strategies/min_variance_rolling.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")));
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("covariance ="))
+        .expect("a covariance line");
+    let p = write(
+        dir.path(),
+        "span.toml",
+        &text.replace(
+            "covariance = { method = \"ledoit_wolf\" }",
+            "covariance = { method = \"ewm\", span = 0 }",
+        ),
+    );
+    let err = fails(&["validate", s(&p)]);
+    assert!(
+        err.contains(&format!(
+            "span.toml, line {line}, column 32: `strategy.covariance.span`: must be a finite number of days ≥ 1, got 0"
+        )),
+        "{err}"
+    );
+    let p = write(
+        dir.path(),
+        "neutral.toml",
+        &text.replace(
+            "bounds = [0.0, 0.20]",
+            "bounds = [0.0, 0.20]\nmarket_neutral = true",
+        ),
+    );
+    let err = fails(&["run", s(&p)]);
+    assert!(
+        err.contains(
+            "`strategy.market_neutral`: a market-neutral book needs a negative lower bound"
+        ),
+        "{err}"
+    );
+    // The sweep names the file once.
+    let err = fails(&["sweep", s(&p)]);
+    assert_eq!(err.matches("neutral.toml").count(), 1, "{err}");
+    // A value checked against the data points at its key too, in `validate` and `run`.
+    let p = write(
+        dir.path(),
+        "w.toml",
+        &bh_text().replace("\"equal\"", "{ AAPL = 0.7, NOPE = 0.3 }"),
+    );
+    for command in ["validate", "run"] {
+        let err = fails(&[command, s(&p)]);
+        assert!(
+            err.contains("w.toml, line 25, column 1: `strategy.weights`: ticker `NOPE`"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_long_price_file_as_benchmark_needs_a_column() {
+    let err = fails(&["run", BH, "--benchmark", "data/sample_prices.csv"]);
+    assert!(
+        err.contains("sample_prices.csv: the file holds 24 series; name one as FILE:COLUMN"),
+        "{err}"
+    );
+}
+
+#[test]
+fn text_in_csv_outputs_cannot_be_a_spreadsheet_formula() {
+    let dir = tmp();
+    let rows = GOOD_ROWS.replace("AAA", "=1+2");
+    let p = long_csv(dir.path(), &rows);
+    let file = write(
+        dir.path(),
+        "f.toml",
+        &bh_text().replace(
+            "name = \"Buy and hold, 23 large caps, equal weights\"",
+            "name = \"@SUM(A1)\"",
+        ),
+    );
+    let out = dir.path().join("out");
+    let csv = ok(&[
+        "run",
+        s(&file),
+        "--data",
+        s(&p),
+        "--tickers",
+        "=1+2,BBB",
+        "--format",
+        "csv",
+        "--out",
+        s(&out),
+    ]);
+    assert!(csv.starts_with("metric,\"'@SUM(A1)\"\n"), "{csv}");
+    let folder = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .expect("a run folder");
+    let weights = std::fs::read_to_string(folder.join("weights.csv")).unwrap();
+    assert!(
+        weights.starts_with("date,cash,\"'=1+2\",BBB\n"),
+        "{weights}"
+    );
+    let trades = std::fs::read_to_string(folder.join("trades.csv")).unwrap();
+    assert!(trades.contains(",\"'=1+2\",buy,"), "{trades}");
+    // Numbers stay numbers: negative returns are written as they are.
+    let returns = std::fs::read_to_string(folder.join("returns.csv")).unwrap();
+    assert!(!returns.contains('\''), "{returns}");
+}
+
+#[test]
+fn control_characters_from_inputs_are_escaped_on_the_terminal() {
+    let err = fails(&["run", BH, "--tickers", "AAPL,EVIL\u{1b}[2J\nX"]);
+    assert!(err.contains("`EVIL\\u{1b}[2J\\nX`"), "{err}");
+    let dir = tmp();
+    let file = write(
+        dir.path(),
+        "n.toml",
+        &bh_text().replace(
+            "name = \"Buy and hold, 23 large caps, equal weights\"",
+            "name = \"two\\nlines\\u001b[31m\"",
+        ),
+    );
+    let table = ok(&["run", s(&file), "--from", "2021-01-04"]);
+    assert!(!table.contains('\u{1b}'), "{table}");
+    assert!(table.contains("two\\nlines\\u{1b}[31m"), "{table}");
+}
+
+#[test]
+fn a_missing_strategy_file_says_its_os_error_once() {
+    let err = fails(&["run", "strategies/none.toml"]);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    let err = fails(&["sweep", "strategies/none.toml"]);
+    assert_eq!(err.matches("strategies/none.toml").count(), 1, "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+#[test]
+fn devices_fifos_and_folders_get_a_true_message_and_never_hang() {
+    let err = fails(&["run", "/dev/null"]);
+    assert!(
+        err.contains("/dev/null: cannot read: not a regular file (a device, FIFO or socket)"),
+        "{err}"
+    );
+    let dir = tmp();
+    let fifo = dir.path().join("prices.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let err = fails(&["run", BH, "--data", s(&fifo)]);
+    assert!(
+        err.contains("prices.csv: cannot read: not a regular file (a device, FIFO or socket)"),
+        "{err}"
+    );
+    let err = fails(&["sweep", s(&fifo)]);
+    assert!(err.contains("not a regular file"), "{err}");
+    let folder = dir.path().join("folder.csv");
+    std::fs::create_dir(&folder).unwrap();
+    let err = fails(&["run", BH, "--data", s(&folder)]);
+    assert!(
+        err.contains("folder.csv: cannot read: is a directory"),
+        "{err}"
+    );
+}
+
+/// A small Parquet file of the bundled prices (two days of the 24 sample tickers).
+fn small_parquet() -> Vec<u8> {
+    use polars::prelude::*;
+    let text = std::fs::read_to_string("data/sample_prices.csv").unwrap();
+    let slice: String = text.lines().take(49).map(|l| format!("{l}\n")).collect();
+    let mut df = CsvReadOptions::default()
+        .with_has_header(true)
+        .into_reader_with_file_handle(std::io::Cursor::new(slice.into_bytes()))
+        .finish()
+        .unwrap();
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes).finish(&mut df).unwrap();
+    bytes
+}
+
+/// Whether polars panics reading these bytes (its panic message is kept off the test's output).
+fn polars_panics_on(bytes: &[u8]) -> bool {
+    use polars::prelude::*;
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let name = std::thread::current().name().unwrap_or("").to_string();
+            if !(name.starts_with("polars") || name.contains("damaged_parquet")) {
+                previous(info);
+            }
+        }));
+    });
+    let bytes = bytes.to_vec();
+    std::panic::catch_unwind(move || {
+        let _ = ParquetReader::new(std::io::Cursor::new(bytes)).finish();
+    })
+    .is_err()
+}
+
+#[test]
+fn a_damaged_parquet_file_that_makes_polars_panic_is_a_one_line_error() {
+    // Find, deterministically, a one-bit change of the footer (the thrift metadata) on which
+    // polars panics, then give that file to folio.
+    let good = small_parquet();
+    let tail = good.len().min(600);
+    let damaged = (good.len() - tail..good.len() - 8)
+        .flat_map(|at| (0..8).map(move |bit| (at, bit)))
+        .map(|(at, bit)| {
+            let mut b = good.clone();
+            b[at] ^= 1 << bit;
+            b
+        })
+        .find(|b| polars_panics_on(b))
+        .expect("a one-bit change of the footer on which polars panics");
+    let dir = tmp();
+    let p = dir.path().join("damaged.parquet");
+    std::fs::write(&p, &damaged).unwrap();
+    let err = fails(&["data", "inspect", s(&p)]);
+    assert!(
+        err.contains("damaged.parquet: not a readable Parquet file: the reader failed: "),
+        "{err}"
+    );
+    let err = fails(&["run", BH, "--data", s(&p)]);
+    assert!(
+        err.contains("damaged.parquet: not a readable Parquet file"),
+        "{err}"
+    );
 }

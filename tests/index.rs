@@ -50,7 +50,7 @@ fn run_index(
     config: &BacktestConfig,
 ) -> (BacktestResult, Vec<f64>) {
     let def = IndexDefinition::new(weighting, table.n_assets());
-    let ideal = def.ideal_returns(table);
+    let ideal = def.ideal_returns(table, 0.0);
     let mut index = Index::new(def, policy);
     (run(table, &mut index, config).expect("runs"), ideal)
 }

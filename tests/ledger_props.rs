@@ -125,7 +125,19 @@ fn check_books(table: &PriceTable, r: &BacktestResult) -> Result<(), TestCaseErr
             next += 1;
         }
         let close = table.prices().row(t);
-        let nav = cash + units.iter().zip(close).map(|(q, p)| q * p).sum::<f64>();
+        let nav = cash
+            + units
+                .iter()
+                .zip(close)
+                .map(|(&q, &p)| if q == 0.0 { 0.0 } else { q * p })
+                .sum::<f64>();
+        // No position in an asset that is not listed (a delisting closed it).
+        for (j, &q) in units.iter().enumerate() {
+            prop_assert!(
+                q == 0.0 || table.is_listed(t, j),
+                "day {t}: {q} units of unlisted {j}"
+            );
+        }
         let scale = r.config.initial_cash;
         prop_assert!(
             (r.cash[t] - cash).abs() <= 1e-9 * scale,
@@ -147,8 +159,49 @@ fn check_books(table: &PriceTable, r: &BacktestResult) -> Result<(), TestCaseErr
     Ok(())
 }
 
+/// `table` with each asset listed only from `first` to `last` (fractions of the days): `NaN`
+/// outside, as a ragged table holds it.
+fn ragged(starts: &[f64], moves: &[Vec<f64>], spans: &[(f64, f64)]) -> PriceTable {
+    let t = table(starts, moves);
+    let days = t.n_days();
+    let mut m = t.prices().clone();
+    for (j, &(a, b)) in spans.iter().enumerate() {
+        let first = ((a * days as f64) as usize).min(days - 1);
+        let last = ((b * days as f64) as usize).clamp(first, days - 1);
+        for r in (0..first).chain(last + 1..days) {
+            m.set(r, j, f64::NAN);
+        }
+    }
+    PriceTable::new(t.dates().to_vec(), t.tickers().to_vec(), m).unwrap()
+}
+
+fn spans(n: usize) -> impl Strategy<Value = Vec<(f64, f64)>> {
+    prop::collection::vec((0.0f64..0.5, 0.3f64..1.2), n)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn prop_ragged_books_balance_and_hold_nothing_unlisted(
+        ((starts, moves, plan), spans) in scripted_market().prop_flat_map(|m| {
+            let n = m.0.len();
+            (Just(m), spans(n))
+        }),
+        costs in costs(),
+        execution in execution(),
+        delisting_return in -1.0f64..0.5,
+    ) {
+        let t = ragged(&starts, &moves, &spans);
+        let config = BacktestConfig {
+            initial_cash: 1e5, execution, costs, delisting_return, ..Default::default()
+        };
+        let r = run(&t, &mut Scripted(plan), &config).unwrap();
+        check_books(&t, &r)?;
+        let total: f64 = r.returns().iter().map(|x| 1.0 + x).product::<f64>() - 1.0;
+        let books = r.nav[r.nav.len() - 1] / 1e5 - 1.0;
+        prop_assert!((total - books).abs() <= 1e-9 * books.abs().max(1.0));
+    }
 
     #[test]
     fn prop_nav_equals_cash_plus_positions(

@@ -627,8 +627,10 @@ fn rolling_min_variance_solves_each_month_within_bounds() {
     let out = dir.path().join("out");
     run_out(&file, &out);
     let (header, rows) = csv_rows(&out.join("minvar/optimisations.csv"));
-    // 2012–2016 is 60 months; the first 252 days (12 months) are the warm-up.
-    assert_eq!(rows.len(), 48);
+    // 2012–2016 is 60 months; the first 252 days (to 2013-01-04) are the warm-up, so the
+    // first solve is the first scheduled day after it, 2013-02-01, then one a month.
+    assert_eq!(rows.len(), 47);
+    assert_eq!(rows[0][0], "2013-02-01");
     let w0 = header.iter().position(|h| h == "w_AAPL").unwrap();
     let (w_header, weights) = csv_rows(&out.join("minvar/weights.csv"));
     let held_columns: Vec<usize> = header[w0..]
@@ -686,6 +688,48 @@ fn a_failed_solve_keeps_the_portfolio_and_is_reported() {
 }
 
 #[test]
+fn solves_fall_only_on_scheduled_days_and_a_failure_waits_for_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    // A 30 % target return over 126 days from 2014-12: unreachable in the first scheduled
+    // window (2015-07-01), reached in the next (2015-08-03), then unreachable again.
+    let file = strategy_file(
+        dir.path(),
+        "sched",
+        "kind = \"mean_variance\"\nobjective = \"efficient_return\"\ntarget_return = 0.30\nwindow = 126\nrebalance = { calendar = \"monthly\" }",
+    );
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("from = 2012-01-03", "from = 2014-12-01");
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("out");
+    run_out(&file, &out);
+    let (_, rows) = csv_rows(&out.join("sched/optimisations.csv"));
+    let (_, days) = csv_rows(&out.join("sched/weights.csv"));
+    let dates: Vec<&str> = days.iter().map(|d| d[0].as_str()).collect();
+    let month = |d: &str| d[..7].to_string();
+    // The scheduled days with a full window: the first trading day of each month from day 126.
+    let scheduled: Vec<&str> = (126..dates.len())
+        .filter(|&t| month(dates[t]) != month(dates[t - 1]))
+        .map(|t| dates[t])
+        .collect();
+    let solved: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    // One solve on each scheduled day, none on any other, failed or not.
+    assert_eq!(solved, scheduled);
+    // The first scheduled solve fails, and the next solve waits for the next month.
+    assert_eq!(rows[0][1], "failed", "{:?}", &rows[0][..3]);
+    let first_ok = rows.iter().position(|r| r[1] == "optimal").unwrap();
+    assert_eq!(rows[1][1], "optimal", "{:?}", &rows[1][..3]);
+    assert!(rows[first_ok + 1..].iter().any(|r| r[1] == "failed"));
+    // Nothing is bought before the first successful solve.
+    let (_, trades) = csv_rows(&out.join("sched/trades.csv"));
+    assert!(
+        trades
+            .iter()
+            .all(|t| t[0].as_str() >= rows[first_ok][0].as_str())
+    );
+}
+
+#[test]
 fn single_index_backtest_compares_with_markowitz() {
     let dir = tempfile::tempdir().unwrap();
     let file = strategy_file(
@@ -696,7 +740,9 @@ fn single_index_backtest_compares_with_markowitz() {
     let out = dir.path().join("out");
     run_out(&file, &out);
     let (header, rows) = csv_rows(&out.join("sim/optimisations.csv"));
-    assert_eq!(rows.len(), 16);
+    // The first scheduled quarter after the 252-day warm-up (2013-04-01), then each quarter.
+    assert_eq!(rows.len(), 15);
+    assert_eq!(rows[0][0], "2013-04-01");
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     for r in &rows {
         assert_eq!(r[1], "optimal");

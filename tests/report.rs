@@ -134,6 +134,29 @@ fn an_arbitrage_report_shows_the_signal_with_its_entries_and_exits() {
         "{entries} entries, {exits} exits"
     );
     assert!(page.contains("Positions over time (negative = short)"));
+
+    // From 2017-08 the book sits in cash at 1 % a year: a volatility of ~1e-16, below the
+    // floor, so the rolling Sharpe ratio stops there (a gap) instead of climbing to ~1e12.
+    let sharpe = charts(&page)
+        .into_iter()
+        .find(|c| c.contains("<title>Rolling 6-month Sharpe ratio"))
+        .expect("a rolling Sharpe chart");
+    let y_ticks: Vec<&str> = sharpe
+        .match_indices("text-anchor=\"end\">")
+        .map(|(i, m)| {
+            let rest = &sharpe[i + m.len()..];
+            &rest[..rest.find('<').unwrap()]
+        })
+        .collect();
+    assert!(y_ticks.len() >= 2, "{y_ticks:?}");
+    for t in &y_ticks {
+        let v: f64 = t.parse().unwrap_or(f64::INFINITY);
+        assert!(
+            v.abs() <= 100.0,
+            "rolling Sharpe axis tick {t}: {y_ticks:?}"
+        );
+    }
+    assert!(page.contains("The rolling Sharpe ratio is undefined, and left out (a gap)"));
 }
 
 #[test]

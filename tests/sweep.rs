@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{folio, ok};
+use common::{fails, folio, ok};
 
 use std::path::{Path, PathBuf};
 
@@ -134,7 +134,8 @@ fn the_deflated_sharpe_ratio_matches_the_independent_reference() {
             .iter()
             .map(|v| v.as_f64().unwrap())
             .collect();
-        let d = folio::sweep::deflated_sharpe(&returns, &trials);
+        let daily_rf = case["daily_rf"].as_f64().unwrap();
+        let d = folio::sweep::deflated_sharpe(&returns, daily_rf, &trials);
         for (name, got) in [
             ("sharpe", d.sharpe),
             ("prob_above_zero", d.prob_above_zero),
@@ -149,6 +150,54 @@ fn the_deflated_sharpe_ratio_matches_the_independent_reference() {
         }
         assert_eq!(d.trials, trials.len());
     }
+    // The reference covers a risk-free rate of 0.02, whose daily rate is folio's.
+    let cases = fixture["cases"].as_array().unwrap();
+    let at_2pc = cases
+        .iter()
+        .find(|c| c["annual_rf"].as_f64() == Some(0.02))
+        .expect("a case at rf = 0.02");
+    assert_eq!(
+        at_2pc["daily_rf"].as_f64().unwrap(),
+        folio::metrics::daily_rate(0.02)
+    );
+}
+
+#[test]
+fn the_deflated_sharpe_ratio_of_a_sweep_at_rf_2pc_uses_the_metric_tables_sharpe() {
+    // Buy-and-hold SPY at rf = 0.02 with three commission levels: the best's Sharpe ratio in
+    // the deflated statistics is its Sharpe ratio in the table (over the same rf), per day.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("strategies/buy_and_hold.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")));
+    let file = dir.path().join("bh.toml");
+    std::fs::write(&file, text).unwrap();
+    let over = Overrides {
+        risk_free_rate: Some(0.02),
+        ..Overrides::default()
+    };
+    let extra = vec![folio::sweep::parse_param("backtest.commission_bps=0,20,40").unwrap()];
+    let (spec, variants) = folio::sweep::expand(&file, &over, &extra).unwrap();
+    let result = folio::sweep::run_sweep(&variants, &spec.metric, 1, &|| {}).unwrap();
+    let best = &result.variants[result.ranking[0]];
+    assert_eq!(best.risk_free_rate, 0.02);
+    let table = best.summary.metrics.sharpe / 252f64.sqrt();
+    let d = &result.deflated;
+    assert!(
+        (d.sharpe - table).abs() < 1e-12,
+        "deflated uses Sharpe {} a day, the table {table}",
+        d.sharpe
+    );
+    // And the best's PSR is that of its excess returns, by the independent formula's inputs.
+    let (_, returns) = best.curve.as_ref().unwrap();
+    let rf = folio::metrics::daily_rate(0.02);
+    let again = folio::sweep::deflated_sharpe(returns, rf, &[d.sharpe, 0.0]);
+    assert_eq!(again.prob_above_zero, d.prob_above_zero);
+    // The table's summary line states the same annual Sharpe ratio as the Sharpe column.
+    let text = folio::report::sweep_table(&result, 3);
+    let annual = format!("Sharpe {:.3} a year", best.summary.metrics.sharpe);
+    assert!(text.contains(&annual), "{annual} missing:\n{text}");
+    assert!(text.contains("over its risk-free rate 0.02"), "{text}");
 }
 
 #[test]
@@ -175,4 +224,113 @@ walk_forward = { in_sample_years = 3, out_of_sample_years = 2 }"#,
     );
     // Zero commission always wins in sample.
     assert!(!out.contains("commission_bps=25"), "{out}");
+}
+
+/// `n` numbers 0..n as a TOML list.
+fn values(n: usize) -> String {
+    let v: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    format!("[{}]", v.join(", "))
+}
+
+#[test]
+fn a_grid_beyond_the_limit_is_refused_before_it_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1000 × 1000 × 1000 = 10^9 variants: refused at once (it used to be materialised whole
+    // and abort), naming the size and the limit.
+    let file = index_sweep(
+        dir.path(),
+        &format!(
+            r#"params = {{ "backtest.commission_bps" = {v}, "backtest.slippage_bps" = {v}, "backtest.fixed_fee" = {v} }}"#,
+            v = values(1000)
+        ),
+    );
+    let err = fails(&["sweep", file.to_str().unwrap()]);
+    assert!(
+        err.contains("1000000000 variants (1000 × 1000 × 1000)")
+            && err.contains("limit of 100000")
+            && err.contains("--max-variants"),
+        "{err}"
+    );
+    // The library refuses it the same way.
+    let e = folio::sweep::grid(&file, &Overrides::default(), &[], 100_000).unwrap_err();
+    assert!(e.to_string().contains("1000000000 variants"), "{e}");
+    // A grid whose size overflows is refused too, not wrapped around.
+    let huge = index_sweep(
+        dir.path(),
+        &format!(
+            r#"params = {{ "backtest.commission_bps" = {v}, "backtest.slippage_bps" = {v}, "backtest.fixed_fee" = {v}, "backtest.initial_cash" = {v}, "backtest.cash_rate" = {v}, "backtest.risk_free_rate" = {v}, "strategy.rebalance.min_trade" = {v} }}"#,
+            v = values(1000)
+        ),
+    );
+    let err = fails(&["sweep", huge.to_str().unwrap(), "--max-variants", "1000000"]);
+    assert!(err.contains("more variants than can be counted"), "{err}");
+
+    // The limit is the flag's: a 12-variant grid runs under 12, not under 11.
+    let small = index_sweep(
+        dir.path(),
+        r#"params = { "strategy.rebalance.calendar" = ["monthly", "quarterly", "semi_annual", "annual"], "backtest.commission_bps" = [0, 10, 20] }"#,
+    );
+    let err = fails(&["sweep", small.to_str().unwrap(), "--max-variants", "11"]);
+    assert!(err.contains("12 variants (3 × 4)"), "{err}");
+    let table = ok(&["sweep", small.to_str().unwrap(), "--max-variants", "12"]);
+    assert!(table.contains("12 trials ranked by sharpe"), "{table}");
+    // The lazy grid builds the same variants as the whole expansion.
+    let grid = folio::sweep::grid(&small, &Overrides::default(), &[], 12).unwrap();
+    let (_, all) = folio::sweep::expand(&small, &Overrides::default(), &[]).unwrap();
+    assert_eq!(grid.len(), all.len());
+    for (i, v) in all.iter().enumerate() {
+        let g = grid.variant(i).unwrap();
+        assert_eq!((g.index, &g.settings), (v.index, &v.settings));
+    }
+    let help = ok(&["sweep", "--help"]);
+    assert!(help.contains("--max-variants"), "{help}");
+}
+
+#[test]
+fn threads_beyond_a_multiple_of_the_cores_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = index_sweep(
+        dir.path(),
+        r#"params = { "backtest.commission_bps" = [0, 10] }"#,
+    );
+    // 100000 threads used to be started (and hang); now one line, exit 2.
+    let err = fails(&["sweep", file.to_str().unwrap(), "--threads", "100000"]);
+    assert!(err.contains("--threads 100000: at most"), "{err}");
+    let err = fails(&["run", "strategies/buy_and_hold.toml", "--threads", "100000"]);
+    assert!(err.contains("× the"), "{err}");
+    assert!(
+        fails(&["run", "strategies/buy_and_hold.toml", "--threads", "0"]).contains("at least 1")
+    );
+    // Within the cap it runs.
+    ok(&["sweep", file.to_str().unwrap(), "--threads", "3"]);
+}
+
+#[test]
+fn variant_settings_written_as_csv_cannot_be_a_spreadsheet_formula() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("data/sample_prices.csv", dir.path().join("=prices.csv")).unwrap();
+    let text = std::fs::read_to_string("strategies/buy_and_hold.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")));
+    let file = dir.path().join("s.toml");
+    std::fs::write(
+        &file,
+        format!("{text}\n[sweep]\nuniverses = [\"=prices.csv\"]\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("v.csv");
+    ok(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--from",
+        "2021-01-04",
+        "--param",
+        "backtest.commission_bps=0,5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    // The file name is text made inert; the numbers stay numbers.
+    assert!(row.starts_with("0,1,0,'=prices.csv,0."), "{csv}");
 }

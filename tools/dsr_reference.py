@@ -10,10 +10,12 @@ Selection Bias, Backtest Overfitting and Non-Normality", Journal of Portfolio Ma
 
 with SR the per-period Sharpe ratio (mean / sample std), g3 and g4 the skewness and (non-excess)
 kurtosis of the returns (population moments, scipy's defaults), V the sample variance of the N
-trials' Sharpe ratios, gamma the Euler-Mascheroni constant.
+trials' Sharpe ratios, gamma the Euler-Mascheroni constant. With a risk-free rate, SR, g3 and g4
+are those of the excess returns r - rf, rf the daily rate (1 + annual)^(1/252) - 1 (the metric
+table's Sharpe ratio, per day).
 
 Inputs: SPY's daily returns 2010-01-04 .. 2020-12-31 from data/spy.csv as the "best" trial, and
-two sets of trial Sharpe ratios. Writes tests/fixtures/dsr_reference.json, which
+two sets of trial Sharpe ratios, at a risk-free rate of 0, and one at an annual rate of 0.02. Writes tests/fixtures/dsr_reference.json, which
 tests/sweep.rs compares with folio::sweep::deflated_sharpe (relative error 1e-9).
 
 Usage (from the repository root):
@@ -53,13 +55,17 @@ def main():
     spy = spy.loc["2010-01-04":"2020-12-31"]
     returns = spy.pct_change().dropna().to_numpy()
     cases = []
-    # Trial Sharpe ratios (per day): a spread of 20 and of 1,000 hypothetical trials.
-    for n, spread in [(20, 0.02), (1000, 0.03)]:
+    # Trial Sharpe ratios (per day): a spread of 20 and of 1,000 hypothetical trials, over an
+    # annual risk-free rate of 0; then 20 trials over 0.02.
+    for n, spread, annual_rf in [(20, 0.02, 0.0), (1000, 0.03, 0.0), (20, 0.02, 0.02)]:
         trials = [spread * (k / (n - 1) - 0.5) * 2 for k in range(n)]
+        daily_rf = (1 + annual_rf) ** (1 / 252) - 1
+        excess = returns - daily_rf
         sr0 = expected_max(trials)
-        dsr, sr = psr(returns, sr0)
-        p0, _ = psr(returns, 0.0)
-        cases.append({"trials": trials, "sharpe": sr, "prob_above_zero": p0,
+        dsr, sr = psr(excess, sr0)
+        p0, _ = psr(excess, 0.0)
+        cases.append({"trials": trials, "annual_rf": annual_rf, "daily_rf": daily_rf,
+                      "sharpe": sr, "prob_above_zero": p0,
                       "expected_max_sharpe": sr0, "deflated": dsr})
     out = {"returns": returns.tolist(), "cases": cases}
     path = ROOT / "tests" / "fixtures" / "dsr_reference.json"

@@ -196,7 +196,11 @@ struct SweepArgs {
     /// Walk forward over [data] from .. to with [sweep] walk_forward windows instead.
     #[arg(long)]
     walk_forward: bool,
-    /// Worker threads (default: one per core). Results do not depend on it.
+    /// Refuse a grid of more variants than this (checked before any is built).
+    #[arg(long, value_name = "N", default_value_t = folio::sweep::DEFAULT_MAX_VARIANTS)]
+    max_variants: usize,
+    /// Worker threads (default: one per core; at most 8 × the cores). Results do not depend
+    /// on it.
     #[arg(long)]
     threads: Option<usize>,
     #[command(flatten)]
@@ -232,7 +236,8 @@ struct RunArgs {
     /// Also write a self-contained HTML report (charts as inline SVG) to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// Worker threads (default: one per core). Results do not depend on it.
+    /// Worker threads (default: one per core; at most 8 × the cores). Results do not depend
+    /// on it.
     #[arg(long)]
     threads: Option<usize>,
 }
@@ -282,7 +287,7 @@ struct OverrideArgs {
     /// Starting cash.
     #[arg(long, value_name = "CASH", allow_negative_numbers = true)]
     initial_cash: Option<f64>,
-    /// Missing prices: error, ffill or drop.
+    /// Missing prices: listed (each asset on its own interval), error, ffill or drop.
     #[arg(long)]
     missing: Option<MissingChoice>,
     /// Longest gap ffill may fill, in days.
@@ -294,6 +299,9 @@ struct OverrideArgs {
     /// First day of the figures: start, first_trade or a date YYYY-MM-DD.
     #[arg(long, value_name = "WHEN")]
     metrics_from: Option<folio::metrics::MetricsFrom>,
+    /// Return of a position whose asset delists, from its last price (-0.3 = CRSP-style).
+    #[arg(long, value_name = "RETURN", allow_negative_numbers = true)]
+    delisting_return: Option<f64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -382,6 +390,7 @@ impl OverrideArgs {
             ffill_limit: self.ffill_limit,
             risk_free_rate: self.risk_free_rate,
             metrics_from: self.metrics_from,
+            delisting_return: self.delisting_return,
         }
     }
 }
@@ -407,10 +416,20 @@ fn plans(files: &[PathBuf], over: &OverrideArgs) -> Result<Vec<RunPlan>> {
         .collect()
 }
 
+/// Worker threads allowed per core: beyond this many, threads only add memory and
+/// scheduling (`--threads 100000` would start that many before any work).
+const MAX_THREADS_PER_CORE: usize = 8;
+
 fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = threads {
         anyhow::ensure!(n > 0, "--threads must be at least 1");
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let most = MAX_THREADS_PER_CORE * cores;
+        anyhow::ensure!(
+            n <= most,
+            "--threads {n}: at most {most} ({MAX_THREADS_PER_CORE} × the {cores} core(s) of this machine)"
+        );
         pool = pool.num_threads(n);
     }
     pool.build().context("cannot start worker threads")
@@ -420,8 +439,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let over = args.over.overrides();
     let pool = thread_pool(args.threads)?;
     let file = args.file.display().to_string();
-    let (spec, variants) =
-        folio::sweep::expand(&args.file, &over, &args.params).with_context(|| file.clone())?;
+    let grid = folio::sweep::grid(&args.file, &over, &args.params, args.max_variants)
+        .with_context(|| file.clone())?;
+    let spec = grid.spec().clone();
     let metric = args.metric.unwrap_or(spec.metric.clone());
     anyhow::ensure!(
         folio::sweep::Summary::figure_names().contains(&metric.as_str()),
@@ -429,7 +449,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         folio::sweep::Summary::figure_names().join(", ")
     );
     let bar = indicatif::ProgressBar::with_draw_target(
-        Some(variants.len() as u64),
+        Some(grid.len() as u64),
         if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             indicatif::ProgressDrawTarget::stderr()
         } else {
@@ -439,20 +459,37 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let tick = || bar.inc(1);
     if args.walk_forward {
         let wf = pool
-            .install(|| folio::sweep::walk_forward(&args.file, &over, &args.params, &tick))
+            .install(|| {
+                folio::sweep::walk_forward_limited(
+                    &args.file,
+                    &over,
+                    &args.params,
+                    args.max_variants,
+                    &tick,
+                )
+            })
             .with_context(|| file.clone())?;
         bar.finish_and_clear();
-        print!("{}", folio::report::walk_forward_table(&wf));
+        print!(
+            "{}",
+            folio::report::printable_lines(&folio::report::walk_forward_table(&wf))
+        );
         return Ok(());
     }
-    let result = pool.install(|| folio::sweep::run_sweep(&variants, &metric, spec.top, &tick))?;
+    let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
     bar.finish_and_clear();
     if let Some(path) = &args.out {
         folio::report::write_variants(path, &result)
             .with_context(|| format!("{}: cannot write the variants", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
-    print!("{}", folio::report::sweep_table(&result, args.rows));
+    print!(
+        "{}",
+        folio::report::printable_lines(&folio::report::sweep_table(&result, args.rows))
+    );
     Ok(())
 }
 
@@ -461,7 +498,7 @@ fn run(args: RunArgs) -> Result<()> {
     let pool = thread_pool(args.threads)?;
     let outcomes = pool.install(|| folio::sweep::run_plans(&plans))?;
     let text = match args.format {
-        Format::Table => folio::report::table(&outcomes),
+        Format::Table => folio::report::printable_lines(&folio::report::table(&outcomes)),
         Format::Json => folio::report::json(&outcomes),
         Format::Csv => folio::report::csv(&outcomes),
     };
@@ -469,13 +506,19 @@ fn run(args: RunArgs) -> Result<()> {
         let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
         folio::report::write_file(path, folio::report::html(&runs))
             .with_context(|| format!("{}: cannot write the report", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     if let Some(dir) = &args.out {
         let written = folio::report::write_dir(dir, &outcomes)
             .with_context(|| format!("{}: cannot write the results", dir.display()))?;
         for w in written {
-            eprintln!("wrote {}", w.display());
+            eprintln!(
+                "wrote {}",
+                folio::report::printable(&w.display().to_string())
+            );
         }
     }
     std::io::stdout()
@@ -490,7 +533,10 @@ fn report(args: ReportArgs) -> Result<()> {
     let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
     folio::report::write_file(&path, folio::report::html(&runs))
         .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    eprintln!("wrote {}", path.display());
+    eprintln!(
+        "wrote {}",
+        folio::report::printable(&path.display().to_string())
+    );
     Ok(())
 }
 
@@ -521,7 +567,7 @@ fn validate(args: ValidateArgs) -> Result<()> {
         };
         plan.strategy
             .build(loaded, benchmark.as_deref(), &plan.config)
-            .with_context(|| file.clone())?;
+            .map_err(|e| plan.in_file(e))?;
         if plan.config.execution == Execution::NextOpen && table.open().is_none() {
             anyhow::bail!("{file}: {}", folio::engine::EngineError::NoOpenPrices);
         }
@@ -533,7 +579,7 @@ fn validate(args: ValidateArgs) -> Result<()> {
         };
         println!(
             "ok: {file} ({}): {} on {} asset(s), {} → {} ({} days); missing prices: {missing}",
-            plan.name,
+            folio::report::printable(&plan.name),
             plan.strategy.kind(),
             table.n_assets(),
             table.dates()[0],
@@ -551,6 +597,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         tickers: args.tickers,
         from: args.from,
         to: args.to,
+        membership: None,
     };
     let raw = data::read_panel(&args.file, &opts).map_err(folio::Error::from)?;
     let ins = Inspection::of(&raw, args.move_threshold);
@@ -558,7 +605,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         InspectFormat::Json => {
             println!("{}", serde_json::to_string_pretty(&ins)?);
         }
-        InspectFormat::Table => print!("{}", inspect_table(&ins)),
+        InspectFormat::Table => print!("{}", folio::report::printable_lines(&inspect_table(&ins))),
     }
     Ok(())
 }
@@ -647,6 +694,7 @@ impl ProblemArgs {
             tickers: self.tickers.clone(),
             from: self.from,
             to: self.to,
+            membership: None,
         };
         let policy = self.missing.policy(None);
         let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;
@@ -896,7 +944,7 @@ fn optimise(args: OptimiseArgs) -> Result<()> {
                 problem.returns.rows(),
                 100.0 * rf
             );
-            out.push_str(&t.to_string());
+            out.push_str(&folio::report::printable_lines(&t.to_string()));
             out.push('\n');
             for f in &facts {
                 out.push_str(f);
@@ -927,13 +975,19 @@ fn frontier(args: FrontierArgs) -> Result<()> {
     if let Some(path) = &args.out {
         folio::report::write_file(path, folio::report::frontier_csv(est, &points, rf))
             .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     if let Some(path) = &args.svg {
         let svg = folio::report::frontier_svg(est, &points, tangency.as_ref().map(|t| (t, rf)));
         folio::report::write_file(path, &svg)
             .with_context(|| format!("{}: cannot write the chart", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
     }
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -969,7 +1023,7 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         problem.last,
         points.len()
     );
-    println!("{t}");
+    println!("{}", folio::report::printable_lines(&t.to_string()));
     if let Some(tan) = &tangency {
         println!(
             "tangency portfolio at rf {:.2} %: return {:.2} %, volatility {:.2} %, Sharpe {:.3}",

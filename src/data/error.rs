@@ -125,6 +125,38 @@ pub enum DataError {
         /// The columns the file has, comma-separated.
         found: String,
     },
+    /// Two columns of a CSV file with one name.
+    #[error("{}, line 1, column {index}: column `{column}` appears twice (first as column {first})", path.display())]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The name.
+        column: String,
+        /// 1-based position of the second one.
+        index: usize,
+        /// 1-based position of the first one.
+        first: usize,
+    },
+    /// A CSV row with fewer or more fields than the header (a short row, a truncated line).
+    #[error(
+        "{}, line {line}, column {column}{}: expected {expected} fields as in the header, found {found}",
+        path.display(),
+        name.as_ref().map_or(String::new(), |n| format!(" (`{n}`)"))
+    )]
+    FieldCount {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column of the first missing (or extra) field.
+        column: usize,
+        /// The header's name for that column, if it has one.
+        name: Option<String>,
+        /// Fields found.
+        found: usize,
+        /// Fields of the header.
+        expected: usize,
+    },
     /// A cell that should hold a date does not.
     #[error("{at}: expected a date as YYYY-MM-DD, found `{value}`")]
     BadDate {
@@ -157,8 +189,12 @@ pub enum DataError {
         /// Where.
         at: Cell,
     },
-    /// A price that is zero, negative, infinite or NaN.
-    #[error("{at}: expected a positive, finite price, found {value}")]
+    /// A price that is zero, negative, infinite, NaN or of an absurd magnitude.
+    #[error(
+        "{at}: expected a positive, finite price{}, found {}",
+        if value.is_finite() && *value > 0.0 { " between 1e-12 and 1e12" } else { "" },
+        short_number(*value)
+    )]
     BadPrice {
         /// Where.
         at: Cell,
@@ -328,7 +364,46 @@ pub enum DataError {
         /// The date it lacks.
         date: NaiveDate,
     },
+    /// A membership file that cannot be used.
+    #[error("{}, line {line}, column {column}: {message}", path.display())]
+    Membership {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (the header is line 1).
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
     /// A price table built by hand is inconsistent.
     #[error("invalid price table: {0}")]
     InvalidTable(String),
+}
+
+/// A number as people write it: `1e308` rather than 309 digits, `-11` as `-11`.
+///
+/// ```ignore
+/// assert_eq!(short_number(1e308), "1e308");
+/// ```
+pub(crate) fn short_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn huge_and_tiny_numbers_are_short() {
+        assert_eq!(short_number(1e308), "1e308");
+        assert_eq!(short_number(-2.5e-300), "-2.5e-300");
+        assert_eq!(short_number(-11.0), "-11");
+        assert_eq!(short_number(f64::NAN), "NaN");
+        assert_eq!(short_number(0.0), "0");
+    }
 }

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, DataError, Matrix, RowRef};
+use super::{Cell, DataError, Matrix, RowRef, guard};
 
 /// How the file lays its prices out.
 ///
@@ -48,6 +48,8 @@ pub struct ReadOptions {
     pub from: Option<NaiveDate>,
     /// Last date to keep (inclusive).
     pub to: Option<NaiveDate>,
+    /// Index membership file (`ticker,start_date,end_date`): the universe on each day.
+    pub membership: Option<PathBuf>,
 }
 
 /// Prices as read, aligned on the file's calendar, with `NaN` where a price is missing.
@@ -123,6 +125,8 @@ pub(super) struct Frame {
     pub(super) path: PathBuf,
     df: DataFrame,
     csv: bool,
+    /// The line each row of a CSV file starts on.
+    lines: Vec<usize>,
 }
 
 impl Frame {
@@ -136,10 +140,15 @@ impl Frame {
                 source: e,
             },
         })?;
-        if meta.is_dir() {
+        if !meta.is_file() {
+            // Never open a FIFO or a device: reading one can block for ever.
             return Err(DataError::Io {
                 path: path.to_path_buf(),
-                source: std::io::Error::other("is a directory"),
+                source: std::io::Error::other(if meta.is_dir() {
+                    "is a directory"
+                } else {
+                    "not a regular file (a device, FIFO or socket)"
+                }),
             });
         }
         let ext = path
@@ -167,25 +176,37 @@ impl Frame {
             format,
             message: e.to_string().lines().next().unwrap_or("").to_string(),
         };
-        let df = if csv {
-            CsvReadOptions::default()
+        let format = if csv { "CSV" } else { "Parquet" };
+        // polars can panic on a damaged file: the panic stops here and becomes an error.
+        let io = |e| DataError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let mut lines = Vec::new();
+        let source = if csv {
+            let bytes = std::fs::read(path).map_err(io)?;
+            lines = check_csv_shape(path, &bytes)?;
+            Source::Csv(bytes)
+        } else {
+            Source::Parquet(File::open(path).map_err(io)?)
+        };
+        let read = guard::catch_quietly(|| match source {
+            Source::Csv(bytes) => CsvReadOptions::default()
                 .with_has_header(true)
                 .with_infer_schema_length(None)
-                .try_into_reader_with_file_path(Some(path.to_path_buf()))
-                .and_then(|r| r.finish())
-                .map_err(|e| match e {
-                    PolarsError::NoData(_) => empty(),
-                    e => unreadable("CSV", e),
-                })?
-        } else {
-            let file = File::open(path).map_err(|e| DataError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            })?;
-            ParquetReader::new(file)
-                .finish()
-                .map_err(|e| unreadable("Parquet", e))?
-        };
+                .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+                .finish(),
+            Source::Parquet(file) => ParquetReader::new(file).finish(),
+        })
+        .map_err(|payload| DataError::Unreadable {
+            path: path.to_path_buf(),
+            format,
+            message: format!("the reader failed: {}", guard::panic_message(&*payload)),
+        })?;
+        let df = read.map_err(|e| match e {
+            PolarsError::NoData(_) if csv => empty(),
+            e => unreadable(format, e),
+        })?;
         if df.height() == 0 {
             return Err(empty());
         }
@@ -193,13 +214,14 @@ impl Frame {
             path: path.to_path_buf(),
             df,
             csv,
+            lines,
         })
     }
 
     /// The file's row reference for a 0-based data row.
     pub(super) fn row(&self, i: usize) -> RowRef {
         if self.csv {
-            RowRef::Line(i + 2)
+            RowRef::Line(self.lines.get(i).copied().unwrap_or(i + 2))
         } else {
             RowRef::Row(i + 1)
         }
@@ -372,6 +394,113 @@ impl Frame {
     }
 }
 
+/// What polars reads: a CSV file's bytes (already checked) or a Parquet file.
+enum Source {
+    Csv(Vec<u8>),
+    Parquet(File),
+}
+
+/// Checks a CSV file's shape before polars reads it, since polars renames a repeated column
+/// (`AAPL_duplicated_0`) and fills the missing fields of a short row with nulls: the header's
+/// names must be distinct and every row must have as many fields as the header (a blank line
+/// is a row of one empty field).
+///
+/// Returns the line each data row starts on (a quoted field can hold newlines).
+fn check_csv_shape(path: &Path, bytes: &[u8]) -> Result<Vec<usize>, DataError> {
+    let header_end = record_end(bytes, 0);
+    let header = split_fields(&bytes[..header_end]);
+    for (j, name) in header.iter().enumerate() {
+        if let Some(first) = header[..j].iter().position(|n| n == name) {
+            return Err(DataError::DuplicateColumn {
+                path: path.to_path_buf(),
+                column: name.clone(),
+                index: j + 1,
+                first: first + 1,
+            });
+        }
+    }
+    let expected = header.len();
+    let mut lines = Vec::new();
+    let (mut line, mut start) = (1, header_end);
+    while start < bytes.len() {
+        // `start` is on the newline that ended the previous record.
+        line += 1;
+        start += 1;
+        if start == bytes.len() {
+            break; // the newline ended the file
+        }
+        let end = record_end(bytes, start);
+        let record = &bytes[start..end];
+        // polars reads a blank line as a row of empty cells: it is a short row too.
+        {
+            let found = count_fields(record);
+            if found != expected {
+                let column = found.min(expected) + 1;
+                return Err(DataError::FieldCount {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                    name: header.get(column - 1).cloned(),
+                    found,
+                    expected,
+                });
+            }
+        }
+        lines.push(line);
+        line += record.iter().filter(|&&b| b == b'\n').count();
+        start = end;
+    }
+    Ok(lines)
+}
+
+/// Index of the newline that ends the record starting at `start` (outside quotes), or the end.
+fn record_end(bytes: &[u8], start: usize) -> usize {
+    let mut quoted = false;
+    for (i, &b) in bytes[start..].iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return start + i,
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
+/// Number of fields of one record (commas outside quotes, plus one).
+fn count_fields(record: &[u8]) -> usize {
+    let mut quoted = false;
+    let mut n = 1;
+    for &b in record {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+/// The fields of one record, unquoted.
+fn split_fields(record: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(record);
+    let text = text.trim_end_matches('\r');
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().expect("one field").push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(String::new()),
+            c => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields
+}
+
 /// Parses `YYYY-MM-DD`, optionally followed by a midnight time (`T00:00:00` or ` 00:00:00`).
 fn parse_date(v: &str) -> Option<NaiveDate> {
     let v = v.trim();
@@ -425,6 +554,19 @@ fn choose_tickers(
         }),
         None => Ok(req.clone()),
     }
+}
+
+/// Columns of a long file that strategies read besides the price: each cell must be a number
+/// or empty.
+const USED_FIELDS: [&str; 6] = ["open", "high", "low", "close", "adj_close", "volume"];
+
+/// Smallest and largest price accepted: beyond them the books can overflow (a position bought
+/// at the smallest and valued at the largest is 10^24 times its cost).
+pub const PRICE_RANGE: (f64, f64) = (1e-12, 1e12);
+
+/// Whether a price is one folio can account with.
+pub(super) fn valid_price(p: f64) -> bool {
+    p.is_finite() && (PRICE_RANGE.0..=PRICE_RANGE.1).contains(&p)
 }
 
 fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
@@ -504,7 +646,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         }
         *slot = i;
         if let Some(p) = values[i] {
-            if !(p.is_finite() && p > 0.0) {
+            if !valid_price(p) {
                 return Err(DataError::BadPrice {
                     at: frame.cell(i, &price_col),
                     value: p,
@@ -516,7 +658,13 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
 
     let mut fields = BTreeMap::new();
     for name in frame.names() {
-        if name == date_col || name == ticker_col || name == price_col || !frame.is_numeric(&name) {
+        if name == date_col || name == ticker_col || name == price_col {
+            continue;
+        }
+        // A text column rides along only if folio reads it: then a cell that is not a number
+        // is an error (polars reads a column with one such cell as text).
+        let wanted = USED_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
+        if !frame.is_numeric(&name) && !wanted {
             continue;
         }
         let values = frame.numbers(&name)?;
@@ -580,7 +728,7 @@ fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         let values = frame.numbers(t)?;
         for (r, &i) in rows.iter().enumerate() {
             if let Some(p) = values[i] {
-                if !(p.is_finite() && p > 0.0) {
+                if !valid_price(p) {
                     return Err(DataError::BadPrice {
                         at: frame.cell(i, t),
                         value: p,

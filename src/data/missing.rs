@@ -8,6 +8,11 @@ use super::{DataError, Matrix, PriceTable, RawPanel};
 
 /// How missing prices (late listings, gaps, early delistings) are handled.
 ///
+/// - `Listed { limit }` (the default): each asset keeps its own listed interval, from its first
+///   price to its last; outside it the asset is simply not listed (no error, no fill), so names
+///   that list late or delist early stay in the universe for the days they trade. A gap inside
+///   the interval of at most `limit` days is filled with the last price (volume 0); a longer
+///   gap is an error. An asset with no price at all in the dates read is left out and named.
 /// - `Error`: any missing price stops the run, naming the ticker and the first missing date.
 /// - `Ffill { limit }`: a gap of at most `limit` consecutive days after an asset's first price
 ///   is filled with its last price (a longer gap is an error). An asset that lists late cannot
@@ -17,14 +22,18 @@ use super::{DataError, Matrix, PriceTable, RawPanel};
 ///
 /// ```
 /// use folio::data::MissingPolicy;
-/// assert_eq!(MissingPolicy::default(), MissingPolicy::Error);
+/// assert_eq!(MissingPolicy::default(), MissingPolicy::Listed { limit: 5 });
 /// assert_eq!(MissingPolicy::Ffill { limit: 5 }.to_string(), "ffill (limit 5 days)");
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "policy")]
 pub enum MissingPolicy {
+    /// Each asset on its own listed interval; gaps inside it of up to `limit` days filled.
+    Listed {
+        /// Longest gap inside an interval, in days of the calendar, that may be filled.
+        limit: usize,
+    },
     /// Stop on the first missing price.
-    #[default]
     Error,
     /// Forward-fill gaps of up to `limit` days; start when every asset has a price.
     Ffill {
@@ -35,9 +44,21 @@ pub enum MissingPolicy {
     Drop,
 }
 
+impl Default for MissingPolicy {
+    fn default() -> Self {
+        MissingPolicy::Listed { limit: 5 }
+    }
+}
+
 impl fmt::Display for MissingPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            MissingPolicy::Listed { limit } => {
+                write!(
+                    f,
+                    "listed (own interval per asset, gaps filled up to {limit} days)"
+                )
+            }
             MissingPolicy::Error => write!(f, "error"),
             MissingPolicy::Ffill { limit } => write!(f, "ffill (limit {limit} days)"),
             MissingPolicy::Drop => write!(f, "drop"),
@@ -63,6 +84,8 @@ pub struct MissingReport {
     pub days_trimmed: usize,
     /// The assets whose first price set the start, when days were trimmed.
     pub late_listings: Vec<String>,
+    /// Under `listed`: assets that list after the first day or stop before the last.
+    pub ragged: usize,
 }
 
 impl fmt::Display for MissingReport {
@@ -81,6 +104,12 @@ impl fmt::Display for MissingReport {
                 .map(|(t, n)| format!("{t} ({n} missing)"))
                 .collect();
             parts.push(format!("dropped {}", names.join(", ")));
+        }
+        if self.ragged > 0 {
+            parts.push(format!(
+                "{} asset(s) listed for part of the period only (each on its own interval)",
+                self.ragged
+            ));
         }
         if self.days_trimmed > 0 {
             parts.push(format!(
@@ -158,6 +187,20 @@ impl MissingPolicy {
                 let (start, filled) = forward_fill_plan(&raw, limit, &mut report)?;
                 ((0..n_assets).collect(), start, Some(filled))
             }
+            MissingPolicy::Listed { limit } => {
+                let keep: Vec<usize> = (0..n_assets).filter(|&j| missing[j] < n_days).collect();
+                if keep.is_empty() {
+                    return Err(DataError::AllDropped {
+                        path: raw.path.clone(),
+                    });
+                }
+                report.dropped = (0..n_assets)
+                    .filter(|&j| missing[j] == n_days)
+                    .map(|j| (raw.tickers[j].clone(), n_days))
+                    .collect();
+                let filled = interior_fill_plan(&raw, &keep, limit, &mut report)?;
+                (keep, 0, Some(filled))
+            }
         };
 
         let mut prices = raw.prices.select_columns(&columns);
@@ -167,7 +210,10 @@ impl MissingPolicy {
             .map(|(k, m)| (k.clone(), m.select_columns(&columns)))
             .collect();
         if let Some(filled) = &filled {
+            // `filled` holds raw columns; `prices` and `fields` hold the kept ones.
+            let at = |j: usize| columns.binary_search(&j).expect("a kept column");
             for &(r, j) in filled {
+                let j = at(j);
                 prices.set(r, j, prices.get(r - 1, j));
                 for (name, m) in &mut fields {
                     let v = if name == "volume" {
@@ -198,6 +244,51 @@ impl MissingPolicy {
         }
         Ok((table, report))
     }
+}
+
+/// The cells to fill inside each kept asset's listed interval (first to last price), checking
+/// gap lengths; counts the assets listed for part of the period.
+fn interior_fill_plan(
+    raw: &RawPanel,
+    keep: &[usize],
+    limit: usize,
+    report: &mut MissingReport,
+) -> Result<Vec<(usize, usize)>, DataError> {
+    let n_days = raw.dates.len();
+    let mut filled = Vec::new();
+    for &j in keep {
+        let has = |r: usize| !raw.prices.get(r, j).is_nan();
+        let first = (0..n_days)
+            .find(|&r| has(r))
+            .expect("a kept asset has a price");
+        let last = (0..n_days)
+            .rev()
+            .find(|&r| has(r))
+            .expect("a kept asset has a price");
+        if first > 0 || last + 1 < n_days {
+            report.ragged += 1;
+        }
+        let mut gap = 0;
+        for r in first..=last {
+            if has(r) {
+                gap = 0;
+                continue;
+            }
+            gap += 1;
+            if gap > limit {
+                return Err(DataError::GapTooLong {
+                    path: raw.path.clone(),
+                    ticker: raw.tickers[j].clone(),
+                    start: raw.dates[r + 1 - gap],
+                    length: (r + 1 - gap..=last).take_while(|&k| !has(k)).count(),
+                    limit,
+                });
+            }
+            filled.push((r, j));
+        }
+    }
+    filled.sort_unstable();
+    Ok(filled)
 }
 
 /// Finds the first day with every price and the cells to fill, checking gap lengths.
@@ -272,6 +363,10 @@ fn execution_open(
     for r in 0..out.rows() {
         for c in 0..out.cols() {
             let o = open.get(r, c);
+            if prices.get(r, c).is_nan() {
+                out.set(r, c, f64::NAN); // not listed that day
+                continue;
+            }
             let v = match scale {
                 None => o,
                 Some(close) => o * prices.get(r, c) / close.get(r, c),

@@ -11,9 +11,11 @@
 
 mod asof;
 mod error;
+mod guard;
 mod inspect;
 mod load;
 mod matrix;
+mod membership;
 mod missing;
 mod table;
 
@@ -23,12 +25,14 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub use asof::AsOfTable;
+pub(crate) use error::short_number;
 pub use error::{Cell, DataError, RowRef};
 pub use inspect::{Inspection, TickerSummary};
-pub use load::{Layout, RawPanel, ReadOptions, read_panel};
+pub use load::{Layout, PRICE_RANGE, RawPanel, ReadOptions, read_panel};
 pub use matrix::Matrix;
+pub use membership::MembershipFile;
 pub use missing::{MissingPolicy, MissingReport};
-pub use table::PriceTable;
+pub use table::{Membership, PriceTable};
 
 /// A price table and an account of how it was made.
 #[derive(Debug, Clone)]
@@ -61,6 +65,57 @@ pub struct DataReport {
     pub file_tickers: Vec<String>,
     /// What the missing-data policy did.
     pub missing: MissingReport,
+    /// With an index membership: how much of the index the price file covers.
+    pub coverage: Option<Coverage>,
+}
+
+/// How much of an index the loaded prices cover: on a day, the members that have a price,
+/// out of all members. A price file of today's survivors covers the past poorly, which
+/// overstates past returns (survivorship bias): every run with a membership says so.
+///
+/// ```
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// let c = folio::data::Coverage {
+///     membership: "m.csv".into(),
+///     first: (d("2005-01-03"), 203, 495),
+///     lowest: (d("2005-01-03"), 203, 495),
+///     last: (d("2021-04-21"), 380, 505),
+/// };
+/// assert!(c.to_string().contains("2005-01-03: 203 of 495 members have prices (41 %)"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coverage {
+    /// The membership file.
+    pub membership: PathBuf,
+    /// First day: (date, members with prices, members).
+    pub first: (NaiveDate, usize, usize),
+    /// The day of lowest coverage.
+    pub lowest: (NaiveDate, usize, usize),
+    /// Last day.
+    pub last: (NaiveDate, usize, usize),
+}
+
+impl std::fmt::Display for Coverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |(d, p, m): (NaiveDate, usize, usize)| {
+            let pct = if m > 0 {
+                100.0 * p as f64 / m as f64
+            } else {
+                0.0
+            };
+            format!("{d}: {p} of {m} members have prices ({pct:.0} %)")
+        };
+        write!(
+            f,
+            "index coverage ({}): lowest {}; first day {}; last day {}; members without prices \
+             (delisted, merged, renamed) are missing from the universe, so past returns are \
+             still overstated",
+            self.membership.display(),
+            show(self.lowest),
+            show(self.first),
+            show(self.last)
+        )
+    }
 }
 
 /// Reads a price file and applies a missing-data policy: the usual way in.
@@ -80,11 +135,33 @@ pub fn load(path: &Path, opts: &ReadOptions, missing: MissingPolicy) -> Result<L
         rows_used: raw.rows_used,
         file_tickers: raw.file_tickers.clone(),
         missing: MissingReport::default(),
+        coverage: None,
     };
-    let (table, missing) = missing.apply(raw)?;
+    let (mut table, missing) = missing.apply(raw)?;
+    let mut coverage = None;
+    if let Some(path) = &opts.membership {
+        let file = MembershipFile::read(path)?;
+        let (members, daily) = file.on(&table);
+        table = table.with_membership(members)?;
+        let at = |t: usize| (table.dates()[t], daily[t].0, daily[t].1);
+        let ratio = |t: usize| daily[t].0 as f64 / daily[t].1.max(1) as f64;
+        let lowest = (0..daily.len())
+            .min_by(|&a, &b| ratio(a).total_cmp(&ratio(b)))
+            .unwrap_or(0);
+        coverage = Some(Coverage {
+            membership: path.clone(),
+            first: at(0),
+            lowest: at(lowest),
+            last: at(daily.len() - 1),
+        });
+    }
     Ok(Loaded {
         table,
-        report: DataReport { missing, ..report },
+        report: DataReport {
+            missing,
+            coverage,
+            ..report
+        },
     })
 }
 

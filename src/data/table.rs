@@ -8,10 +8,14 @@ use super::{DataError, Matrix};
 
 /// Daily prices of a set of assets on one calendar, as dense `f64` arrays.
 ///
-/// Rows are trading days in increasing order, columns are assets. Every price is positive and
-/// finite: missing values were dealt with by a [`MissingPolicy`](super::MissingPolicy) before
-/// the table was built. Other columns of the source file (raw `open`, `high`, `low`, `close`,
-/// `volume`) ride along as extra fields on the same grid.
+/// Rows are trading days in increasing order, columns are assets. Each asset is *listed* from
+/// its first price to its last (its listed interval); before and after it the table holds
+/// `NaN`, which means "not listed", never "missing": missing values inside an interval were
+/// dealt with by a [`MissingPolicy`](super::MissingPolicy) before the table was built, so
+/// every price inside it is positive and finite. A table whose every asset is listed on every
+/// day is *rectangular*. Other columns of the source file (raw `open`, `high`, `low`, `close`,
+/// `volume`) ride along as extra fields on the same grid, and an index membership
+/// ([`Membership`]) may say which assets belong to the universe on each day.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -35,11 +39,62 @@ pub struct PriceTable {
     prices: Matrix,
     open: Option<Matrix>,
     fields: BTreeMap<String, Matrix>,
+    /// First and last day index of each asset's prices.
+    listed: Vec<(usize, usize)>,
+    rectangular: bool,
+    members: Option<Membership>,
+}
+
+/// Which assets of a table belong to the universe (an index) on each day: one flag per day and
+/// asset, read as of each day from a membership file, with where it came from.
+///
+/// ```
+/// use folio::data::Membership;
+/// let m = Membership::new(2, 2, vec![true, false, true, true], "m.csv".into());
+/// assert!(!m.is_member(0, 1) && m.is_member(1, 1));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    n_assets: usize,
+    flags: Vec<bool>,
+    source: std::path::PathBuf,
+}
+
+impl Membership {
+    /// Flags row by row (day by day), `n_days × n_assets` of them.
+    ///
+    /// # Panics
+    /// If `flags` does not hold `n_days × n_assets` values.
+    pub fn new(
+        n_days: usize,
+        n_assets: usize,
+        flags: Vec<bool>,
+        source: std::path::PathBuf,
+    ) -> Self {
+        assert_eq!(flags.len(), n_days * n_assets, "one flag per day and asset");
+        Membership {
+            n_assets,
+            flags,
+            source,
+        }
+    }
+
+    /// Whether asset `j` is a member on day `t`.
+    #[inline]
+    pub fn is_member(&self, t: usize, j: usize) -> bool {
+        self.flags[t * self.n_assets + j]
+    }
+
+    /// The membership file.
+    pub fn source(&self) -> &std::path::Path {
+        &self.source
+    }
 }
 
 impl PriceTable {
     /// Builds a table, checking that dates strictly increase, tickers are unique, the shape
-    /// matches and every price is positive and finite.
+    /// matches, and each asset's prices are positive and finite from its first price to its
+    /// last, with `NaN` (not listed) only before and after them.
     ///
     /// ```
     /// use folio::data::{Matrix, PriceTable};
@@ -75,21 +130,17 @@ impl PriceTable {
         if let Some(t) = tickers.iter().find(|t| !seen.insert(t.as_str())) {
             return invalid(format!("ticker `{t}` appears twice"));
         }
-        for (i, &p) in prices.as_slice().iter().enumerate() {
-            if !(p.is_finite() && p > 0.0) {
-                let (r, c) = (i / tickers.len(), i % tickers.len());
-                return invalid(format!(
-                    "price of `{}` on {} is {p}; prices must be positive and finite",
-                    tickers[c], dates[r]
-                ));
-            }
-        }
+        let listed = listed_intervals(&dates, &tickers, &prices)?;
+        let rectangular = listed.iter().all(|&(a, b)| a == 0 && b + 1 == dates.len());
         Ok(PriceTable {
             dates,
             tickers,
             prices,
             open: None,
             fields: BTreeMap::new(),
+            listed,
+            rectangular,
+            members: None,
         })
     }
 
@@ -105,14 +156,17 @@ impl PriceTable {
     /// ```
     pub fn with_open(mut self, open: Matrix) -> Result<Self, DataError> {
         self.check_shape("open", &open)?;
-        if let Some(i) = open
-            .as_slice()
-            .iter()
-            .position(|p| !(p.is_finite() && *p > 0.0))
-        {
+        let n = self.n_assets();
+        if let Some(i) = open.as_slice().iter().enumerate().position(|(i, p)| {
+            if self.is_listed(i / n, i % n) {
+                !super::load::valid_price(*p)
+            } else {
+                !p.is_nan()
+            }
+        }) {
             let (r, c) = (i / self.n_assets(), i % self.n_assets());
             return Err(DataError::InvalidTable(format!(
-                "open of `{}` on {} is {}; prices must be positive and finite",
+                "open of `{}` on {} is {}; prices must be between 1e-12 and 1e12",
                 self.tickers[c],
                 self.dates[r],
                 open.get(r, c)
@@ -135,6 +189,78 @@ impl PriceTable {
         self.check_shape(name, &values)?;
         self.fields.insert(name.to_string(), values);
         Ok(self)
+    }
+
+    /// Adds an index membership on the table's calendar and columns.
+    ///
+    /// ```
+    /// use folio::data::{Matrix, Membership, PriceTable};
+    /// let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// let t = PriceTable::new(vec![d], vec!["X".into(), "Y".into()], Matrix::filled(1, 2, 2.0)).unwrap();
+    /// let t = t.with_membership(Membership::new(1, 2, vec![true, false], "m.csv".into())).unwrap();
+    /// assert!(t.is_member(0, 0) && !t.is_member(0, 1) && !t.is_eligible(0, 1));
+    /// ```
+    pub fn with_membership(mut self, members: Membership) -> Result<Self, DataError> {
+        if members.flags.len() != self.n_days() * self.n_assets()
+            || members.n_assets != self.n_assets()
+        {
+            return Err(DataError::InvalidTable(format!(
+                "the membership has {} flags for a {}×{} table",
+                members.flags.len(),
+                self.n_days(),
+                self.n_assets()
+            )));
+        }
+        self.members = Some(members);
+        Ok(self)
+    }
+
+    /// The index membership, when the run has one.
+    pub fn membership(&self) -> Option<&Membership> {
+        self.members.as_ref()
+    }
+
+    /// First and last day index on which asset `j` has a price (its listed interval).
+    ///
+    /// ```
+    /// use folio::data::{Matrix, PriceTable};
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let n = f64::NAN;
+    /// let t = PriceTable::new(
+    ///     vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
+    ///     vec!["OLD".into(), "NEW".into()],
+    ///     Matrix::from_rows(3, 2, vec![1.0, n, 2.0, 5.0, n, 6.0]).unwrap(),
+    /// ).unwrap();
+    /// assert_eq!(t.listed_interval(0), (0, 1));   // delisted after day 1
+    /// assert_eq!(t.listed_interval(1), (1, 2));   // listed on day 1
+    /// assert!(!t.is_listed(0, 1) && t.is_listed(1, 1) && !t.is_rectangular());
+    /// ```
+    pub fn listed_interval(&self, j: usize) -> (usize, usize) {
+        self.listed[j]
+    }
+
+    /// Whether asset `j` has a price on day `t` (is listed).
+    #[inline]
+    pub fn is_listed(&self, t: usize, j: usize) -> bool {
+        let (a, b) = self.listed[j];
+        a <= t && t <= b
+    }
+
+    /// Whether asset `j` belongs to the universe on day `t` (always, without a membership).
+    #[inline]
+    pub fn is_member(&self, t: usize, j: usize) -> bool {
+        self.members.as_ref().is_none_or(|m| m.is_member(t, j))
+    }
+
+    /// Whether asset `j` can be chosen on day `t`: listed and a member.
+    #[inline]
+    pub fn is_eligible(&self, t: usize, j: usize) -> bool {
+        self.is_listed(t, j) && self.is_member(t, j)
+    }
+
+    /// Whether every asset is listed on every day.
+    pub fn is_rectangular(&self) -> bool {
+        self.rectangular
     }
 
     fn check_shape(&self, name: &str, m: &Matrix) -> Result<(), DataError> {
@@ -257,4 +383,52 @@ impl PriceTable {
     pub fn field_names(&self) -> impl Iterator<Item = &str> {
         self.fields.keys().map(String::as_str)
     }
+}
+
+/// Each asset's first and last day with a price, checking that every price inside that interval
+/// is positive and finite and every cell outside it is `NaN` (not listed).
+fn listed_intervals(
+    dates: &[NaiveDate],
+    tickers: &[String],
+    prices: &Matrix,
+) -> Result<Vec<(usize, usize)>, DataError> {
+    let n = tickers.len();
+    let mut first = vec![usize::MAX; n];
+    let mut last = vec![0; n];
+    for (i, &p) in prices.as_slice().iter().enumerate() {
+        let (r, c) = (i / n, i % n);
+        if p.is_nan() {
+            continue;
+        }
+        if !super::load::valid_price(p) {
+            return Err(DataError::InvalidTable(format!(
+                "price of `{}` on {} is {p}; prices must be between 1e-12 and 1e12",
+                tickers[c], dates[r]
+            )));
+        }
+        if first[c] == usize::MAX {
+            first[c] = r;
+        }
+        last[c] = r;
+    }
+    let mut out = Vec::with_capacity(n);
+    for c in 0..n {
+        if first[c] == usize::MAX {
+            return Err(DataError::InvalidTable(format!(
+                "`{}` has no price between {} and {}",
+                tickers[c],
+                dates[0],
+                dates[dates.len() - 1]
+            )));
+        }
+        if let Some(r) = (first[c]..=last[c]).find(|&r| prices.get(r, c).is_nan()) {
+            return Err(DataError::InvalidTable(format!(
+                "price of `{}` on {} is missing inside its listed interval ({} .. {}); \
+                 apply a missing-data policy first",
+                tickers[c], dates[r], dates[first[c]], dates[last[c]]
+            )));
+        }
+        out.push((first[c], last[c]));
+    }
+    Ok(out)
 }

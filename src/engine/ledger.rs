@@ -10,6 +10,7 @@ use super::{CostModel, EngineError, Financing};
 /// ```
 /// let t = folio::engine::Trade {
 ///     date: chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
+///     kind: folio::engine::TradeKind::Order,
 ///     asset: 0, quantity: -2.0, price: 10.0, commission: 0.1, slippage: 0.0,
 /// };
 /// assert_eq!(t.value(), 20.0);
@@ -18,6 +19,8 @@ use super::{CostModel, EngineError, Financing};
 pub struct Trade {
     /// Day of the fill.
     pub date: NaiveDate,
+    /// An order's fill, or the close-out of a position whose asset delisted.
+    pub kind: TradeKind,
     /// Column index of the asset.
     pub asset: usize,
     /// Units bought (> 0) or sold (< 0).
@@ -34,13 +37,45 @@ impl Trade {
     /// Traded value at the fill price, always positive.
     ///
     /// ```
-    /// # let t = folio::engine::Trade { date: chrono::NaiveDate::MIN, asset: 0,
+    /// # let t = folio::engine::Trade { date: chrono::NaiveDate::MIN, kind: Default::default(), asset: 0,
     /// #     quantity: 3.0, price: 2.0, commission: 0.0, slippage: 0.0 };
     /// assert_eq!(t.value(), 6.0);
     /// ```
     pub fn value(&self) -> f64 {
         self.quantity.abs() * self.price
     }
+}
+
+/// Why a trade happened.
+///
+/// ```
+/// assert_eq!(folio::engine::TradeKind::Delisting.to_string(), "delisting");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TradeKind {
+    /// A fill of the strategy's decision.
+    #[default]
+    Order,
+    /// A position closed because its asset stopped trading (delisted), at its last price
+    /// times one plus the delisting return, without costs.
+    Delisting,
+}
+
+impl std::fmt::Display for TradeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TradeKind::Order => "order",
+            TradeKind::Delisting => "delisting",
+        })
+    }
+}
+
+/// Value of `units` at `price`: 0 for no units, whatever the price (an asset that is not
+/// listed has a `NaN` price, and holds no units).
+#[inline]
+pub(crate) fn value(units: f64, price: f64) -> f64 {
+    if units == 0.0 { 0.0 } else { units * price }
 }
 
 /// Running totals of what trading cost and moved.
@@ -65,6 +100,8 @@ pub struct TradeTotals {
     pub interest: f64,
     /// Borrow fees paid on short positions.
     pub borrow_fees: f64,
+    /// Positions closed because their asset delisted.
+    pub delistings: usize,
 }
 
 impl TradeTotals {
@@ -105,7 +142,7 @@ impl Ledger {
                 .units
                 .iter()
                 .zip(prices)
-                .map(|(q, p)| q * p)
+                .map(|(&q, &p)| value(q, p))
                 .sum::<f64>()
     }
 
@@ -132,7 +169,13 @@ impl Ledger {
                 .iter()
                 .zip(&self.units)
                 .zip(prices)
-                .map(|((w, q), p)| costs.cost_of(w * target - q * p, tiny))
+                .map(|((&w, &q), &p)| {
+                    if w == 0.0 && q == 0.0 {
+                        0.0
+                    } else {
+                        costs.cost_of(w * target - q * p, tiny)
+                    }
+                })
                 .sum();
             let next = nav - cost;
             let done = (next - target).abs() <= 1e-13 * nav.abs();
@@ -149,7 +192,8 @@ impl Ledger {
             });
         }
         for (j, d) in delta.iter_mut().enumerate() {
-            // A zero target closes the position exactly, leaving no floating-point residue.
+            // A zero target closes the position exactly, leaving no floating-point residue
+            // (and never reads the price of an asset that holds nothing).
             *d = if weights[j] == 0.0 {
                 -self.units[j]
             } else {
@@ -158,7 +202,7 @@ impl Ledger {
         }
         for selling in [true, false] {
             for j in 0..delta.len() {
-                if (delta[j] < 0.0) == selling && (delta[j] * prices[j]).abs() > tiny {
+                if (delta[j] < 0.0) == selling && value(delta[j], prices[j]).abs() > tiny {
                     self.fill(j, delta[j], prices[j], costs, date, trades, totals);
                 }
             }
@@ -179,7 +223,7 @@ impl Ledger {
         self.units
             .iter()
             .zip(prices)
-            .map(|(q, p)| (q * p).abs())
+            .map(|(&q, &p)| value(q, p).abs())
             .sum()
     }
 
@@ -203,7 +247,7 @@ impl Ledger {
                 .iter()
                 .zip(close)
                 .filter(|(q, _)| **q < 0.0)
-                .map(|(q, p)| -q * p)
+                .map(|(&q, &p)| -value(q, p))
                 .sum();
             let fee = shorts * financing.borrow_fee_rate / per_day;
             self.cash -= fee;
@@ -244,11 +288,44 @@ impl Ledger {
         totals.fills += 1;
         trades.push(Trade {
             date,
+            kind: TradeKind::Order,
             asset,
             quantity,
             price,
             commission,
             slippage,
+        });
+    }
+}
+
+impl Ledger {
+    /// Closes the position in `asset`, whose last price was `last`, at `last × (1 +
+    /// delisting_return)` with no costs; the proceeds (a cover's cost, for a short) go to cash.
+    pub(crate) fn delist(
+        &mut self,
+        asset: usize,
+        last: f64,
+        delisting_return: f64,
+        date: NaiveDate,
+        trades: &mut Vec<Trade>,
+        totals: &mut TradeTotals,
+    ) {
+        let quantity = -self.units[asset];
+        if quantity == 0.0 {
+            return;
+        }
+        let price = last * (1.0 + delisting_return);
+        self.cash -= quantity * price;
+        self.units[asset] = 0.0;
+        totals.delistings += 1;
+        trades.push(Trade {
+            date,
+            kind: TradeKind::Delisting,
+            asset,
+            quantity,
+            price,
+            commission: 0.0,
+            slippage: 0.0,
         });
     }
 }

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::PriceTable;
 use crate::strategy::{Decision, Strategy};
 
-pub use ledger::{Trade, TradeTotals};
+pub use ledger::{Trade, TradeKind, TradeTotals};
 pub use result::BacktestResult;
 pub use view::{Context, History, MarketView, PortfolioView};
 
@@ -132,6 +132,10 @@ pub struct BacktestConfig {
     pub costs: CostModel,
     /// Financing of a long/short book.
     pub financing: Financing,
+    /// Return of a position whose asset stops trading, from its last price: the position is
+    /// closed at last price × (1 + this), without costs, the day after its last price. 0 by
+    /// default; CRSP-style studies use about −0.30 for delistings for poor performance.
+    pub delisting_return: f64,
 }
 
 impl Default for BacktestConfig {
@@ -141,6 +145,7 @@ impl Default for BacktestConfig {
             execution: Execution::default(),
             costs: CostModel::default(),
             financing: Financing::default(),
+            delisting_return: 0.0,
         }
     }
 }
@@ -202,6 +207,14 @@ impl BacktestConfig {
                 self.initial_cash
             )));
         }
+        // Beyond this, sums of positions can overflow and cents are lost to rounding.
+        if self.initial_cash > MAX_AMOUNT || self.costs.fixed_fee > MAX_AMOUNT {
+            return Err(EngineError::InvalidConfig(format!(
+                "initial cash and fixed fee must be at most {MAX_AMOUNT:e}, got {} and {}",
+                crate::data::short_number(self.initial_cash),
+                crate::data::short_number(self.costs.fixed_fee)
+            )));
+        }
         for (what, v) in [
             ("commission_bps", self.costs.commission_bps),
             ("fixed_fee", self.costs.fixed_fee),
@@ -216,6 +229,12 @@ impl BacktestConfig {
                 "commission and slippage must be below 10,000 bps (100 %)".into(),
             ));
         }
+        if !(self.delisting_return.is_finite() && self.delisting_return >= -1.0) {
+            return Err(EngineError::InvalidConfig(format!(
+                "delisting return must be a finite return ≥ -1 (-1 = worthless), got {}",
+                self.delisting_return
+            )));
+        }
         let f = &self.financing;
         if !(f.borrow_fee_rate.is_finite() && f.borrow_fee_rate >= 0.0) {
             return bad("borrow fee rate", f.borrow_fee_rate);
@@ -224,6 +243,13 @@ impl BacktestConfig {
             return Err(EngineError::InvalidConfig(format!(
                 "cash rate must be a finite annual rate above -1, got {}",
                 f.cash_rate
+            )));
+        }
+        if f.cash_rate > MAX_RATE || f.borrow_fee_rate > MAX_RATE {
+            return Err(EngineError::InvalidConfig(format!(
+                "cash and borrow fee rates must be at most {MAX_RATE} (1,000 % a year), got {} and {}",
+                crate::data::short_number(f.cash_rate),
+                crate::data::short_number(f.borrow_fee_rate)
             )));
         }
         if !(f.max_gross_exposure.is_finite() && f.max_gross_exposure >= 1.0) {
@@ -235,6 +261,13 @@ impl BacktestConfig {
         Ok(())
     }
 }
+
+/// The largest initial cash or fixed fee folio accepts (10^15): larger amounts leave no room
+/// for exact cents and can overflow to infinity in the books.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+/// The largest annual cash or borrow-fee rate folio accepts (10 = 1,000 % a year).
+pub const MAX_RATE: f64 = 10.0;
 
 /// Why a backtest could not run to the end.
 #[derive(Debug, thiserror::Error)]
@@ -266,6 +299,21 @@ pub enum EngineError {
         nav: f64,
         /// The limit, as a multiple of NAV.
         limit: f64,
+    },
+    /// A built-in strategy chose an asset that is not listed on its decision day.
+    #[error("the strategy chose an asset that is not listed: {0}")]
+    Unlisted(String),
+    /// The books left the range of numbers (an absurd rate or amount): no figure would mean
+    /// anything.
+    #[error(
+        "{date}: the portfolio's value is {nav}, beyond the range of numbers; \
+         check the data's magnitudes and the rates of [backtest]"
+    )]
+    Overflow {
+        /// The day.
+        date: NaiveDate,
+        /// The value reached (infinite or NaN).
+        nav: f64,
     },
     /// Costs or orders exceed the portfolio's value.
     #[error("{date}: the trades need {needed:.2} but the portfolio holds {available:.2}")]
@@ -315,6 +363,13 @@ pub fn run<S: Strategy + ?Sized>(
     let mut record = BacktestResult::with_capacity(table, config);
     let mut pending: Option<Decision> = None;
     let mut delta = vec![0.0; n_assets];
+    // Assets whose prices stop before the last day, by the day after their last price.
+    let mut delistings: Vec<(usize, usize)> = (0..n_assets)
+        .map(|j| (table.listed_interval(j).1 + 1, j))
+        .filter(|&(t, _)| t < n_days)
+        .collect();
+    delistings.sort_unstable();
+    let mut next_delisting = 0;
 
     for t in 0..n_days {
         let date = table.dates()[t];
@@ -322,7 +377,27 @@ pub fn run<S: Strategy + ?Sized>(
         if t > 0 {
             ledger.accrue(prices.row(t - 1), &config.financing, &mut record.totals);
         }
-        if let Some(decision) = pending.take() {
+        while let Some(&(_, j)) = delistings.get(next_delisting).filter(|(day, _)| *day == t) {
+            ledger.delist(
+                j,
+                prices.get(t - 1, j),
+                config.delisting_return,
+                date,
+                &mut record.trades,
+                &mut record.totals,
+            );
+            next_delisting += 1;
+        }
+        if let Some(mut decision) = pending.take() {
+            if !table.is_rectangular() {
+                let dropped = unlisted(&mut decision, table, t);
+                if dropped > 0 {
+                    record.cancelled += dropped;
+                    record.note(format!(
+                        "{date}: {dropped} order(s) cancelled: the asset stopped trading before the fill"
+                    ));
+                }
+            }
             let fill_prices = open.map_or(close, |o| o.row(t));
             apply(
                 &mut ledger,
@@ -338,9 +413,18 @@ pub fn run<S: Strategy + ?Sized>(
             market: MarketView::at(table, t),
             portfolio: PortfolioView::new(ledger.cash, &ledger.units, close),
         };
-        let decision = strategy.decide(&ctx);
+        let mut decision = strategy.decide(&ctx);
         if !matches!(decision, Decision::Hold) {
             validate(&decision, n_assets, date)?;
+            if !table.is_rectangular() {
+                let refused = unlisted(&mut decision, table, t);
+                if refused > 0 {
+                    record.refused += refused;
+                    record.note(format!(
+                        "{date}: {refused} order(s) refused: the asset is not listed that day"
+                    ));
+                }
+            }
             record.decisions += 1;
             match config.execution {
                 Execution::SameClose => apply(
@@ -357,12 +441,41 @@ pub fn run<S: Strategy + ?Sized>(
             }
         }
         record.push_day(t, ledger.cash, &ledger.units, close);
+        if !record.nav[t].is_finite() {
+            return Err(EngineError::Overflow {
+                date,
+                nav: record.nav[t],
+            });
+        }
         debug_assert!(
             (record.nav[t] - ledger.nav(close)).abs() <= 1e-9 * record.nav[t].abs().max(1.0),
             "NAV must equal cash plus positions"
         );
     }
     Ok(record)
+}
+
+/// Removes from `decision` what it asks of assets not listed on day `t` (a target weight set
+/// to 0, an order dropped) and returns how many it removed.
+fn unlisted(decision: &mut Decision, table: &PriceTable, t: usize) -> usize {
+    match decision {
+        Decision::Hold => 0,
+        Decision::TargetWeights(w) => {
+            let mut n = 0;
+            for (j, w) in w.iter_mut().enumerate() {
+                if *w != 0.0 && !table.is_listed(t, j) {
+                    *w = 0.0;
+                    n += 1;
+                }
+            }
+            n
+        }
+        Decision::Orders(orders) => {
+            let before = orders.len();
+            orders.retain(|o| table.is_listed(t, o.asset));
+            before - orders.len()
+        }
+    }
 }
 
 fn validate(decision: &Decision, n_assets: usize, date: NaiveDate) -> Result<(), EngineError> {

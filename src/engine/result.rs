@@ -17,7 +17,8 @@ use crate::data::{Matrix, PriceTable};
 /// #     Matrix::from_rows(2, 1, vec![10.0, 12.0]).unwrap()).unwrap();
 /// let cfg = BacktestConfig { execution: Execution::SameClose, ..Default::default() };
 /// let r = run(&table, &mut BuyAndHold::equal(), &cfg).unwrap();
-/// assert!((r.returns()[0] - 0.2).abs() < 1e-12);
+/// assert_eq!(r.returns()[0], 0.0);                 // day 0: bought at the close, no costs
+/// assert!((r.returns()[1] - 0.2).abs() < 1e-12);
 /// assert_eq!(r.weights.row(1), &[1.0]);
 /// ```
 #[derive(Debug, Clone)]
@@ -46,6 +47,13 @@ pub struct BacktestResult {
     pub unfilled: usize,
     /// Buy orders cut down to the cash left after sells and costs.
     pub clipped_orders: usize,
+    /// Target weights or orders on assets not listed on the decision day, refused (an error
+    /// for the built-in strategies, which never ask for them).
+    pub refused: usize,
+    /// Orders whose asset stopped trading between the decision and the fill, cancelled.
+    pub cancelled: usize,
+    /// What the engine refused or cancelled, first few occurrences, for the report.
+    pub engine_notes: Vec<String>,
 }
 
 impl BacktestResult {
@@ -64,6 +72,16 @@ impl BacktestResult {
             rebalances: 0,
             unfilled: 0,
             clipped_orders: 0,
+            refused: 0,
+            cancelled: 0,
+            engine_notes: Vec::new(),
+        }
+    }
+
+    /// Keeps a note for the report, the first ten only.
+    pub(crate) fn note(&mut self, text: String) {
+        if self.engine_notes.len() < 10 {
+            self.engine_notes.push(text);
         }
     }
 
@@ -71,8 +89,8 @@ impl BacktestResult {
     pub(crate) fn push_day(&mut self, t: usize, cash: f64, units: &[f64], prices: &[f64]) {
         let row = self.weights.row_mut(t);
         let mut invested = 0.0;
-        for ((w, q), p) in row.iter_mut().zip(units).zip(prices) {
-            *w = q * p;
+        for ((w, &q), &p) in row.iter_mut().zip(units).zip(prices) {
+            *w = super::ledger::value(q, p);
             invested += *w;
         }
         let nav = cash + invested;

@@ -171,6 +171,47 @@ impl<'a> MarketView<'a> {
         &series[..self.end.min(series.len())]
     }
 
+    /// Whether `asset` has a price on the decision day (is listed). Orders and target weights
+    /// on an asset that is not listed are refused.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let n = f64::NAN;
+    /// let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["A".into(), "B".into()],
+    ///     Matrix::from_rows(2, 2, vec![1.0, n, 1.1, 5.0]).unwrap()).unwrap();
+    /// let view = folio::engine::MarketView::at(&table, 0);
+    /// assert!(view.is_listed(0) && !view.is_listed(1));
+    /// assert_eq!(view.listed().collect::<Vec<_>>(), vec![0]);
+    /// assert_eq!(folio::engine::MarketView::at(&table, 1).age(1), Some(0));
+    /// ```
+    pub fn is_listed(&self, asset: usize) -> bool {
+        self.table.is_listed(self.end - 1, asset)
+    }
+
+    /// The assets listed on the decision day.
+    pub fn listed(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.n_assets()).filter(|&j| self.is_listed(j))
+    }
+
+    /// Trading days since the asset's first price (0 on that day), `None` before it. An asset
+    /// that has stopped trading keeps its age; [`is_listed`](Self::is_listed) says it is gone.
+    pub fn age(&self, asset: usize) -> Option<usize> {
+        let first = self.table.listed_interval(asset).0;
+        (first < self.end).then(|| self.end - 1 - first)
+    }
+
+    /// Whether `asset` belongs to the universe (the index membership of the run) on the
+    /// decision day, as known that day; always true for a run without a membership.
+    pub fn is_member(&self, asset: usize) -> bool {
+        self.table.is_member(self.end - 1, asset)
+    }
+
+    /// Listed and a member on the decision day: what a strategy may choose from.
+    pub fn is_eligible(&self, asset: usize) -> bool {
+        self.table.is_eligible(self.end - 1, asset)
+    }
+
     /// Another field of the source (raw `close`, `volume`, …) up to the decision day.
     ///
     /// ```
@@ -289,7 +330,7 @@ impl<'a> PortfolioView<'a> {
             + positions
                 .iter()
                 .zip(prices)
-                .map(|(q, p)| q * p)
+                .map(|(&q, &p)| super::ledger::value(q, p))
                 .sum::<f64>();
         PortfolioView {
             cash,
@@ -332,7 +373,7 @@ impl<'a> PortfolioView<'a> {
     /// assert_eq!(folio::engine::PortfolioView::new(0.0, &[3.0], &[2.0]).weight(0), 1.0);
     /// ```
     pub fn weight(&self, asset: usize) -> f64 {
-        self.positions[asset] * self.prices[asset] / self.nav
+        super::ledger::value(self.positions[asset], self.prices[asset]) / self.nav
     }
 
     /// Whether any position is open.

@@ -26,7 +26,8 @@ mod window;
 
 pub use drawdown::{Drawdown, curve_day, max_drawdown};
 pub use series::{
-    growth, period_returns, rolling_sharpe, rolling_volatility, underwater, worst_drawdowns,
+    ROLLING_SHARPE_VOLATILITY_FLOOR, growth, period_returns, rolling_sharpe, rolling_volatility,
+    underwater, worst_drawdowns,
 };
 pub use summary::{Conventions, Metrics};
 pub use window::MetricsFrom;

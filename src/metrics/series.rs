@@ -96,39 +96,50 @@ pub fn rolling_volatility(returns: &[f64], window: usize) -> Vec<f64> {
     })
 }
 
+/// The annualised volatility below which a rolling Sharpe ratio is undefined: 0.01 % a year
+/// (a daily standard deviation of about 6.3e-6). A book in cash earning a constant rate has a
+/// volatility of zero up to rounding (1e-12 or so), and its ratio would be rounding noise
+/// divided into the rate, millions; below this floor the ratio is left out (a gap).
+pub const ROLLING_SHARPE_VOLATILITY_FLOOR: f64 = 1e-4;
+
 /// Rolling Sharpe ratio over `window` returns with daily risk-free rate `rf`: mean(r − rf) /
-/// std(r) × √252; `NaN` until the window is full.
+/// std(r) × √252, one value per return: `None` until the window is full and wherever the
+/// window's annualised volatility is below [`ROLLING_SHARPE_VOLATILITY_FLOOR`] (undefined).
 ///
 /// ```
 /// let s = folio::metrics::rolling_sharpe(&[0.01, 0.03, 0.01, 0.03], 2, 0.0);
-/// assert!((s[1] - 0.02 / (0.02 / 2f64.sqrt()) * 252f64.sqrt()).abs() < 1e-9);
+/// assert_eq!(s[0], None);
+/// assert!((s[1].unwrap() - 0.02 / (0.02 / 2f64.sqrt()) * 252f64.sqrt()).abs() < 1e-9);
+/// // Cash earning a constant rate: no volatility, no Sharpe ratio.
+/// assert_eq!(folio::metrics::rolling_sharpe(&[0.0001; 4], 2, 0.0), vec![None; 4]);
 /// ```
-pub fn rolling_sharpe(returns: &[f64], window: usize, rf: f64) -> Vec<f64> {
+pub fn rolling_sharpe(returns: &[f64], window: usize, rf: f64) -> Vec<Option<f64>> {
     rolling(returns, window, |mean, sd| {
-        (mean - rf) / sd * PERIODS_PER_YEAR.sqrt()
+        let vol = sd * PERIODS_PER_YEAR.sqrt();
+        if vol >= ROLLING_SHARPE_VOLATILITY_FLOOR {
+            (mean - rf) / sd * PERIODS_PER_YEAR.sqrt()
+        } else {
+            f64::NAN
+        }
     })
+    .into_iter()
+    .map(|s| s.is_finite().then_some(s))
+    .collect()
 }
 
-/// `f(mean, sample std)` over each full window, by running sums.
+/// `f(mean, sample std)` over each full window, each window computed on its own in two passes
+/// (running sums cancel catastrophically once a volatile stretch has passed through them, and
+/// would turn a quiet window's tiny spread into noise of either sign).
 fn rolling(returns: &[f64], window: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let (mut s, mut ss) = (0.0, 0.0);
     let k = window as f64;
-    returns
-        .iter()
-        .enumerate()
-        .map(|(i, &r)| {
-            s += r;
-            ss += r * r;
-            if i >= window {
-                let old = returns[i - window];
-                s -= old;
-                ss -= old * old;
-            }
+    (0..returns.len())
+        .map(|i| {
             if window < 2 || i + 1 < window {
                 return f64::NAN;
             }
-            let mean = s / k;
-            let sd = ((ss - s * s / k) / (k - 1.0)).max(0.0).sqrt();
+            let w = &returns[i + 1 - window..=i];
+            let mean = w.iter().sum::<f64>() / k;
+            let sd = (w.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (k - 1.0)).sqrt();
             f(mean, sd)
         })
         .collect()
@@ -156,4 +167,49 @@ pub fn period_returns(dates: &[NaiveDate], returns: &[f64], monthly: bool) -> Ve
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rolling_sharpe_leaves_a_gap_where_a_book_sits_in_cash() {
+        // 300 days of a risky book, then 300 days in cash earning 1 % a year (a constant
+        // daily return), as the GOOG/GOOGL arbitrage after 2017-08.
+        let cash = 1.01f64.powf(1.0 / 252.0) - 1.0;
+        let mut r: Vec<f64> = (0..300)
+            .map(|i| 0.0004 + 0.012 * (((i * 37 + 11) % 23) as f64 - 11.0) / 11.0)
+            .collect();
+        // Constant up to rounding noise of ~5e-11 a day, the size behind the 1.1e7 seen in
+        // the arbitrage report (1 % a year over a std of 5.8e-11 a day).
+        r.extend((0..300).map(|i| cash + 5e-11 * ((i * 7 % 5) as f64 - 2.0)));
+        let window = 126;
+        let s = rolling_sharpe(&r, window, 0.0);
+        assert_eq!(s.len(), r.len());
+        assert!(s[..window - 1].iter().all(Option::is_none));
+        // Risky windows have a ratio, of a sane size.
+        for v in &s[window - 1..300] {
+            let v = v.expect("a risky window has a Sharpe ratio");
+            assert!(v.abs() < 10.0, "{v}");
+        }
+        // Windows that still hold a risky day have one too.
+        assert!(s[300 + window - 2].is_some());
+        // Windows all in cash have none.
+        assert!(s[300 + window - 1..].iter().all(Option::is_none), "{s:?}");
+        // Their volatility is that noise: not zero, so mean / std would be millions, but far
+        // below the floor.
+        let vol = rolling_volatility(&r, window);
+        assert!(
+            vol[599] > 0.0 && vol[599] < ROLLING_SHARPE_VOLATILITY_FLOOR,
+            "{}",
+            vol[599]
+        );
+        // Just above the floor the ratio is defined.
+        let above: Vec<f64> = (0..window)
+            .map(|i| cash + if i % 2 == 0 { 1e-5 } else { -1e-5 })
+            .collect();
+        assert!(rolling_volatility(&above, window)[window - 1] > ROLLING_SHARPE_VOLATILITY_FLOOR);
+        assert!(rolling_sharpe(&above, window, 0.0)[window - 1].is_some());
+    }
 }

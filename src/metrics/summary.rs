@@ -18,11 +18,38 @@ pub struct Conventions {
     pub risk_free_rate: f64,
 }
 
+impl Conventions {
+    /// The conventions of several runs side by side: as [`Display`](fmt::Display), with one
+    /// risk-free rate when all `rates` agree, else naming the per-run row that holds each.
+    ///
+    /// ```
+    /// use folio::metrics::Conventions;
+    /// assert_eq!(Conventions::of_runs(&[0.02, 0.02]), Conventions { risk_free_rate: 0.02 }.to_string());
+    /// let mixed = Conventions::of_runs(&[0.0, 0.02]);
+    /// assert!(mixed.contains("risk-free rate of each run (its `risk-free rate` row)"));
+    /// assert!(!mixed.contains("risk-free rate 0 a year"));
+    /// ```
+    pub fn of_runs(rates: &[f64]) -> String {
+        match rates.first() {
+            Some(&rf) if rates.iter().all(|r| *r == rf) => {
+                Conventions { risk_free_rate: rf }.to_string()
+            }
+            Some(_) => describe("of each run (its `risk-free rate` row)"),
+            None => Conventions::default().to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Conventions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "daily simple returns of NAV at each close, day 0 included (NAV_0/initial cash-1); \
+        f.write_str(&describe(&self.risk_free_rate.to_string()))
+    }
+}
+
+/// The conventions text with `rate` as the risk-free rate.
+fn describe(rate: &str) -> String {
+    format!(
+        "daily simple returns of NAV at each close, day 0 included (NAV_0/initial cash-1); \
              252 periods a year; sample std (ddof 1); \
              risk-free rate {} a year, daily (1+rf)^(1/252)-1; CAGR (1+total)^(252/n)-1; \
              Sharpe mean(r-rf)/std(r-rf)*sqrt(252); Sortino mean(r-rf)*252/downside deviation; \
@@ -30,9 +57,8 @@ impl fmt::Display for Conventions {
              floor(0.05(n-1))+1 worst); alpha (1+mean(r-rf-beta(b-rf)))^252-1; tracking error \
              std(r-b)*sqrt(252); IR mean(r-b)*252/TE; turnover min(purchases, sales)/average NAV \
              per year; values match empyrical",
-            self.risk_free_rate
-        )
-    }
+        rate
+    )
 }
 
 /// Risk and return figures of one daily return series, with an optional benchmark.

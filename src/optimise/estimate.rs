@@ -83,7 +83,34 @@ pub enum RiskModel {
     },
 }
 
+/// Checks an ewm span: a finite number of days, at least 1.
+fn check_span(span: f64) -> Result<(), (String, String)> {
+    if span.is_finite() && span >= 1.0 {
+        Ok(())
+    } else {
+        Err((
+            "span".into(),
+            format!("must be a finite number of days ≥ 1, got {span}"),
+        ))
+    }
+}
+
 impl ReturnModel {
+    /// Checks the parameters; the error names the key at fault (`span`).
+    ///
+    /// ```
+    /// use folio::optimise::ReturnModel;
+    /// let m = ReturnModel::Ewm { span: 0.0, compounded: true };
+    /// assert_eq!(m.validate().unwrap_err().0, "span");
+    /// assert!(ReturnModel::Capm.validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        match self {
+            ReturnModel::Ewm { span, .. } => check_span(*span),
+            _ => Ok(()),
+        }
+    }
+
     /// A short name for tables.
     ///
     /// ```
@@ -99,6 +126,20 @@ impl ReturnModel {
 }
 
 impl RiskModel {
+    /// Checks the parameters; the error names the key at fault (`span`).
+    ///
+    /// ```
+    /// use folio::optimise::RiskModel;
+    /// assert_eq!(RiskModel::Ewm { span: f64::NAN }.validate().unwrap_err().0, "span");
+    /// assert!(RiskModel::Ewm { span: 180.0 }.validate().is_ok());
+    /// ```
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        match self {
+            RiskModel::Ewm { span } => check_span(*span),
+            _ => Ok(()),
+        }
+    }
+
     /// A short name for tables.
     ///
     /// ```

@@ -59,7 +59,8 @@ pub fn weights_csv(o: &Outcome) -> String {
     s
 }
 
-/// `date,ticker,side,quantity,price,value,commission,slippage`: one row per fill.
+/// `date,ticker,side,quantity,price,value,commission,slippage,kind`: one row per fill, `kind`
+/// `order` or `delisting` (a position closed because its asset stopped trading).
 ///
 /// ```
 /// # use folio::strategy::spec::{Overrides, StrategyFile};
@@ -71,11 +72,11 @@ pub fn weights_csv(o: &Outcome) -> String {
 /// ```
 pub fn trades_csv(o: &Outcome) -> String {
     let r = &o.result;
-    let mut s = String::from("date,ticker,side,quantity,price,value,commission,slippage\n");
+    let mut s = String::from("date,ticker,side,quantity,price,value,commission,slippage,kind\n");
     for t in &r.trades {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             t.date,
             csv_field(&r.tickers[t.asset]),
             if t.quantity > 0.0 { "buy" } else { "sell" },
@@ -83,7 +84,8 @@ pub fn trades_csv(o: &Outcome) -> String {
             t.price,
             t.value(),
             t.commission,
-            t.slippage
+            t.slippage,
+            t.kind
         );
     }
     s

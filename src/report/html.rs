@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ROWS, SURVIVORSHIP_NOTE, data_line, settings_line};
 use crate::metrics::{
-    Conventions, curve_day, daily_rate, growth, period_returns, rolling_sharpe, rolling_volatility,
-    underwater, worst_drawdowns,
+    Conventions, ROLLING_SHARPE_VOLATILITY_FLOOR, curve_day, daily_rate, growth, period_returns,
+    rolling_sharpe, rolling_volatility, underwater, worst_drawdowns,
 };
 use crate::sweep::Outcome;
 
@@ -258,11 +258,12 @@ pub fn html(runs: &[RunReport]) -> String {
         page.push_str("</tr>\n");
     }
     page.push_str("</tbody></table>\n");
-    if let Some(first) = runs.first() {
+    if !runs.is_empty() {
+        let rates: Vec<f64> = runs.iter().map(|r| r.risk_free_rate).collect();
         let _ = writeln!(
             page,
             "<p class=\"conventions\"><b>Conventions.</b> {}</p>",
-            esc(&first.conventions)
+            esc(&Conventions::of_runs(&rates))
         );
     }
     let _ = writeln!(
@@ -349,6 +350,11 @@ fn value_curve(returns: &[f64]) -> Vec<f64> {
     growth(returns)[1..].to_vec()
 }
 
+/// A series with its undefined values as NaN, which the chart leaves out (its path breaks).
+fn gaps(values: Vec<Option<f64>>) -> Vec<f64> {
+    values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+}
+
 fn run_section(k: usize, r: &RunReport) -> String {
     let colour = PALETTE[k % PALETTE.len()];
     let mut s = String::new();
@@ -409,7 +415,7 @@ fn run_section(k: usize, r: &RunReport) -> String {
     let mut sharpe = vec![Line::new(
         &r.name,
         colour,
-        rolling_sharpe(&r.returns, ROLLING_DAYS, rf),
+        gaps(rolling_sharpe(&r.returns, ROLLING_DAYS, rf)),
     )];
     if let Some(b) = &r.benchmark {
         vol.push(Line::new(
@@ -420,7 +426,7 @@ fn run_section(k: usize, r: &RunReport) -> String {
         sharpe.push(Line::new(
             "benchmark",
             BENCHMARK_COLOUR,
-            rolling_sharpe(b, ROLLING_DAYS, rf),
+            gaps(rolling_sharpe(b, ROLLING_DAYS, rf)),
         ));
     }
     s.push_str(&Plot::dated(&r.dates, &vol, false).render(
@@ -435,6 +441,13 @@ fn run_section(k: usize, r: &RunReport) -> String {
         Fmt::Number,
         &sharpe,
     ));
+    let _ = writeln!(
+        s,
+        "<p class=\"caveat\">The rolling Sharpe ratio is undefined, and left out (a gap), where \
+         the window's annualised volatility is below {} % (a book in cash earning a constant \
+         rate).</p>",
+        100.0 * ROLLING_SHARPE_VOLATILITY_FLOOR
+    );
 
     // Calendar returns.
     s.push_str(&heatmap(&period_returns(&r.dates, &r.returns, true)));

@@ -91,6 +91,10 @@ const ROWS: &[Row] = &[
         show: |s| num(s.metrics.sharpe),
     },
     Row {
+        label: "  risk-free rate (annual)",
+        show: |s| pct(s.risk_free_rate),
+    },
+    Row {
         label: "Sortino",
         show: |s| num(s.metrics.sortino),
     },
@@ -201,7 +205,7 @@ pub fn table(outcomes: &[Outcome]) -> String {
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled);
     let mut header = vec![String::new()];
-    header.extend(outcomes.iter().map(|o| o.plan.name.clone()));
+    header.extend(outcomes.iter().map(|o| printable(&o.plan.name)));
     t.set_header(header);
     for row in ROWS {
         let mut cells = vec![row.label.to_string()];
@@ -239,17 +243,8 @@ pub fn table(outcomes: &[Outcome]) -> String {
             ));
         }
     }
-    let rf: Vec<String> = outcomes
-        .iter()
-        .map(|o| o.plan.risk_free_rate.to_string())
-        .collect();
-    let conv = Conventions {
-        risk_free_rate: outcomes.first().map_or(0.0, |o| o.plan.risk_free_rate),
-    };
-    out.push_str(&format!("\nconventions: {conv}"));
-    if rf.windows(2).any(|w| w[0] != w[1]) {
-        out.push_str(&format!(" (risk-free rate per run: {})", rf.join(", ")));
-    }
+    let rates: Vec<f64> = outcomes.iter().map(|o| o.plan.risk_free_rate).collect();
+    out.push_str(&format!("\nconventions: {}", Conventions::of_runs(&rates)));
     out.push_str(&format!("\nnote: {SURVIVORSHIP_NOTE}\n"));
     out
 }
@@ -351,13 +346,68 @@ pub fn json(outcomes: &[Outcome]) -> String {
     s
 }
 
-/// Quotes a CSV field when it needs it.
+/// A text CSV field (a ticker, a name, an audit cell), quoted when it needs it, and made inert
+/// for spreadsheets: text starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
+/// prefixed with `'` and quoted (OWASP's advice against CSV injection). A field that reads as a
+/// number (`-0.5`, `+3`, `1e-3`) is a number and is left as it is.
 pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    if could_be_formula(s) {
+        format!("\"'{}\"", s.replace('"', "\"\""))
+    } else if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
     }
+}
+
+/// Whether a spreadsheet could read this text cell as a formula: it starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return and is not a number.
+fn could_be_formula(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.trim().parse::<f64>().is_err()
+}
+
+/// A text cell for a CSV written by another writer (which quotes it when needed): prefixed with
+/// `'` when a spreadsheet could read it as a formula, as [`csv_field`] does.
+pub(crate) fn inert_text(s: &str) -> String {
+    if could_be_formula(s) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Text from an input (a name, a ticker, an error message) made safe to print on a terminal:
+/// every control character (and the Unicode line and paragraph separators) is written as an
+/// escape (`\n`, `\u{1b}`), so one message stays one line and input cannot drive the terminal.
+///
+/// ```
+/// assert_eq!(folio::report::printable("a\nb\u{1b}[2J"), "a\\nb\\u{1b}[2J");
+/// assert_eq!(folio::report::printable("Café AAPL"), "Café AAPL");
+/// ```
+pub fn printable(s: &str) -> String {
+    printable_keeping(s, &[])
+}
+
+/// [`printable`] for text of several lines (a table): newlines are kept, every other control
+/// character is escaped.
+///
+/// ```
+/// assert_eq!(folio::report::printable_lines("a\nb\u{7}"), "a\nb\\u{7}");
+/// ```
+pub fn printable_lines(s: &str) -> String {
+    printable_keeping(s, &['\n'])
+}
+
+fn printable_keeping(s: &str, keep: &[char]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if (c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) && !keep.contains(&c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Figures of all runs as CSV: one row per metric, one column per run, full precision.
@@ -413,5 +463,20 @@ mod tests {
         assert_eq!(pct(0.12345), "12.35 %");
         assert_eq!(pct(f64::NAN), "n/a");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
+
+    #[test]
+    fn csv_text_cannot_be_a_formula_but_numbers_stay_numbers() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1+cmd"), "\"'+1+cmd\"");
+        assert_eq!(csv_field("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(csv_field("-2+3,x"), "\"'-2+3,x\"");
+        assert_eq!(csv_field("\tAAPL"), "\"'\tAAPL\"");
+        assert_eq!(csv_field("\r=1"), "\"'\r=1\"");
+        assert_eq!(csv_field("-0.5"), "-0.5");
+        assert_eq!(csv_field("+3"), "+3");
+        assert_eq!(csv_field("-1e-3"), "-1e-3");
+        assert_eq!(csv_field("BRK-B"), "BRK-B");
+        assert_eq!(csv_field("AAPL"), "AAPL");
     }
 }

@@ -58,16 +58,17 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
     let per_year = crate::metrics::PERIODS_PER_YEAR.sqrt();
     let mut out = t.to_string();
     out.push_str(&format!(
-        "\n{} trials ranked by {}. Best: variant {}: Sharpe {:.3} a year ({:.4} a day).\n\
+        "\n{} trials ranked by {}. Best: variant {}: Sharpe {:.3} a year ({:.4} a day) over its risk-free rate {}.\n\
          probability its Sharpe is above zero (PSR): {:.1} %\n\
          Sharpe the best of {} trials reaches by luck alone: {:.3} a year ({:.4} a day)\n\
          deflated Sharpe ratio (probability its Sharpe is above that): {:.1} %\n\
-         (Bailey & López de Prado 2014; daily Sharpe ratios, the trials' variance, the best's skewness and kurtosis)\n",
+         (Bailey & López de Prado 2014; daily Sharpe ratios over each run's risk-free rate, as in the table; the trials' variance, the best's skewness and kurtosis)\n",
         d.trials,
         result.metric,
         result.ranking.first().map_or(String::from("none"), |&i| result.variants[i].index.to_string()),
         d.sharpe * per_year,
         d.sharpe,
+        result.ranking.first().map_or(0.0, |&i| result.variants[i].risk_free_rate),
         100.0 * d.prob_above_zero,
         d.trials,
         d.expected_max_sharpe * per_year,
@@ -78,7 +79,8 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
 }
 
 /// Every variant's settings and figures as a table, in grid order.
-fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
+/// `csv`: the settings' text is made inert for spreadsheets ([`super::inert_text`]).
+fn frame(result: &SweepResult, csv: bool) -> PolarsResult<DataFrame> {
     let n = result.variants.len();
     let mut columns: Vec<Column> = vec![
         Column::new(
@@ -104,7 +106,15 @@ fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
         let values: Vec<String> = result
             .variants
             .iter()
-            .map(|v| v.settings.get(k).map_or(String::new(), |s| s.1.clone()))
+            .map(|v| {
+                v.settings.get(k).map_or(String::new(), |s| {
+                    if csv {
+                        super::inert_text(&s.1)
+                    } else {
+                        s.1.clone()
+                    }
+                })
+            })
             .collect();
         columns.push(Column::new(key.as_str().into(), values));
     }
@@ -134,8 +144,8 @@ fn frame(result: &SweepResult) -> PolarsResult<DataFrame> {
 /// assert_eq!(text.lines().count(), 3);
 /// ```
 pub fn write_variants(path: &Path, result: &SweepResult) -> std::io::Result<()> {
-    let mut df = frame(result).map_err(std::io::Error::other)?;
     let parquet = path.extension().is_some_and(|e| e == "parquet");
+    let mut df = frame(result, !parquet).map_err(std::io::Error::other)?;
     super::output::write_file_with(path, |file| {
         if parquet {
             ParquetWriter::new(file)

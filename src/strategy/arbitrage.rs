@@ -302,11 +302,34 @@ impl Strategy for Arbitrage {
     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
         let signal = self.signal(ctx);
         self.signals.push(signal);
+        let (m, p) = (&ctx.market, &ctx.portfolio);
+        let (a, b, t) = (self.a, self.b, m.today());
+        if self.open.is_some() && !(m.is_listed(a) && m.is_listed(b)) {
+            // A leg stopped trading (the engine closed it at its last price): close the other.
+            self.open = None;
+            self.events.push(Event {
+                date: m.date(),
+                signal,
+                reason: "delisted",
+            });
+            let q = p.positions();
+            let orders: Vec<Order> = [a, b]
+                .into_iter()
+                .filter(|&j| m.is_listed(j) && q[j] != 0.0)
+                .map(|j| Order {
+                    asset: j,
+                    quantity: -q[j],
+                })
+                .collect();
+            return if orders.is_empty() {
+                Decision::Hold
+            } else {
+                Decision::Orders(orders)
+            };
+        }
         if !signal.is_finite() {
             return Decision::Hold;
         }
-        let (m, p) = (&ctx.market, &ctx.portfolio);
-        let (a, b, t) = (self.a, self.b, m.today());
         match self.open {
             None => {
                 let leg = self.params.size * p.nav();

@@ -22,7 +22,8 @@ pub struct BuyAndHold {
 }
 
 impl BuyAndHold {
-    /// Equal weights over every asset of the table.
+    /// Equal weights over the assets that can be bought on the first day: listed and, with an
+    /// index membership, members (on a ragged table, the first day any asset is).
     ///
     /// ```
     /// let _ = folio::strategy::BuyAndHold::equal();
@@ -61,13 +62,23 @@ impl Strategy for BuyAndHold {
         if self.bought {
             return Decision::Hold;
         }
+        let m = &ctx.market;
+        let eligible = (0..m.n_assets()).filter(|&j| m.is_eligible(j)).count();
+        if eligible == 0 {
+            return Decision::Hold; // nothing listed (and a member) yet: wait for the first
+        }
         self.bought = true;
-        let n = ctx.market.n_assets();
-        Decision::TargetWeights(
-            self.weights
-                .clone()
-                .unwrap_or_else(|| vec![1.0 / n as f64; n]),
-        )
+        Decision::TargetWeights(self.weights.clone().unwrap_or_else(|| {
+            (0..m.n_assets())
+                .map(|j| {
+                    if m.is_eligible(j) {
+                        1.0 / eligible as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        }))
     }
 }
 

@@ -179,6 +179,26 @@ impl IndexDefinition {
     /// assert!(def.weights_at(chrono::NaiveDate::MIN, &[5.0, 7.0], &mut w));
     /// ```
     pub fn weights_at(&self, day: NaiveDate, prices: &[f64], out: &mut [f64]) -> bool {
+        self.weights_among(day, prices, |_| true, out)
+    }
+
+    /// The index's weights on `day` over the assets `eligible` says are in it that day (listed
+    /// and members), 0 for the others; false when no eligible asset has a weight.
+    ///
+    /// ```
+    /// use folio::strategy::{IndexDefinition, IndexWeighting};
+    /// let def = IndexDefinition::new(IndexWeighting::Equal, 3);
+    /// let mut w = [0.0; 3];
+    /// assert!(def.weights_among(chrono::NaiveDate::MIN, &[5.0, f64::NAN, 7.0], |j| j != 1, &mut w));
+    /// assert_eq!(w, [0.5, 0.0, 0.5]);
+    /// ```
+    pub fn weights_among(
+        &self,
+        day: NaiveDate,
+        prices: &[f64],
+        eligible: impl Fn(usize) -> bool,
+        out: &mut [f64],
+    ) -> bool {
         let defined = match &self.weighting {
             IndexWeighting::Equal => {
                 out.fill(1.0);
@@ -191,6 +211,11 @@ impl IndexDefinition {
             IndexWeighting::Cap(shares) => shares.fill(day, |j| prices[j], out),
             IndexWeighting::File(weights) => weights.fill(day, |_| 1.0, out),
         };
+        for (j, w) in out.iter_mut().enumerate() {
+            if !eligible(j) || !w.is_finite() {
+                *w = 0.0;
+            }
+        }
         let total: f64 = out.iter().sum();
         if !defined || total <= 0.0 {
             return false;
@@ -200,7 +225,8 @@ impl IndexDefinition {
     }
 
     /// The ideal index's daily returns over `table`, one per day (day 0's is 0, the day it is
-    /// bought, as for every benchmark on a run's calendar): the return
+    /// bought, as for every benchmark on a run's calendar), over the assets eligible each day
+    /// (listed and members), a name that delists earning `delisting_return`: the return
     /// of holding the index's weights as of each previous close, with no costs and continuous
     /// rebalancing, r_t = Σ_i w_i,t−1 · (P_i,t / P_i,t−1 − 1); 0 while the index is undefined.
     ///
@@ -210,21 +236,28 @@ impl IndexDefinition {
     /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     /// let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["A".into(), "B".into()],
     ///     Matrix::from_rows(2, 2, vec![10.0, 10.0, 11.0, 9.0]).unwrap()).unwrap();
-    /// let r = IndexDefinition::new(IndexWeighting::Equal, 2).ideal_returns(&table);
+    /// let r = IndexDefinition::new(IndexWeighting::Equal, 2).ideal_returns(&table, 0.0);
     /// assert_eq!(r[0], 0.0);
     /// assert!(r[1].abs() < 1e-15);          // +10 % and −10 % in equal parts
     /// ```
-    pub fn ideal_returns(&self, table: &PriceTable) -> Vec<f64> {
+    pub fn ideal_returns(&self, table: &PriceTable, delisting_return: f64) -> Vec<f64> {
         let p = table.prices();
         let mut w = vec![0.0; self.n_assets];
         (0..table.n_days())
             .map(|t| {
-                if t == 0 || !self.weights_at(table.dates()[t - 1], p.row(t - 1), &mut w) {
+                let eligible = |j| table.is_eligible(t - 1, j);
+                if t == 0
+                    || !self.weights_among(table.dates()[t - 1], p.row(t - 1), eligible, &mut w)
+                {
                     return 0.0;
                 }
                 w.iter()
                     .zip(p.row(t - 1).iter().zip(p.row(t)))
-                    .map(|(w, (a, b))| w * (b / a - 1.0))
+                    .map(|(&w, (a, b))| match w {
+                        0.0 => 0.0,
+                        _ if b.is_nan() => w * delisting_return,
+                        _ => w * (b / a - 1.0),
+                    })
                     .sum()
             })
             .collect()
@@ -251,6 +284,8 @@ pub struct Index {
     policy: RebalancePolicy,
     target: Vec<f64>,
     scratch: Vec<f64>,
+    /// Which assets were in the index at the last decision.
+    members: Vec<bool>,
 }
 
 impl Index {
@@ -261,7 +296,7 @@ impl Index {
     /// let i = Index::new(IndexDefinition::new(IndexWeighting::Equal, 3), Default::default());
     /// assert_eq!(i.definition().ideal_returns(&folio::data::PriceTable::new(
     ///     vec![chrono::NaiveDate::MIN], vec!["A".into(), "B".into(), "C".into()],
-    ///     folio::data::Matrix::filled(1, 3, 1.0)).unwrap()).len(), 1);
+    ///     folio::data::Matrix::filled(1, 3, 1.0)).unwrap(), 0.0).len(), 1);
     /// ```
     pub fn new(definition: IndexDefinition, policy: RebalancePolicy) -> Self {
         let n = definition.n_assets;
@@ -270,6 +305,7 @@ impl Index {
             policy,
             target: vec![0.0; n],
             scratch: Vec::with_capacity(n),
+            members: vec![true; n],
         }
     }
 
@@ -300,11 +336,24 @@ impl IndexDefinition {
 impl Strategy for Index {
     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
         let m = &ctx.market;
-        if !self
-            .definition
-            .weights_at(m.date(), m.prices_today(), &mut self.target)
-        {
+        // A change of the index's members (a name joins, leaves or delists) is traded the day
+        // it is known, whatever the calendar, as an index fund must.
+        let mut changed = false;
+        for (j, was) in self.members.iter_mut().enumerate() {
+            let now = m.is_eligible(j);
+            changed |= now != *was;
+            *was = now;
+        }
+        if !self.definition.weights_among(
+            m.date(),
+            m.prices_today(),
+            |j| m.is_eligible(j),
+            &mut self.target,
+        ) {
             return Decision::Hold;
+        }
+        if changed && ctx.portfolio.is_invested() {
+            return Decision::TargetWeights(self.target.clone());
         }
         self.policy.decide(ctx, &self.target, &mut self.scratch)
     }

@@ -4,12 +4,16 @@
 //!
 //! On each rebalance day the strategy estimates from the returns of the last `window` days
 //! up to that close (or every day since the start, `expanding = true`), solves, and trades
-//! to the optimal weights. The solve is warm-started from the last weights. A failed solve
-//! (a singular covariance, an unreachable target) keeps the portfolio as it is and is
-//! reported; it does not stop the run. Each solve is one row of `optimisations.csv`: status,
-//! method, in-sample expected return, volatility and Sharpe ratio, and the weights; the
-//! single-index rows add the cut-off rate and the full Markowitz tangency portfolio of the
-//! same window for comparison.
+//! to the optimal weights. Solves fall only on the calendar's days, as in a loop of bt's
+//! `RunMonthly` with PyPortfolioOpt: the first is the first scheduled day with a full window
+//! (not the day the window fills), and a failed solve waits for the next scheduled day,
+//! before the first success as after it (with no calendar, a band-only policy solves on its
+//! `band_check` days until its first success). The solve is warm-started from the last
+//! weights. A failed solve (a singular covariance, an unreachable target) keeps the portfolio
+//! as it is and is reported; it does not stop the run. Each solve is one row of
+//! `optimisations.csv`: status, method, in-sample expected return, volatility and Sharpe
+//! ratio, and the weights; the single-index rows add the cut-off rate and the full Markowitz
+//! tangency portfolio of the same window for comparison.
 
 use std::collections::BTreeMap;
 
@@ -217,11 +221,26 @@ impl MeanVarianceParams {
         self.rebalance
             .validate()
             .map_err(|(k, m)| (format!("rebalance.{k}"), m))?;
+        self.returns
+            .validate()
+            .map_err(|(k, m)| (format!("returns.{k}"), m))?;
+        self.covariance
+            .validate()
+            .map_err(|(k, m)| (format!("covariance.{k}"), m))?;
         let [lo, hi] = self.bounds;
         if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
             return Err((
                 "bounds".into(),
                 format!("must be [lower, upper] with lower ≤ upper, got [{lo}, {hi}]"),
+            ));
+        }
+        if self.market_neutral && !self.allows_short_bounds() {
+            return Err((
+                "market_neutral".into(),
+                format!(
+                    "a market-neutral book needs a negative lower bound (`bounds` or \
+                     `asset_bounds`); with lower bound {lo} ≥ 0 every weight would be 0"
+                ),
             ));
         }
         if self.market_neutral
@@ -246,9 +265,12 @@ impl MeanVarianceParams {
     /// assert!(p.allows_short());
     /// ```
     pub fn allows_short(&self) -> bool {
-        self.market_neutral
-            || self.bounds[0] < 0.0
-            || self.asset_bounds.values().any(|b| b[0] < 0.0)
+        self.market_neutral || self.allows_short_bounds()
+    }
+
+    /// Whether some lower bound is negative.
+    fn allows_short_bounds(&self) -> bool {
+        self.bounds[0] < 0.0 || self.asset_bounds.values().any(|b| b[0] < 0.0)
     }
 
     /// The constraints over these tickers; the error names an unknown ticker.
@@ -292,6 +314,9 @@ impl SingleIndexParams {
     /// ```
     pub fn validate(&self) -> Result<(), (String, String)> {
         check_window(self.window)?;
+        self.returns
+            .validate()
+            .map_err(|(k, m)| (format!("returns.{k}"), m))?;
         self.rebalance
             .validate()
             .map_err(|(k, m)| (format!("rebalance.{k}"), m))
@@ -323,6 +348,8 @@ struct Solve {
     /// Single-index only: C* and the Markowitz tangency portfolio of the same window under
     /// the sample covariance, with the cut-off portfolio's volatility under it.
     comparison: Option<(f64, Result<Portfolio, OptimiseError>, f64)>,
+    /// Assets left out of the window, with the reason.
+    excluded: Vec<String>,
 }
 
 /// A strategy that re-optimises on a schedule. Build it with
@@ -442,19 +469,56 @@ impl Optimised {
         let t = m.today();
         let first = if self.expanding { 0 } else { t - self.window };
         let h = m.history();
-        let n = m.n_assets();
+        // The window's assets: members today, listed on every day of the window. The others
+        // are left out of this solve (weight 0) and named in optimisations.csv.
+        let mut excluded = Vec::new();
+        let cols: Vec<usize> = (0..m.n_assets())
+            .filter(|&j| {
+                let why = if !m.is_listed(j) {
+                    Some("not listed")
+                } else if !m.is_member(j) {
+                    Some("not a member")
+                } else if m.age(j).unwrap_or(0) < t - first {
+                    Some("too little history")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    excluded.push((j, why));
+                }
+                why.is_none()
+            })
+            .collect();
+        let n = cols.len();
+        let all = n == m.n_assets();
+        let tickers: Vec<String> = cols.iter().map(|&j| self.tickers[j].clone()).collect();
         let mut prices = Matrix::filled(t - first + 1, n, 0.0);
         for (r, day) in (first..=t).enumerate() {
-            prices
-                .row_mut(r)
-                .copy_from_slice(h.row(day).expect("a past day"));
+            let row = h.row(day).expect("a past day");
+            for (k, &j) in cols.iter().enumerate() {
+                prices.row_mut(r)[k] = row[j];
+            }
         }
         let mut solve = Solve {
             date: m.date(),
             days: t - first,
             outcome: Err(OptimiseError::InvalidInput(String::new())),
             comparison: None,
+            excluded: excluded
+                .iter()
+                .map(|&(j, why)| format!("{} ({why})", self.tickers[j]))
+                .collect(),
         };
+        if n == 0 {
+            solve.outcome = Err(OptimiseError::InvalidInput(
+                "no asset is listed for the whole window".into(),
+            ));
+            return solve;
+        }
+        let last: Option<Vec<f64>> = self
+            .last
+            .as_ref()
+            .map(|w| cols.iter().map(|&j| w[j]).collect());
         let rf = self.risk_free_rate;
         let returns = match optimise::returns_from_prices(&prices) {
             Ok(r) => r,
@@ -470,11 +534,20 @@ impl Optimised {
                 covariance,
                 constraints,
             } => {
+                let constraints = if all {
+                    constraints.clone()
+                } else {
+                    Constraints {
+                        lower: cols.iter().map(|&j| constraints.lower[j]).collect(),
+                        upper: cols.iter().map(|&j| constraints.upper[j]).collect(),
+                        is_market_neutral: constraints.is_market_neutral,
+                    }
+                };
                 solve.outcome =
-                    optimise::estimate(&self.tickers, &returns, return_model, covariance, None, rf)
+                    optimise::estimate(&tickers, &returns, return_model, covariance, None, rf)
                         .and_then(|est| {
-                            let mut opt = Optimiser::new(&est, constraints)?;
-                            if let Some(w) = &self.last {
+                            let mut opt = Optimiser::new(&est, &constraints)?;
+                            if let Some(w) = &last {
                                 opt.warm_start(w);
                             }
                             opt.solve(objective, rf)
@@ -488,20 +561,16 @@ impl Optimised {
                 let market: Vec<f64> = (first + 1..=t)
                     .map(|d| index[d] / index[d - 1] - 1.0)
                     .collect();
-                let fitted =
-                    optimise::single_index(&self.tickers, &returns, &market).and_then(|sim| {
-                        let mu =
-                            optimise::expected_returns(&returns, return_model, Some(&market), rf)?;
-                        let cut = sim.cut_off(&mu, rf)?;
-                        let portfolio = sim.portfolio(&mu, rf)?;
-                        Ok((cut.cut_off_rate, portfolio, mu))
-                    });
+                let fitted = optimise::single_index(&tickers, &returns, &market).and_then(|sim| {
+                    let mu = optimise::expected_returns(&returns, return_model, Some(&market), rf)?;
+                    let cut = sim.cut_off(&mu, rf)?;
+                    let portfolio = sim.portfolio(&mu, rf)?;
+                    Ok((cut.cut_off_rate, portfolio, mu))
+                });
                 match fitted {
                     Ok((c_star, portfolio, mu)) => {
-                        let sample =
-                            optimise::covariance(&returns, &RiskModel::Sample).and_then(|cov| {
-                                optimise::Estimates::new(self.tickers.clone(), mu, cov)
-                            });
+                        let sample = optimise::covariance(&returns, &RiskModel::Sample)
+                            .and_then(|cov| optimise::Estimates::new(tickers.clone(), mu, cov));
                         let (markowitz, vol_under_sample) = match sample {
                             Ok(est) => (
                                 optimise::max_sharpe(&est, &Constraints::long_only(n), rf),
@@ -514,6 +583,22 @@ impl Optimised {
                     }
                     Err(e) => solve.outcome = Err(e),
                 }
+            }
+        }
+        if !all {
+            // Back to one weight per column of the run, 0 for the assets left out.
+            let widen = |p: &mut Portfolio| {
+                let mut w = vec![0.0; self.tickers.len()];
+                for (k, &j) in cols.iter().enumerate() {
+                    w[j] = p.weights[k];
+                }
+                p.weights = w;
+            };
+            if let Ok(p) = &mut solve.outcome {
+                widen(p);
+            }
+            if let Some((_, Ok(p), _)) = &mut solve.comparison {
+                widen(p);
             }
         }
         solve
@@ -546,11 +631,13 @@ impl Strategy for Optimised {
     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
         let m = &ctx.market;
         let t = m.today();
-        let due = !self.has_target
-            || self
-                .rebalance
-                .calendar
-                .is_some_and(|s| s.is_due(m.dates(), t));
+        // Solves fall on the schedule only: the calendar's days (the first with a full window
+        // is the first solve; a failed day waits for the next one). A band-only policy, with
+        // no calendar, solves on its `band_check` days until its first success.
+        let due = match self.rebalance.calendar {
+            Some(calendar) => calendar.is_due(m.dates(), t),
+            None => !self.has_target && self.rebalance.band_check.is_due(m.dates(), t),
+        };
         if due && t >= self.window {
             let solve = self.optimise(ctx);
             let ok = solve.outcome.as_ref().ok().map(|p| p.weights.clone());
@@ -610,6 +697,7 @@ impl Strategy for Optimised {
             );
         }
         header.push("message".into());
+        header.push("left_out".into());
         header.extend(self.tickers.iter().map(|t| format!("w_{t}")));
         let rf = self.risk_free_rate;
         let rows = self
@@ -657,6 +745,7 @@ impl Strategy for Optimised {
                     message = Some(format!("markowitz: {e}"));
                 }
                 row.push(message.unwrap_or_default());
+                row.push(s.excluded.join("; "));
                 match &s.outcome {
                     Ok(p) => row.extend(p.weights.iter().map(|w| w.to_string())),
                     Err(_) => row.extend(std::iter::repeat_n(String::new(), self.tickers.len())),

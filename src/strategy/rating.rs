@@ -494,6 +494,28 @@ impl Rating {
         let close = m.field("close").unwrap_or(prices);
         let bench = self.inputs.benchmark.as_deref().map(|b| m.visible(b));
 
+        // 0. Who may be rated: listed and a member today, with prices for the whole longest
+        // lookback (an asset listed later has too little history; it waits).
+        let needed = self
+            .indicators
+            .iter()
+            .map(Indicator::history_needed)
+            .max()
+            .unwrap_or(0);
+        let why_not = |j: usize| -> Option<String> {
+            if !m.is_listed(j) {
+                Some("not eligible: not listed".into())
+            } else if !m.is_member(j) {
+                Some("not eligible: not an index member".into())
+            } else {
+                let age = m.age(j).unwrap_or(0);
+                (age < needed).then(|| {
+                    format!("not eligible: too little history ({age} days listed, needs {needed})")
+                })
+            }
+        };
+        let excluded: Vec<Option<String>> = (0..n).map(why_not).collect();
+
         // 1. Indicator values; NaN where an asset lacks the data.
         let values: Vec<Vec<f64>> = self
             .indicators
@@ -501,7 +523,7 @@ impl Rating {
             .map(|ind| {
                 (0..n)
                     .map(|j| {
-                        if t < ind.history_needed() {
+                        if t < ind.history_needed() || excluded[j].is_some() {
                             return f64::NAN;
                         }
                         self.indicator(ind, j, &prices, volume.as_ref(), &close, bench, m.date())
@@ -510,7 +532,7 @@ impl Rating {
             })
             .collect();
         let eligible: Vec<bool> = (0..n)
-            .map(|j| values.iter().all(|v| v[j].is_finite()))
+            .map(|j| excluded[j].is_none() && values.iter().all(|v| v[j].is_finite()))
             .collect();
 
         // 2. Scores across the eligible assets, the liquidity rating and the composite.
@@ -634,7 +656,9 @@ impl Rating {
             row.push(rank[j].map_or(String::new(), |r| r.to_string()));
             row.push(self.selected[j].to_string());
             row.push(fmt(self.target[j]));
-            row.push(if !eligible[j] {
+            row.push(if let Some(why) = &excluded[j] {
+                why.clone()
+            } else if !eligible[j] {
                 let missing: Vec<String> = self
                     .indicators
                     .iter()

@@ -70,6 +70,81 @@ pub enum SpecError {
         /// What is wrong.
         message: String,
     },
+    /// [`SpecError::Invalid`] with the position of the key in the file.
+    #[error("{}, line {line}, column {column}: `{key}`: {message}", path.display())]
+    InvalidAt {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the key.
+        line: usize,
+        /// 1-based column of the key.
+        column: usize,
+        /// The key, dotted (`strategy.weights`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl SpecError {
+    /// Adds the line and column of an [`Invalid`](SpecError::Invalid) error's key, found in
+    /// `text` (the file's TOML): the deepest part of the dotted key the text holds. Other errors,
+    /// and keys the text does not hold at all, are returned as they are.
+    ///
+    /// ```
+    /// use folio::strategy::spec::SpecError;
+    /// let e = SpecError::Invalid { path: "s.toml".into(), key: "backtest.initial_cash".into(), message: "too large".into() };
+    /// let text = "name = \"x\"\n[backtest]\ninitial_cash = 1e308\n";
+    /// assert_eq!(e.locate(text).to_string(), "s.toml, line 3, column 1: `backtest.initial_cash`: too large");
+    /// ```
+    pub fn locate(self, text: &str) -> SpecError {
+        match self {
+            SpecError::Invalid { path, key, message } => match key_position(text, &key) {
+                Some((line, column)) => SpecError::InvalidAt {
+                    path,
+                    line,
+                    column,
+                    key,
+                    message,
+                },
+                None => SpecError::Invalid { path, key, message },
+            },
+            other => other,
+        }
+    }
+}
+
+/// 1-based line and column of a dotted key (`strategy.covariance.span`, `strategy.groups.0.weight`)
+/// in TOML text: of its deepest part that the text holds, `None` when it holds none.
+fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
+    use toml_edit::{Item, Value};
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let mut item: Item = doc.as_item().clone();
+    let mut found = None;
+    for part in key.split('.').filter(|p| !p.is_empty()) {
+        let next: Option<(Option<std::ops::Range<usize>>, Item)> =
+            if let Some(table) = item.as_table_like() {
+                table
+                    .get_key_value(part)
+                    .map(|(k, v)| (k.span().or_else(|| v.span()), v.clone()))
+            } else if let Ok(i) = part.parse::<usize>() {
+                match &item {
+                    Item::Value(Value::Array(a)) => {
+                        a.get(i).map(|v| (v.span(), Item::Value(v.clone())))
+                    }
+                    Item::ArrayOfTables(a) => a.get(i).map(|t| (t.span(), Item::Table(t.clone()))),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+        let Some((span, child)) = next else { break };
+        if let Some(span) = span {
+            found = Some(line_col(text, span.start));
+        }
+        item = child;
+    }
+    found
 }
 
 /// A strategy file as written.
@@ -78,6 +153,9 @@ pub enum SpecError {
 pub struct StrategyFile {
     /// Name shown in reports.
     pub name: String,
+    /// The file's text, to point at a key in errors (`None` when not parsed from text).
+    #[serde(skip)]
+    text: Option<std::sync::Arc<str>>,
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
@@ -197,7 +275,7 @@ pub struct DataSpec {
     /// Last date (inclusive).
     #[serde(default)]
     pub to: Option<DateSpec>,
-    /// `error`, `ffill` or `drop`.
+    /// `listed` (default), `error`, `ffill` or `drop`.
     #[serde(default)]
     pub missing: MissingChoice,
     /// Longest gap `ffill` may fill, in days (default 5).
@@ -206,6 +284,17 @@ pub struct DataSpec {
     /// Benchmark series as `FILE` or `FILE:COLUMN`, relative to the strategy file.
     #[serde(default)]
     pub benchmark: Option<String>,
+    /// The universe on each day: `{ membership = "FILE" }`, an index membership file.
+    #[serde(default)]
+    pub universe: Option<UniverseSpec>,
+}
+
+/// `[data] universe`: which assets belong to the universe on each day.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniverseSpec {
+    /// Membership intervals `ticker,start_date,end_date`, relative to the strategy file.
+    pub membership: PathBuf,
 }
 
 /// The missing-data policy's name, as written in files and on the command line.
@@ -217,8 +306,10 @@ pub struct DataSpec {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingChoice {
-    /// Stop on a missing price.
+    /// Each asset on its own listed interval (the default).
     #[default]
+    Listed,
+    /// Stop on a missing price.
     Error,
     /// Forward-fill with a limit.
     Ffill,
@@ -238,6 +329,9 @@ impl MissingChoice {
     /// ```
     pub fn policy(self, ffill_limit: Option<usize>) -> MissingPolicy {
         match self {
+            MissingChoice::Listed => MissingPolicy::Listed {
+                limit: ffill_limit.unwrap_or(DEFAULT_FFILL_LIMIT),
+            },
             MissingChoice::Error => MissingPolicy::Error,
             MissingChoice::Drop => MissingPolicy::Drop,
             MissingChoice::Ffill => MissingPolicy::Ffill {
@@ -252,11 +346,12 @@ impl std::str::FromStr for MissingChoice {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
+            "listed" => Ok(MissingChoice::Listed),
             "error" => Ok(MissingChoice::Error),
             "ffill" => Ok(MissingChoice::Ffill),
             "drop" => Ok(MissingChoice::Drop),
             _ => Err(format!(
-                "unknown policy `{s}`, expected error, ffill or drop"
+                "unknown policy `{s}`, expected listed, error, ffill or drop"
             )),
         }
     }
@@ -322,6 +417,9 @@ pub struct BacktestSpec {
     /// First day of the figures: `start` (default), `first_trade` or a date.
     #[serde(default)]
     pub metrics_from: MetricsFrom,
+    /// Return of a position whose asset delists, from its last price (default 0).
+    #[serde(default)]
+    pub delisting_return: f64,
 }
 
 fn default_gross() -> f64 {
@@ -345,6 +443,7 @@ impl Default for BacktestSpec {
             cash_rate: 0.0,
             max_gross_exposure: default_gross(),
             metrics_from: MetricsFrom::default(),
+            delisting_return: 0.0,
         }
     }
 }
@@ -553,7 +652,7 @@ impl StrategySpec {
                     )?),
                 };
                 let definition = IndexDefinition::new(weighting, table.n_assets());
-                let ideal = definition.ideal_returns(table);
+                let ideal = definition.ideal_returns(table, config.delisting_return);
                 (
                     Box::new(Index::new(definition, spec.rebalance)),
                     Some(ideal),
@@ -833,6 +932,8 @@ pub struct Overrides {
     pub risk_free_rate: Option<f64>,
     /// First day of the figures.
     pub metrics_from: Option<MetricsFrom>,
+    /// Return of a position whose asset delists.
+    pub delisting_return: Option<f64>,
 }
 
 /// Everything needed to run one strategy file: resolved paths and checked settings.
@@ -840,6 +941,8 @@ pub struct Overrides {
 pub struct RunPlan {
     /// Name shown in reports.
     pub name: String,
+    /// The strategy file's text, to point at a key in errors.
+    pub(crate) text: Option<std::sync::Arc<str>>,
     /// The strategy file.
     pub source: PathBuf,
     /// The price file.
@@ -860,6 +963,38 @@ pub struct RunPlan {
     pub strategy: StrategySpec,
 }
 
+impl RunPlan {
+    /// An error while running this plan, named by its strategy file: a parameter that does not
+    /// fit the data ([`InvalidParam`]) also gets the line and column of its key in the file.
+    ///
+    /// ```
+    /// use folio::strategy::spec::{InvalidParam, Overrides, StrategyFile};
+    /// let path = std::path::Path::new("strategies/buy_and_hold.toml");
+    /// let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+    /// let e = plan.in_file(InvalidParam { key: "strategy.weights".into(), message: "bad".into() }.into());
+    /// assert!(e.to_string().starts_with("strategies/buy_and_hold.toml, line 25, column 1: `strategy.weights`: bad"), "{e}");
+    /// ```
+    pub fn in_file(&self, error: crate::Error) -> crate::Error {
+        match error {
+            crate::Error::Param(p) => {
+                let e = SpecError::Invalid {
+                    path: self.source.clone(),
+                    key: p.key,
+                    message: p.message,
+                };
+                match &self.text {
+                    Some(text) => e.locate(text).into(),
+                    None => e.into(),
+                }
+            }
+            other => crate::Error::InFile {
+                file: self.source.clone(),
+                error: Box::new(other),
+            },
+        }
+    }
+}
+
 impl StrategyFile {
     /// Reads and parses a strategy file.
     ///
@@ -868,11 +1003,7 @@ impl StrategyFile {
     /// assert_eq!(f.strategy.kind(), "buy_and_hold");
     /// ```
     pub fn load(path: &Path) -> Result<StrategyFile, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        Self::parse(&text, path)
+        Self::parse(&read_text(path)?, path)
     }
 
     /// Parses strategy-file text; `path` is used in messages.
@@ -883,7 +1014,7 @@ impl StrategyFile {
     /// assert!(err.to_string().starts_with("x.toml, line 1, column 8:"));
     /// ```
     pub fn parse(text: &str, path: &Path) -> Result<StrategyFile, SpecError> {
-        toml::from_str(text).map_err(|e| {
+        let mut file: StrategyFile = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
             SpecError::Parse {
                 path: path.to_path_buf(),
@@ -891,7 +1022,9 @@ impl StrategyFile {
                 column,
                 message: e.message().replace('\n', " ").trim().to_string(),
             }
-        })
+        })?;
+        file.text = Some(text.into());
+        Ok(file)
     }
 
     /// Resolves paths (relative to the file's folder) and applies command-line overrides.
@@ -903,6 +1036,14 @@ impl StrategyFile {
     /// assert!(plan.data.ends_with("data/sample_prices.csv"));
     /// ```
     pub fn plan(&self, path: &Path, over: &Overrides) -> Result<RunPlan, SpecError> {
+        self.plan_unlocated(path, over)
+            .map_err(|e| match &self.text {
+                Some(text) => e.locate(text),
+                None => e,
+            })
+    }
+
+    fn plan_unlocated(&self, path: &Path, over: &Overrides) -> Result<RunPlan, SpecError> {
         let base = path.parent().unwrap_or(Path::new(""));
         let invalid = |key: &str, message: String| SpecError::Invalid {
             path: path.to_path_buf(),
@@ -933,10 +1074,24 @@ impl StrategyFile {
                 cash_rate: b.cash_rate,
                 max_gross_exposure: b.max_gross_exposure,
             },
+            delisting_return: over.delisting_return.unwrap_or(b.delisting_return),
         };
-        config
-            .validate()
-            .map_err(|e| invalid("backtest", e.to_string()))?;
+        // A setting given on the command line has no place in the file to point at.
+        let overridden = over.initial_cash.is_some()
+            || over.execution.is_some()
+            || over.commission_bps.is_some()
+            || over.fixed_fee.is_some()
+            || over.slippage_bps.is_some();
+        config.validate().map_err(|e| {
+            invalid(
+                if overridden {
+                    "backtest (or the command line)"
+                } else {
+                    "backtest"
+                },
+                e.to_string(),
+            )
+        })?;
         let risk_free_rate = over.risk_free_rate.unwrap_or(b.risk_free_rate);
         if !(risk_free_rate.is_finite() && risk_free_rate > -1.0) {
             return Err(invalid(
@@ -950,6 +1105,11 @@ impl StrategyFile {
             tickers: over.tickers.clone().or_else(|| self.data.tickers.clone()),
             from: over.from.or(self.data.from.map(|d| d.0)),
             to: over.to.or(self.data.to.map(|d| d.0)),
+            membership: self
+                .data
+                .universe
+                .as_ref()
+                .map(|u| base.join(&u.membership)),
         };
         if let Some(t) = &read.tickers {
             if t.is_empty() {
@@ -973,6 +1133,7 @@ impl StrategyFile {
         }
         Ok(RunPlan {
             name: self.name.clone(),
+            text: self.text.clone(),
             source: path.to_path_buf(),
             data: over
                 .data
@@ -987,6 +1148,29 @@ impl StrategyFile {
             strategy,
         })
     }
+}
+
+/// The text of a strategy file. Only a regular file is opened: a FIFO or a device could block
+/// for ever or never end.
+///
+/// ```
+/// let e = folio::strategy::spec::read_text("/dev/null".as_ref()).unwrap_err();
+/// assert!(e.to_string().ends_with("not a regular file (a device, FIFO or socket)"));
+/// ```
+pub fn read_text(path: &Path) -> Result<String, SpecError> {
+    let io = |e| SpecError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(std::io::Error::other(if meta.is_dir() {
+            "is a directory"
+        } else {
+            "not a regular file (a device, FIFO or socket)"
+        })));
+    }
+    std::fs::read_to_string(path).map_err(io)
 }
 
 /// 1-based line and column of a byte offset.
@@ -1035,6 +1219,106 @@ weights = { A = 0.5, B = 0.5 }
         let bad = GOOD.replace("[data]", "[data]\npaht = 1");
         let e = StrategyFile::parse(&bad, "t.toml".as_ref()).unwrap_err();
         assert!(e.to_string().contains("line 4"), "{e}");
+    }
+
+    const MV: &str = r#"name = "mv"
+[data]
+path = "p.csv"
+[strategy]
+kind = "mean_variance"
+objective = "min_variance"
+bounds = [0.0, 0.5]
+covariance = { method = "ewm", span = 180 }
+rebalance = { calendar = "monthly" }
+"#;
+
+    fn plan_error(text: &str) -> String {
+        let f = StrategyFile::parse(text, "mv.toml".as_ref()).unwrap();
+        f.plan("mv.toml".as_ref(), &Overrides::default())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn ewm_spans_are_checked_when_planning_with_the_key_and_its_position() {
+        let f = StrategyFile::parse(MV, "mv.toml".as_ref()).unwrap();
+        assert!(f.plan("mv.toml".as_ref(), &Overrides::default()).is_ok());
+        for bad in ["0", "-1", "nan", "inf", "0.5"] {
+            let e = plan_error(&MV.replace("span = 180", &format!("span = {bad}")));
+            assert!(
+                e.starts_with("mv.toml, line 8, column 32: `strategy.covariance.span`: must be"),
+                "{e}"
+            );
+        }
+        let text = MV.replace(
+            "covariance = ",
+            "returns = { method = \"ewm\", span = 0 }\ncovariance = ",
+        );
+        let e = plan_error(&text);
+        assert!(
+            e.starts_with("mv.toml, line 8, column 29: `strategy.returns.span`"),
+            "{e}"
+        );
+        // A dotted table header is found as well.
+        let text = MV.replace("covariance = { method = \"ewm\", span = 180 }\n", "")
+            + "[strategy.covariance]\nmethod = \"ewm\"\nspan = 0\n";
+        let e = plan_error(&text);
+        assert!(
+            e.starts_with("mv.toml, line 11, column 1: `strategy.covariance.span`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_market_neutral_book_needs_a_negative_lower_bound() {
+        let text = MV.replace(
+            "bounds = [0.0, 0.5]",
+            "bounds = [0.0, 0.5]\nmarket_neutral = true",
+        );
+        let e = plan_error(&text);
+        assert!(
+            e.starts_with("mv.toml, line 8, column 1: `strategy.market_neutral`: a market-neutral book needs a negative lower bound"),
+            "{e}"
+        );
+        let text = MV.replace(
+            "bounds = [0.0, 0.5]",
+            "bounds = [-0.5, 0.5]\nmarket_neutral = true",
+        );
+        let f = StrategyFile::parse(&text, "mv.toml".as_ref()).unwrap();
+        assert!(f.plan("mv.toml".as_ref(), &Overrides::default()).is_ok());
+    }
+
+    #[test]
+    fn value_errors_point_at_the_key_unless_the_command_line_set_it() {
+        let text = GOOD.replace("[strategy]", "[backtest]\ninitial_cash = 1e308\n[strategy]");
+        let f = StrategyFile::parse(&text, "t.toml".as_ref()).unwrap();
+        let e = f
+            .plan("t.toml".as_ref(), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.toml, line 7, column 2: `backtest`: "),
+            "{e}"
+        );
+        assert!(e.ends_with("must be at most 1e15, got 1e308 and 0"), "{e}");
+        let over = Overrides {
+            initial_cash: Some(1e300),
+            ..Default::default()
+        };
+        let e = f.plan("t.toml".as_ref(), &over).unwrap_err().to_string();
+        assert!(
+            e.starts_with("t.toml: `backtest (or the command line)`: "),
+            "{e}"
+        );
+        // A key the text does not hold is left without a position.
+        let e = SpecError::Invalid {
+            path: "t.toml".into(),
+            key: "sweep.metric".into(),
+            message: "m".into(),
+        };
+        assert_eq!(e.locate(GOOD).to_string(), "t.toml: `sweep.metric`: m");
+        assert_eq!(key_position(GOOD, "strategy.weights.B"), Some((9, 22)));
+        assert_eq!(key_position("a = [1, { b = 2 }]", "a.1.b"), Some((1, 11)));
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! parallel over one loaded table per data request, ranked by a metric, with the deflated
 //! Sharpe ratio of the best and walk-forward validation.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{Months, NaiveDate};
 use rayon::prelude::*;
@@ -12,7 +13,7 @@ use serde::Serialize;
 use super::stats::{DeflatedSharpe, deflated_sharpe};
 use super::{Summary, benchmark_prices, run_plan, run_plan_with};
 use crate::data::load;
-use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR};
+use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, daily_rate};
 use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
 use crate::{Error, Result};
 
@@ -65,26 +66,116 @@ fn settings_label(settings: &[(String, String)]) -> String {
 /// One choice along an axis of the grid: the keys it sets and how it is shown.
 type Choice = Vec<(String, toml::Value)>;
 
-/// Expands a strategy file's `[sweep]`, plus `extra` parameter values (which replace the
-/// file's for the same key), into its variants, in a fixed order. Returns the sweep settings.
+/// The largest grid `folio sweep` runs unless told otherwise (`--max-variants`).
+pub const DEFAULT_MAX_VARIANTS: usize = 100_000;
+
+/// A sweep's grid, not expanded: the file's table and the choices along each axis. Its size
+/// is known (counted without overflow) and bounded before anything is allocated per variant;
+/// each variant is built from its index when it is run, so memory does not grow with the
+/// grid beyond one result per variant.
 ///
 /// ```
 /// use folio::strategy::spec::Overrides;
-/// let extra = vec![("backtest.commission_bps".to_string(), vec![toml::Value::Float(0.0), toml::Value::Float(10.0)])];
-/// let (_, variants) = folio::sweep::expand("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra).unwrap();
-/// assert_eq!(variants.len(), 2);
-/// assert_eq!(variants[1].plan.config.costs.commission_bps, 10.0);
+/// let extra = vec![folio::sweep::parse_param("backtest.commission_bps=0,10,20").unwrap()];
+/// let grid = folio::sweep::grid("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra, 100).unwrap();
+/// assert_eq!(grid.len(), 3);
+/// assert_eq!(grid.variant(2).unwrap().plan.config.costs.commission_bps, 20.0);
+/// // Beyond the limit: refused before any variant is built.
+/// let err = folio::sweep::grid("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra, 2).unwrap_err();
+/// assert!(err.to_string().contains("3 variants"));
 /// ```
-pub fn expand(
+#[derive(Debug, Clone)]
+pub struct Grid {
+    path: PathBuf,
+    over: Overrides,
+    base: toml::Table,
+    axes: Vec<Vec<Choice>>,
+    spec: SweepSpec,
+    len: usize,
+    /// The strategy file's text, to point errors at a key's line and column.
+    text: String,
+}
+
+impl Grid {
+    /// Number of variants.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the grid has no variant (never: an empty axis is an error).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The file's `[sweep]` settings.
+    pub fn spec(&self) -> &SweepSpec {
+        &self.spec
+    }
+
+    /// The variant at `index` (0-based, the last axis changing fastest).
+    pub fn variant(&self, index: usize) -> Result<Variant> {
+        let path = self.path.as_path();
+        let mut rest = index;
+        let mut chosen: Vec<&Choice> = Vec::with_capacity(self.axes.len());
+        for axis in self.axes.iter().rev() {
+            chosen.push(&axis[rest % axis.len()]);
+            rest /= axis.len();
+        }
+        chosen.reverse();
+        let mut table = self.base.clone();
+        let mut settings = Vec::new();
+        for choice in chosen {
+            for (key, value) in choice {
+                set(&mut table, key, value.clone()).map_err(|m| invalid(path, key, m))?;
+                settings.push((key.clone(), show(value)));
+            }
+        }
+        let file: StrategyFile =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    invalid(
+                        path,
+                        "sweep",
+                        format!(
+                            "variant {index} ({}): {}",
+                            settings
+                                .iter()
+                                .map(|(k, v)| format!("{k}={v}"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            e.message()
+                        ),
+                    )
+                })?;
+        let plan = file
+            .plan(path, &self.over)
+            .map_err(|e| e.locate(&self.text))?;
+        Ok(Variant {
+            index,
+            settings,
+            plan,
+        })
+    }
+
+    /// Every variant, built now (for small grids).
+    pub fn variants(&self) -> Result<Vec<Variant>> {
+        (0..self.len).map(|i| self.variant(i)).collect()
+    }
+}
+
+/// Reads a strategy file's `[sweep]`, plus `extra` parameter values (which replace the
+/// file's for the same key), as a [`Grid`] of at most `max_variants` variants: a larger grid
+/// (or one whose size overflows) is an error naming its size, before any variant is built.
+/// The first variant is built to check the keys.
+pub fn grid(
     path: &Path,
     over: &Overrides,
     extra: &[(String, Vec<toml::Value>)],
-) -> Result<(SweepSpec, Vec<Variant>)> {
+    max_variants: usize,
+) -> Result<Grid> {
     let file = StrategyFile::load(path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let text = crate::strategy::spec::read_text(path)?;
     let mut base: toml::Table =
         toml::from_str(&text).map_err(|e| invalid(path, "", e.to_string()))?;
     base.remove("sweep");
@@ -136,52 +227,75 @@ pub fn expand(
             "a parameter has an empty list of values".into(),
         ));
     }
-
-    // The cross product, the last axis changing fastest.
-    let total: usize = axes.iter().map(Vec::len).product();
-    let mut variants = Vec::with_capacity(total);
-    for index in 0..total {
-        let mut rest = index;
-        let mut chosen: Vec<&Choice> = Vec::with_capacity(axes.len());
-        for axis in axes.iter().rev() {
-            chosen.push(&axis[rest % axis.len()]);
-            rest /= axis.len();
-        }
-        chosen.reverse();
-        let mut table = base.clone();
-        let mut settings = Vec::new();
-        for choice in chosen {
-            for (key, value) in choice {
-                set(&mut table, key, value.clone()).map_err(|m| invalid(path, key, m))?;
-                settings.push((key.clone(), show(value)));
-            }
-        }
-        let file: StrategyFile =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    invalid(
-                        path,
-                        "sweep",
-                        format!(
-                            "variant {index} ({}): {}",
-                            settings
-                                .iter()
-                                .map(|(k, v)| format!("{k}={v}"))
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            e.message()
-                        ),
-                    )
-                })?;
-        let plan = file.plan(path, over)?;
-        variants.push(Variant {
-            index,
-            settings,
-            plan,
-        });
+    // The size of the cross product, counted without overflow, bounded before anything is
+    // built per variant.
+    let sizes = axes
+        .iter()
+        .map(|a| a.len().to_string())
+        .collect::<Vec<_>>()
+        .join(" × ");
+    let len = axes
+        .iter()
+        .try_fold(1usize, |n, a| n.checked_mul(a.len()))
+        .ok_or_else(|| {
+            invalid(
+                path,
+                "sweep",
+                format!(
+                    "the grid ({sizes}) has more variants than can be counted; the limit is {max_variants} (--max-variants)"
+                ),
+            )
+        })?;
+    if len > max_variants {
+        return Err(invalid(
+            path,
+            "sweep",
+            format!(
+                "the grid has {len} variants ({sizes}), more than the limit of {max_variants}; \
+                 narrow it or raise --max-variants"
+            ),
+        ));
     }
-    Ok((spec, variants))
+    let grid = Grid {
+        path: path.to_path_buf(),
+        over: over.clone(),
+        base,
+        axes,
+        spec,
+        len,
+        text,
+    };
+    grid.variant(0)?;
+    Ok(grid)
+}
+
+/// Expands a strategy file's `[sweep]`, plus `extra` parameter values (which replace the
+/// file's for the same key), into its variants, in a fixed order (a [`grid`] of at most
+/// [`DEFAULT_MAX_VARIANTS`], built whole). Returns the sweep settings.
+///
+/// ```
+/// use folio::strategy::spec::Overrides;
+/// let extra = vec![("backtest.commission_bps".to_string(), vec![toml::Value::Float(0.0), toml::Value::Float(10.0)])];
+/// let (_, variants) = folio::sweep::expand("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra).unwrap();
+/// assert_eq!(variants.len(), 2);
+/// assert_eq!(variants[1].plan.config.costs.commission_bps, 10.0);
+/// ```
+pub fn expand(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+) -> Result<(SweepSpec, Vec<Variant>)> {
+    expand_limited(path, over, extra, DEFAULT_MAX_VARIANTS)
+}
+
+fn expand_limited(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+    max_variants: usize,
+) -> Result<(SweepSpec, Vec<Variant>)> {
+    let g = grid(path, over, extra, max_variants)?;
+    Ok((g.spec.clone(), g.variants()?))
 }
 
 fn invalid(path: &Path, key: &str, message: String) -> Error {
@@ -345,7 +459,10 @@ pub struct VariantResult {
     pub summary: Summary,
     /// The value it is ranked by.
     pub score: f64,
-    /// Dates and daily returns, kept for the best `top` only.
+    /// Its annual risk-free rate (its Sharpe ratio is over this rate).
+    pub risk_free_rate: f64,
+    /// Dates and daily returns of its evaluation window (from `summary.start`), the returns
+    /// its figures are computed from; kept for the best `top` only.
     #[serde(skip)]
     pub curve: Option<(Vec<NaiveDate>, Vec<f64>)>,
 }
@@ -423,20 +540,105 @@ pub fn run_sweep(
     top: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Result<SweepResult> {
-    let mut groups: BTreeMap<String, Vec<&Variant>> = BTreeMap::new();
-    for v in variants {
-        let p = &v.plan;
-        groups
-            .entry(format!(
-                "{:?}|{:?}|{:?}|{:?}",
-                p.data, p.read, p.missing, p.benchmark
-            ))
-            .or_default()
-            .push(v);
+    run_indexed(
+        variants.len(),
+        &|i| Ok(Cow::Borrowed(&variants[i])),
+        metric,
+        top,
+        tick,
+    )
+}
+
+/// [`run_sweep`] over a [`Grid`], each variant built from its index when it is run (twice:
+/// once to group the variants by data request, keeping only their indices, once to run).
+///
+/// ```
+/// use folio::strategy::spec::Overrides;
+/// let extra = vec![folio::sweep::parse_param("backtest.commission_bps=0,50").unwrap()];
+/// let grid = folio::sweep::grid("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra, 10).unwrap();
+/// let result = folio::sweep::run_grid(&grid, "sharpe", 1, &|| {}).unwrap();
+/// assert_eq!(result.ranking, vec![0, 1]);
+/// ```
+pub fn run_grid(
+    grid: &Grid,
+    metric: &str,
+    top: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SweepResult> {
+    run_indexed(
+        grid.len(),
+        &|i| grid.variant(i).map(Cow::Owned),
+        metric,
+        top,
+        tick,
+    )
+}
+
+/// Variants `0..n`, each from `get`, grouped by data request and run.
+fn run_indexed<'a, F>(
+    n: usize,
+    get: &F,
+    metric: &str,
+    top: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SweepResult>
+where
+    F: Fn(usize) -> Result<Cow<'a, Variant>> + Sync,
+{
+    // Indices by data request; of several errors, the first in grid order, whatever the
+    // threads.
+    type Groups = BTreeMap<String, Vec<usize>>;
+    let (mut groups, error) = (0..n)
+        .into_par_iter()
+        .fold(
+            || (Groups::new(), None::<(usize, Error)>),
+            |(mut groups, mut error), i| {
+                if error.as_ref().is_some_and(|(j, _)| *j < i) {
+                    return (groups, error);
+                }
+                match get(i) {
+                    Ok(v) => {
+                        let p = &v.plan;
+                        groups
+                            .entry(format!(
+                                "{:?}|{:?}|{:?}|{:?}",
+                                p.data, p.read, p.missing, p.benchmark
+                            ))
+                            .or_default()
+                            .push(i);
+                    }
+                    Err(e) => {
+                        if error.as_ref().is_none_or(|(j, _)| i < *j) {
+                            error = Some((i, e));
+                        }
+                    }
+                }
+                (groups, error)
+            },
+        )
+        .reduce(
+            || (Groups::new(), None),
+            |(mut a, ea), (b, eb)| {
+                for (k, v) in b {
+                    a.entry(k).or_default().extend(v);
+                }
+                let error = match (ea, eb) {
+                    (Some(x), Some(y)) => Some(if x.0 <= y.0 { x } else { y }),
+                    (x, y) => x.or(y),
+                };
+                (a, error)
+            },
+        );
+    if let Some((_, e)) = error {
+        return Err(e);
     }
-    let mut results: Vec<VariantResult> = Vec::with_capacity(variants.len());
+    for g in groups.values_mut() {
+        g.sort_unstable();
+    }
+    let mut results: Vec<VariantResult> = Vec::with_capacity(n);
     for group in groups.values() {
-        let first = &group[0].plan;
+        let first = get(group[0])?;
+        let first = &first.plan;
         let loaded = load(&first.data, &first.read, first.missing).map_err(|e| Error::InFile {
             file: first.source.clone(),
             error: Box::new(e.into()),
@@ -448,7 +650,8 @@ pub fn run_sweep(
         })?;
         let part = group
             .par_iter()
-            .map(|v| {
+            .map(|&i| {
+                let v = get(i)?;
                 let outcome =
                     run_plan_with(&v.plan, &loaded, benchmark.as_deref()).map_err(|e| {
                         Error::InFile {
@@ -458,12 +661,16 @@ pub fn run_sweep(
                     })?;
                 tick();
                 let score = outcome.summary.figure(metric).unwrap_or(f64::NAN);
+                let dates = &outcome.result.dates;
+                let first = dates.partition_point(|d| *d < outcome.summary.start);
+                let returns = outcome.result.returns();
                 Ok(VariantResult {
                     index: v.index,
                     settings: v.settings.clone(),
                     summary: outcome.summary,
                     score,
-                    curve: Some((outcome.result.dates.clone(), outcome.result.returns())),
+                    risk_free_rate: v.plan.risk_free_rate,
+                    curve: Some((dates[first..].to_vec(), returns[first..].to_vec())),
                 })
             })
             .try_fold(
@@ -485,17 +692,20 @@ pub fn run_sweep(
     results.sort_by_key(|r| r.index);
     let mut ranking: Vec<usize> = (0..results.len()).collect();
     ranking.sort_by(|&a, &b| better(metric, &results[a], &results[b]));
+    // One definition of the Sharpe ratio for the trials and the best: the metric table's,
+    // over each run's own risk-free rate, on its evaluation window.
     let per_period = PERIODS_PER_YEAR.sqrt();
     let trial_sharpes: Vec<f64> = results
         .iter()
         .map(|r| r.summary.metrics.sharpe / per_period)
         .filter(|s| s.is_finite())
         .collect();
-    let best_returns = ranking
-        .first()
-        .and_then(|&b| results[b].curve.as_ref())
+    let best = ranking.first().map(|&b| &results[b]);
+    let best_returns = best
+        .and_then(|b| b.curve.as_ref())
         .map_or(&[][..], |(_, r)| r.as_slice());
-    let deflated = deflated_sharpe(best_returns, &trial_sharpes);
+    let best_rf = best.map_or(0.0, |b| daily_rate(b.risk_free_rate));
+    let deflated = deflated_sharpe(best_returns, best_rf, &trial_sharpes);
     Ok(SweepResult {
         metric: metric.to_string(),
         variants: results,
@@ -549,6 +759,17 @@ pub fn walk_forward(
     extra: &[(String, Vec<toml::Value>)],
     tick: &(dyn Fn() + Sync),
 ) -> Result<WalkForward> {
+    walk_forward_limited(path, over, extra, DEFAULT_MAX_VARIANTS, tick)
+}
+
+/// [`walk_forward`] refusing a grid of more than `max_variants` variants.
+pub fn walk_forward_limited(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+    max_variants: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<WalkForward> {
     let file = StrategyFile::load(path)?;
     let spec = file.sweep.clone().unwrap_or_default();
     let Some(wf) = spec.walk_forward else {
@@ -592,7 +813,7 @@ pub fn walk_forward(
             to: Some(is_end),
             ..over.clone()
         };
-        let (_, variants) = expand_params_only(path, &window_over, extra)?;
+        let (_, variants) = expand_params_only(path, &window_over, extra, max_variants)?;
         let result = run_sweep(&variants, &spec.metric, 1, tick)?;
         let best = &result.variants[result.ranking[0]];
         let chosen = &variants[best.index];
@@ -651,8 +872,9 @@ fn expand_params_only(
     path: &Path,
     over: &Overrides,
     extra: &[(String, Vec<toml::Value>)],
+    max_variants: usize,
 ) -> Result<(SweepSpec, Vec<Variant>)> {
-    let (spec, variants) = expand(path, over, extra)?;
+    let (spec, variants) = expand_limited(path, over, extra, max_variants)?;
     let period_or_universe =
         |k: &str| matches!(k, "data.from" | "data.to" | "data.tickers" | "data.path");
     let mut seen = std::collections::BTreeSet::new();

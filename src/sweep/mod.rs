@@ -22,8 +22,8 @@ mod grid;
 mod stats;
 
 pub use grid::{
-    SweepResult, Variant, VariantResult, WalkForward, Window, expand, parse_param, run_sweep,
-    walk_forward,
+    DEFAULT_MAX_VARIANTS, Grid, SweepResult, Variant, VariantResult, WalkForward, Window, expand,
+    grid, parse_param, run_grid, run_sweep, walk_forward, walk_forward_limited,
 };
 pub use stats::{DeflatedSharpe, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe};
 
@@ -61,6 +61,8 @@ pub struct Summary {
     /// Return-series metrics.
     #[serde(flatten)]
     pub metrics: Metrics,
+    /// The annual risk-free rate its Sharpe, Sortino and alpha are over (each run has its own).
+    pub risk_free_rate: f64,
     /// Annual one-way turnover (SEC rule: min(purchases, sales) / average NAV per year).
     pub turnover: f64,
     /// Commissions, fees and slippage paid, in cash.
@@ -197,6 +199,7 @@ impl Summary {
         let day = |k: usize| result.dates[s + curve_day(k)];
         Summary {
             metrics: Metrics::compute(returns, benchmark, conv),
+            risk_free_rate: conv.risk_free_rate,
             turnover: result.turnover(),
             total_costs: result.total_costs(),
             cost_drag: result.cost_drag(),
@@ -299,10 +302,7 @@ pub fn load_distinct(plans: &[RunPlan]) -> DistinctLoads {
 }
 
 fn in_file(plan: &RunPlan, error: Error) -> Error {
-    Error::InFile {
-        file: plan.source.clone(),
-        error: Box::new(error),
-    }
+    plan.in_file(error)
 }
 
 /// Runs one plan on its loaded data.
@@ -373,6 +373,12 @@ pub fn run_plan_with(
     };
     let benchmark_label = benchmark_label.filter(|_| benchmark_returns.is_some());
     let result = engine::run(table, &mut built.strategy, &plan.config)?;
+    if result.refused > 0 {
+        // The engine refuses and counts what a custom strategy asks of an unlisted asset; a
+        // built-in kind never asks, so for one it is a bug worth stopping for.
+        let first = result.engine_notes.first().cloned().unwrap_or_default();
+        return Err(engine::EngineError::Unlisted(first).into());
+    }
     let conv = Conventions {
         risk_free_rate: plan.risk_free_rate,
     };
@@ -389,6 +395,17 @@ pub fn run_plan_with(
         first_day,
         first_trade,
     ));
+    if let Some(coverage) = &loaded.report.coverage {
+        notes.push(coverage.to_string());
+    }
+    if result.totals.delistings > 0 {
+        notes.push(format!(
+            "{} position(s) closed when their asset delisted, at the last price × (1 {:+}) \
+             (delisting_return)",
+            result.totals.delistings, plan.config.delisting_return
+        ));
+    }
+    notes.extend(result.engine_notes.iter().cloned());
     notes.push(suspect_moves(table));
     notes.extend(built.strategy.notes(&result));
     let audit = built.strategy.audit(&result);

@@ -1,8 +1,11 @@
 //! Selection-bias statistics for the best of many trials: the probabilistic Sharpe ratio and
 //! the deflated Sharpe ratio of Bailey and López de Prado ("The Deflated Sharpe Ratio", 2014).
 //!
-//! Sharpe ratios here are per period (daily, not annualised), as in the paper; skewness and
-//! kurtosis are the population (biased) moments, kurtosis not in excess (3 for a normal).
+//! Sharpe ratios here are per period (daily, not annualised), as in the paper, and over the
+//! risk-free rate like the metric table's: of the excess returns r − rf, rf the daily rate
+//! (1 + annual)^(1/252) − 1, so that the best trial's Sharpe ratio and the trials' are one
+//! definition. Skewness and kurtosis are the population (biased) moments, kurtosis not in
+//! excess (3 for a normal); a constant rf does not change them.
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -66,7 +69,7 @@ pub fn expected_max_sharpe(trials: usize, variance: f64) -> f64 {
 pub struct DeflatedSharpe {
     /// Number of trials.
     pub trials: usize,
-    /// The best trial's per-period Sharpe ratio.
+    /// The best trial's per-period Sharpe ratio over its risk-free rate.
     pub sharpe: f64,
     /// Probability that its true Sharpe ratio is above zero (PSR(0)).
     pub prob_above_zero: f64,
@@ -76,17 +79,30 @@ pub struct DeflatedSharpe {
     pub deflated: f64,
 }
 
-/// Deflates the best trial's Sharpe ratio for the `trial_sharpes` (per period, one per trial,
-/// the best's included).
+/// Deflates the best trial's Sharpe ratio for the `trial_sharpes` (per period, over the
+/// risk-free rate, one per trial, the best's included). `best_returns` are the best trial's
+/// daily returns and `daily_rf` its daily risk-free rate: its Sharpe ratio and PSR are those of
+/// `best_returns − daily_rf`, the same definition as the trials'.
 ///
 /// ```
 /// let r: Vec<f64> = (0..1000).map(|i| 0.0005 + 0.01 * ((i * 37 % 11) as f64 - 5.0) / 5.0).collect();
-/// let few = folio::sweep::deflated_sharpe(&r, &[0.05, 0.0, -0.02]);
+/// let few = folio::sweep::deflated_sharpe(&r, 0.0, &[0.05, 0.0, -0.02]);
 /// let many: Vec<f64> = (0..1000).map(|i| 0.05 * ((i % 21) as f64 - 10.0) / 10.0).collect();
-/// let lots = folio::sweep::deflated_sharpe(&r, &many);
+/// let lots = folio::sweep::deflated_sharpe(&r, 0.0, &many);
 /// assert!(lots.deflated < few.deflated);   // more trials, less impressive
+/// // Over a risk-free rate the best's Sharpe ratio is that of its excess returns.
+/// let rf = folio::metrics::daily_rate(0.02);
+/// let d = folio::sweep::deflated_sharpe(&r, rf, &[0.05, 0.0, -0.02]);
+/// let s = folio::metrics::sharpe(&r, rf) / 252f64.sqrt();
+/// assert!((d.sharpe - s).abs() < 1e-12 && d.sharpe < few.sharpe);
 /// ```
-pub fn deflated_sharpe(best_returns: &[f64], trial_sharpes: &[f64]) -> DeflatedSharpe {
+pub fn deflated_sharpe(
+    best_returns: &[f64],
+    daily_rf: f64,
+    trial_sharpes: &[f64],
+) -> DeflatedSharpe {
+    let excess: Vec<f64> = best_returns.iter().map(|r| r - daily_rf).collect();
+    let best_returns = excess.as_slice();
     let n = trial_sharpes.len();
     let mean = trial_sharpes.iter().sum::<f64>() / n.max(1) as f64;
     let variance = if n > 1 {
