@@ -565,6 +565,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         from: args.from,
         to: args.to,
         membership: None,
+        prices: Default::default(),
     };
     let raw = data::read_panel(&args.file, &opts).map_err(folio::Error::from)?;
     let ins = Inspection::of(&raw, args.move_threshold);
@@ -662,6 +663,7 @@ impl ProblemArgs {
             from: self.from,
             to: self.to,
             membership: None,
+            prices: Default::default(),
         };
         let policy = self.missing.policy(None);
         let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;

@@ -10,6 +10,7 @@
 //! ```
 
 mod asof;
+mod corporate;
 mod error;
 mod inspect;
 mod load;
@@ -24,6 +25,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub use asof::AsOfTable;
+pub use corporate::{PriceBasis, snap_split};
 pub use error::{Cell, DataError, RowRef};
 pub use inspect::{Inspection, TickerSummary};
 pub use load::{Layout, RawPanel, ReadOptions, read_panel};
@@ -136,6 +138,9 @@ pub fn load(path: &Path, opts: &ReadOptions, missing: MissingPolicy) -> Result<L
         coverage: None,
     };
     let (mut table, missing) = missing.apply(raw)?;
+    if opts.prices == PriceBasis::Raw {
+        table = table.with_corporate_actions()?;
+    }
     let mut coverage = None;
     if let Some(path) = &opts.membership {
         let file = MembershipFile::read(path)?;

@@ -33,7 +33,9 @@ use super::{
     Arbitrage, ArbitrageParams, BuyAndHold, MeanVarianceParams, Optimised, SingleIndexParams,
     Strategy,
 };
-use crate::data::{AsOfTable, Layout, Loaded, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
+use crate::data::{
+    AsOfTable, Layout, Loaded, MissingPolicy, PriceBasis, PriceTable, ReadOptions, SeriesRef,
+};
 use crate::engine::{BacktestConfig, CostModel, Execution, Financing};
 use crate::metrics::MetricsFrom;
 
@@ -209,6 +211,10 @@ pub struct DataSpec {
     /// The universe on each day: `{ membership = "FILE" }`, an index membership file.
     #[serde(default)]
     pub universe: Option<UniverseSpec>,
+    /// `adjusted` (default) or `raw`: trade the raw `close` and apply the file's `split` and
+    /// `dividend` columns.
+    #[serde(default)]
+    pub prices: PriceBasis,
 }
 
 /// `[data] universe`: which assets belong to the universe on each day.
@@ -342,6 +348,14 @@ pub struct BacktestSpec {
     /// Return of a position whose asset delists, from its last price (default 0).
     #[serde(default)]
     pub delisting_return: f64,
+    /// With raw prices: the share of each dividend paid to a long position that is withheld
+    /// as tax (0.15 = 15 %; default 0).
+    #[serde(default)]
+    pub dividend_tax: f64,
+    /// With raw prices: buy more of the same asset with each dividend (net of tax), at the
+    /// ex-date's close, without costs (default false: dividends stay in cash).
+    #[serde(default)]
+    pub reinvest_dividends: bool,
 }
 
 fn default_gross() -> f64 {
@@ -366,6 +380,8 @@ impl Default for BacktestSpec {
             max_gross_exposure: default_gross(),
             metrics_from: MetricsFrom::default(),
             delisting_return: 0.0,
+            dividend_tax: 0.0,
+            reinvest_dividends: false,
         }
     }
 }
@@ -957,6 +973,8 @@ impl StrategyFile {
                 max_gross_exposure: b.max_gross_exposure,
             },
             delisting_return: over.delisting_return.unwrap_or(b.delisting_return),
+            dividend_tax: b.dividend_tax,
+            reinvest_dividends: b.reinvest_dividends,
         };
         config
             .validate()
@@ -979,7 +997,31 @@ impl StrategyFile {
                 .universe
                 .as_ref()
                 .map(|u| base.join(&u.membership)),
+            prices: self.data.prices,
         };
+        if self.data.prices == PriceBasis::Raw {
+            if let Some(c) = self
+                .data
+                .price_column
+                .as_ref()
+                .filter(|c| !c.eq_ignore_ascii_case("close"))
+            {
+                return Err(invalid(
+                    "data.price_column",
+                    format!(
+                        "`{c}` cannot be traded with prices = \"raw\", which trades the raw \
+                         `close`; remove price_column or set prices = \"adjusted\""
+                    ),
+                ));
+            }
+        } else if b.dividend_tax != 0.0 || b.reinvest_dividends {
+            return Err(invalid(
+                "backtest",
+                "dividend_tax and reinvest_dividends apply to prices = \"raw\" only (adjusted \
+                 prices already hold the dividends, reinvested and untaxed)"
+                    .into(),
+            ));
+        }
         if let Some(t) = &read.tickers {
             if t.is_empty() {
                 return Err(invalid("data.tickers", "the list is empty".into()));
