@@ -854,3 +854,47 @@ fn side_by_side_runs_show_each_runs_risk_free_rate() {
     let same = ok(&["run", s(&two), s(&two)]);
     assert!(same.contains("risk-free rate 0.02 a year"), "{same}");
 }
+
+#[test]
+fn raw_prices_without_split_and_dividend_columns_fail_in_one_line() {
+    let dir = tmp();
+    // The bundled sample has raw `close` and `open` but no corporate-action columns.
+    let raw = bh_text().replace("[data]", "[data]\nprices = \"raw\"");
+    let file = write(dir.path(), "raw.toml", &raw);
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains("sample_prices.csv, header: no `split` column")
+            && err.contains("prices = \"raw\" needs `split` and `dividend`"),
+        "{err}"
+    );
+    // A file with `split` but no `dividend` names the column it lacks.
+    let csv = write(
+        dir.path(),
+        "p.csv",
+        "date,ticker,close,split\n2024-01-02,X,10,1\n2024-01-03,X,11,1\n",
+    );
+    let text = format!(
+        "name = \"r\"\n[data]\npath = \"{}\"\nprices = \"raw\"\n[strategy]\nkind = \"buy_and_hold\"\n",
+        s(&csv)
+    );
+    let file = write(dir.path(), "raw2.toml", &text);
+    let err = fails(&["run", s(&file)]);
+    assert!(err.contains("p.csv, header: no `dividend` column"), "{err}");
+    // A bad coefficient is named by file, line and column.
+    write(
+        dir.path(),
+        "q.csv",
+        "date,ticker,close,split,dividend\n2024-01-02,X,10,1,0\n2024-01-03,X,11,0,0\n",
+    );
+    let file = write(dir.path(), "raw3.toml", &text.replace("p.csv", "q.csv"));
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains("q.csv, line 3, column `split`: expected a positive split coefficient"),
+        "{err}"
+    );
+    // Tax or reinvestment on adjusted prices is a mistake, said as such.
+    let adjusted = bh_text().replace("[backtest]", "[backtest]\nreinvest_dividends = true");
+    let file = write(dir.path(), "adj.toml", &adjusted);
+    let err = fails(&["run", s(&file)]);
+    assert!(err.contains("apply to prices = \"raw\" only"), "{err}");
+}
