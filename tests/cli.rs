@@ -898,3 +898,18 @@ fn raw_prices_without_split_and_dividend_columns_fail_in_one_line() {
     let err = fails(&["run", s(&file)]);
     assert!(err.contains("apply to prices = \"raw\" only"), "{err}");
 }
+
+#[test]
+fn raw_prices_are_refused_for_kinds_whose_signals_read_past_prices() {
+    let dir = tmp();
+    let text = std::fs::read_to_string("strategies/rating_normal.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
+        .replace("[data]", "[data]\nprices = \"raw\"");
+    let file = write(dir.path(), "rating_raw.toml", &text);
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains("`data.prices`: prices = \"raw\" works with buy_and_hold and index only"),
+        "{err}"
+    );
+}

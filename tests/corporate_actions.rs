@@ -223,3 +223,26 @@ fn adjusted_prices_apply_no_action_even_when_the_columns_ride_along() {
     assert_eq!(r.nav[2], 5.0 * 56.0 + 10.0 * 7.2);
     assert!(r.corporate_actions.is_empty());
 }
+
+#[test]
+fn the_ideal_index_on_raw_prices_counts_splits_and_dividends_as_returns() {
+    use folio::strategy::{IndexDefinition, IndexWeighting};
+    let loaded = table(PriceBasis::Raw);
+    let ideal = IndexDefinition::new(IndexWeighting::Equal, 2).ideal_returns(&loaded.table, 0.0);
+    // Equal weights each day; a holder of one share gets c × p_t + d for p_{t−1}.
+    let by_hand = [
+        0.0,
+        0.5 * (110.0 / 100.0 - 1.0),
+        0.5 * (2.0 * 56.0 / 110.0 - 1.0) + 0.5 * (7.0 * 7.2 / 50.0 - 1.0),
+        0.5 * ((54.0 + 1.5) / 56.0 - 1.0) + 0.5 * (7.0 / 7.2 - 1.0),
+        0.5 * (60.0 / 54.0 - 1.0) + 0.5 * ((7.5 + 0.1) / 7.0 - 1.0),
+        0.5 * (61.0 / 60.0 - 1.0),
+        0.5 * (62.0 / 61.0 - 1.0) + 0.5 * (8.0 / 7.5 - 1.0),
+    ];
+    for (t, (got, want)) in ideal.iter().zip(by_hand).enumerate() {
+        assert!(
+            (got - want).abs() <= 1e-12,
+            "day {t}: {got}, by hand {want}"
+        );
+    }
+}

@@ -293,6 +293,32 @@ impl PriceTable {
         }
     }
 
+    /// Return of one unit of asset `j` held from the close of day `t − 1` to the close of
+    /// day `t`: `p_t / p_{t−1} − 1` on adjusted prices; on raw prices with the day's split
+    /// coefficient `c` and dividend `d` (per share held at `t − 1`),
+    /// `(c × p_t + d) / p_{t−1} − 1`, the return of a position whose dividend is reinvested at
+    /// the ex-date's close. `NaN` when the asset is not listed on both days.
+    ///
+    /// ```
+    /// use folio::data::{Matrix, PriceTable};
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let t = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+    ///     Matrix::from_rows(2, 1, vec![100.0, 51.0]).unwrap()).unwrap()
+    ///     .with_field("split", Matrix::from_rows(2, 1, vec![1.0, 2.0]).unwrap()).unwrap()
+    ///     .with_field("dividend", Matrix::from_rows(2, 1, vec![0.0, 1.0]).unwrap()).unwrap();
+    /// assert_eq!(t.total_return(1, 0), 51.0 / 100.0 - 1.0);  // adjusted: fields ride along
+    /// let t = t.with_corporate_actions().unwrap();
+    /// assert!((t.total_return(1, 0) - 0.03).abs() < 1e-15); // (2 × 51 + 1) / 100 − 1
+    /// ```
+    #[inline]
+    pub fn total_return(&self, t: usize, j: usize) -> f64 {
+        let (a, b) = (self.prices.get(t - 1, j), self.prices.get(t, j));
+        if self.actions.is_none() {
+            return b / a - 1.0;
+        }
+        (b * self.split(t, j) + self.dividend(t, j)) / a - 1.0
+    }
+
     /// The index membership, when the run has one.
     pub fn membership(&self) -> Option<&Membership> {
         self.members.as_ref()

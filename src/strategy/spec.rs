@@ -1000,6 +1000,25 @@ impl StrategyFile {
             prices: self.data.prices,
         };
         if self.data.prices == PriceBasis::Raw {
+            // Their signals (momentum, volatility, covariances, price ratios) read the price
+            // history, where a raw split is a crash that never happened.
+            if matches!(
+                self.strategy,
+                StrategySpec::Rating(_)
+                    | StrategySpec::MeanVariance(_)
+                    | StrategySpec::SingleIndex(_)
+                    | StrategySpec::Arbitrage(_)
+            ) {
+                return Err(invalid(
+                    "data.prices",
+                    format!(
+                        "prices = \"raw\" works with buy_and_hold and index only: kind `{}` \
+                         computes its signals from past prices, in which a raw split looks \
+                         like a crash; use prices = \"adjusted\"",
+                        self.strategy.kind()
+                    ),
+                ));
+            }
             if let Some(c) = self
                 .data
                 .price_column
