@@ -913,3 +913,42 @@ fn raw_prices_are_refused_for_kinds_whose_signals_read_past_prices() {
         "{err}"
     );
 }
+
+#[test]
+fn raw_prices_write_corporate_actions_and_report_dividends() {
+    let dir = tmp();
+    let text = format!(
+        "name = \"KO raw\"\n[data]\npath = \"{}/data/sp500_daily.parquet\"\ntickers = [\"KO\"]\n\
+         from = 2012-08-01\nto = 2012-09-28\nprices = \"raw\"\n[backtest]\nexecution = \"same_close\"\n\
+         dividend_tax = 0.15\nreinvest_dividends = true\n[strategy]\nkind = \"buy_and_hold\"\n",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file = write(dir.path(), "ko_raw.toml", &text);
+    let out_dir = dir.path().join("out");
+    let stdout = ok(&["run", s(&file), "--out", s(&out_dir)]);
+    assert!(
+        stdout.contains("dividends received") && stdout.contains("tax withheld"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 split(s) applied"), "{stdout}");
+    assert!(
+        stdout.contains("no daily price move beyond ±50 %"),
+        "a split is not a move: {stdout}"
+    );
+    let actions = std::fs::read_to_string(out_dir.join("ko_raw/corporate_actions.csv")).unwrap();
+    let lines: Vec<&str> = actions.lines().collect();
+    assert_eq!(
+        lines[0],
+        "date,ticker,action,units_before,ratio,gross,tax,reinvested,units_after"
+    );
+    assert_eq!(lines.len(), 3, "{actions}");
+    assert!(lines[1].starts_with("2012-08-13,KO,split,"), "{actions}");
+    assert!(lines[2].starts_with("2012-09-12,KO,dividend,"), "{actions}");
+    let trades = std::fs::read_to_string(out_dir.join("ko_raw/trades.csv")).unwrap();
+    assert!(
+        trades
+            .lines()
+            .any(|l| l.starts_with("2012-09-12,KO,buy,") && l.ends_with(",reinvestment")),
+        "{trades}"
+    );
+}
