@@ -872,6 +872,12 @@ pub struct Overrides {
     pub metrics_from: Option<MetricsFrom>,
     /// Return of a position whose asset delists.
     pub delisting_return: Option<f64>,
+    /// Prices traded: adjusted or raw.
+    pub prices: Option<PriceBasis>,
+    /// Share of each dividend withheld as tax (raw prices).
+    pub dividend_tax: Option<f64>,
+    /// Reinvest dividends (raw prices).
+    pub reinvest_dividends: Option<bool>,
 }
 
 /// Everything needed to run one strategy file: resolved paths and checked settings.
@@ -973,9 +979,10 @@ impl StrategyFile {
                 max_gross_exposure: b.max_gross_exposure,
             },
             delisting_return: over.delisting_return.unwrap_or(b.delisting_return),
-            dividend_tax: b.dividend_tax,
-            reinvest_dividends: b.reinvest_dividends,
+            dividend_tax: over.dividend_tax.unwrap_or(b.dividend_tax),
+            reinvest_dividends: over.reinvest_dividends.unwrap_or(b.reinvest_dividends),
         };
+        let prices = over.prices.unwrap_or(self.data.prices);
         config
             .validate()
             .map_err(|e| invalid("backtest", e.to_string()))?;
@@ -997,9 +1004,9 @@ impl StrategyFile {
                 .universe
                 .as_ref()
                 .map(|u| base.join(&u.membership)),
-            prices: self.data.prices,
+            prices,
         };
-        if self.data.prices == PriceBasis::Raw {
+        if prices == PriceBasis::Raw {
             // Their signals (momentum, volatility, covariances, price ratios) read the price
             // history, where a raw split is a crash that never happened.
             if matches!(
@@ -1033,7 +1040,7 @@ impl StrategyFile {
                     ),
                 ));
             }
-        } else if b.dividend_tax != 0.0 || b.reinvest_dividends {
+        } else if config.dividend_tax != 0.0 || config.reinvest_dividends {
             return Err(invalid(
                 "backtest",
                 "dividend_tax and reinvest_dividends apply to prices = \"raw\" only (adjusted \

@@ -447,7 +447,7 @@ fn suspect_moves(table: &crate::data::PriceTable) -> String {
 fn corporate_actions_note(result: &BacktestResult) -> String {
     let t = &result.totals;
     let mut s = format!(
-        "raw prices with corporate actions: dividends received {:.2} (tax withheld {:.2} at {} %, \
+        "raw prices with corporate actions: dividends received {:.2} (tax withheld {:.2} at {:.1} %, \
          net {:.2}",
         t.dividends,
         t.dividend_tax,
