@@ -10,7 +10,8 @@
 //!    so nothing else changes; the cash value of the position is the same at the new price).
 //!
 //! When a split and a dividend share a day, the dividend is paid on the units held before the
-//! split (the vendor quotes it for the previous close's shares).
+//! split. Target weights are unaffected by a split; explicit orders (in units) decided before a
+//! split and filled on or after its day are filled as given, on the new share basis.
 
 use chrono::NaiveDate;
 use serde::Serialize;
