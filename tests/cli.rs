@@ -1343,3 +1343,101 @@ fn a_damaged_parquet_file_that_makes_polars_panic_is_a_one_line_error() {
         "{err}"
     );
 }
+
+#[test]
+fn raw_prices_without_split_and_dividend_columns_fail_in_one_line() {
+    let dir = tmp();
+    // The bundled sample has raw `close` and `open` but no corporate-action columns.
+    let raw = bh_text().replace("[data]", "[data]\nprices = \"raw\"");
+    let file = write(dir.path(), "raw.toml", &raw);
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains("sample_prices.csv, header: no `split` column")
+            && err.contains("prices = \"raw\" needs `split` and `dividend`"),
+        "{err}"
+    );
+    // A file with `split` but no `dividend` names the column it lacks.
+    let csv = write(
+        dir.path(),
+        "p.csv",
+        "date,ticker,close,split\n2024-01-02,X,10,1\n2024-01-03,X,11,1\n",
+    );
+    let text = format!(
+        "name = \"r\"\n[data]\npath = \"{}\"\nprices = \"raw\"\n[strategy]\nkind = \"buy_and_hold\"\n",
+        s(&csv)
+    );
+    let file = write(dir.path(), "raw2.toml", &text);
+    let err = fails(&["run", s(&file)]);
+    assert!(err.contains("p.csv, header: no `dividend` column"), "{err}");
+    // A bad coefficient is named by file, line and column.
+    write(
+        dir.path(),
+        "q.csv",
+        "date,ticker,close,split,dividend\n2024-01-02,X,10,1,0\n2024-01-03,X,11,0,0\n",
+    );
+    let file = write(dir.path(), "raw3.toml", &text.replace("p.csv", "q.csv"));
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains("q.csv, line 3, column `split`: expected a positive split coefficient"),
+        "{err}"
+    );
+    // Tax or reinvestment on adjusted prices is a mistake, said as such.
+    let adjusted = bh_text().replace("[backtest]", "[backtest]\nreinvest_dividends = true");
+    let file = write(dir.path(), "adj.toml", &adjusted);
+    let err = fails(&["run", s(&file)]);
+    assert!(err.contains("apply to prices = \"raw\" only"), "{err}");
+}
+
+#[test]
+fn raw_prices_are_refused_for_kinds_whose_signals_read_past_prices() {
+    let dir = tmp();
+    let text = std::fs::read_to_string("strategies/rating_normal.toml")
+        .unwrap()
+        .replace("../data/", &format!("{}/data/", env!("CARGO_MANIFEST_DIR")))
+        .replace("[data]", "[data]\nprices = \"raw\"");
+    let file = write(dir.path(), "rating_raw.toml", &text);
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains("`data.prices`: prices = \"raw\" works with buy_and_hold and index only"),
+        "{err}"
+    );
+}
+
+#[test]
+fn raw_prices_write_corporate_actions_and_report_dividends() {
+    let dir = tmp();
+    let text = format!(
+        "name = \"KO raw\"\n[data]\npath = \"{}/data/sp500_daily.parquet\"\ntickers = [\"KO\"]\n\
+         from = 2012-08-01\nto = 2012-09-28\nprices = \"raw\"\n[backtest]\nexecution = \"same_close\"\n\
+         dividend_tax = 0.15\nreinvest_dividends = true\n[strategy]\nkind = \"buy_and_hold\"\n",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file = write(dir.path(), "ko_raw.toml", &text);
+    let out_dir = dir.path().join("out");
+    let stdout = ok(&["run", s(&file), "--out", s(&out_dir)]);
+    assert!(
+        stdout.contains("dividends received") && stdout.contains("tax withheld"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 split(s) applied"), "{stdout}");
+    assert!(
+        stdout.contains("no daily price move beyond ±50 %"),
+        "a split is not a move: {stdout}"
+    );
+    let actions = std::fs::read_to_string(out_dir.join("ko_raw/corporate_actions.csv")).unwrap();
+    let lines: Vec<&str> = actions.lines().collect();
+    assert_eq!(
+        lines[0],
+        "date,ticker,action,units_before,ratio,gross,tax,reinvested,units_after"
+    );
+    assert_eq!(lines.len(), 3, "{actions}");
+    assert!(lines[1].starts_with("2012-08-13,KO,split,"), "{actions}");
+    assert!(lines[2].starts_with("2012-09-12,KO,dividend,"), "{actions}");
+    let trades = std::fs::read_to_string(out_dir.join("ko_raw/trades.csv")).unwrap();
+    assert!(
+        trades
+            .lines()
+            .any(|l| l.starts_with("2012-09-12,KO,buy,") && l.ends_with(",reinvestment")),
+        "{trades}"
+    );
+}

@@ -302,6 +302,15 @@ struct OverrideArgs {
     /// Return of a position whose asset delists, from its last price (-0.3 = CRSP-style).
     #[arg(long, value_name = "RETURN", allow_negative_numbers = true)]
     delisting_return: Option<f64>,
+    /// Prices traded: adjusted, or raw (raw close with the file's split and dividend columns).
+    #[arg(long, value_name = "BASIS")]
+    prices: Option<folio::data::PriceBasis>,
+    /// With raw prices: share of each dividend withheld as tax (0.15 = 15 %).
+    #[arg(long, value_name = "RATE")]
+    dividend_tax: Option<f64>,
+    /// With raw prices: reinvest dividends at the ex-date close.
+    #[arg(long)]
+    reinvest_dividends: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -391,6 +400,9 @@ impl OverrideArgs {
             risk_free_rate: self.risk_free_rate,
             metrics_from: self.metrics_from,
             delisting_return: self.delisting_return,
+            prices: self.prices,
+            dividend_tax: self.dividend_tax,
+            reinvest_dividends: self.reinvest_dividends.then_some(true),
         }
     }
 }
@@ -598,6 +610,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         from: args.from,
         to: args.to,
         membership: None,
+        prices: Default::default(),
     };
     let raw = data::read_panel(&args.file, &opts).map_err(folio::Error::from)?;
     let ins = Inspection::of(&raw, args.move_threshold);
@@ -695,6 +708,7 @@ impl ProblemArgs {
             from: self.from,
             to: self.to,
             membership: None,
+            prices: Default::default(),
         };
         let policy = self.missing.policy(None);
         let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;

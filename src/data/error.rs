@@ -379,6 +379,30 @@ pub enum DataError {
     /// A price table built by hand is inconsistent.
     #[error("invalid price table: {0}")]
     InvalidTable(String),
+    /// `prices = "raw"` on a file without the columns that carry corporate actions.
+    #[error(
+        "{}, header: no `{column}` column, and prices = \"raw\" needs `split` and `dividend` \
+         to apply splits and pay dividends (the file has: {found})",
+        path.display()
+    )]
+    RawNeedsColumn {
+        /// The file.
+        path: PathBuf,
+        /// The missing column (`split` or `dividend`).
+        column: String,
+        /// The columns the file has, comma-separated.
+        found: String,
+    },
+    /// A split coefficient or dividend that cannot be applied.
+    #[error("{at}: expected {expected}, found {value}")]
+    BadCorporateAction {
+        /// Where.
+        at: Cell,
+        /// What the cell should hold.
+        expected: &'static str,
+        /// The offending value.
+        value: f64,
+    },
 }
 
 /// A number as people write it: `1e308` rather than 309 digits, `-11` as `-11`.

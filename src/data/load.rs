@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, DataError, Matrix, RowRef, guard};
+use super::{Cell, DataError, Matrix, PriceBasis, RowRef, guard};
 
 /// How the file lays its prices out.
 ///
@@ -50,6 +50,8 @@ pub struct ReadOptions {
     pub to: Option<NaiveDate>,
     /// Index membership file (`ticker,start_date,end_date`): the universe on each day.
     pub membership: Option<PathBuf>,
+    /// Adjusted prices (default), or raw `close` with the `split` and `dividend` columns.
+    pub prices: PriceBasis,
 }
 
 /// Prices as read, aligned on the file's calendar, with `NaN` where a price is missing.
@@ -574,6 +576,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     let ticker_col = frame.require("ticker")?;
     let price_col = match &opts.price_column {
         Some(c) => frame.require(c)?,
+        None if opts.prices == PriceBasis::Raw => frame.require("close")?,
         None => ["adj_close", "close", "price"]
             .iter()
             .find_map(|c| frame.find_column(c))
@@ -629,6 +632,9 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         }
     }
 
+    if opts.prices == PriceBasis::Raw {
+        super::corporate::check_columns(frame, &used)?;
+    }
     let (n_days, n_assets) = (calendar.len(), tickers.len());
     let mut first_row = vec![usize::MAX; n_days * n_assets];
     let values = frame.numbers(&price_col)?;
@@ -691,6 +697,14 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
 }
 
 fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
+    if opts.prices == PriceBasis::Raw {
+        // A wide file holds one price per ticker and day: no room for splits and dividends.
+        return Err(DataError::RawNeedsColumn {
+            path: frame.path.clone(),
+            column: "split".into(),
+            found: frame.names().join(", "),
+        });
+    }
     let date_col = frame.require("date")?;
     let dates = frame.dates(&date_col)?;
     let all: Vec<String> = frame

@@ -130,7 +130,7 @@ impl MissingPolicy {
     /// Applies the policy to a raw panel, giving a table with no missing price.
     ///
     /// Extra fields follow the prices: forward-filled cells get the previous day's value, and
-    /// a volume of zero.
+    /// a volume of zero, a dividend of zero and a split coefficient of one (no action).
     ///
     /// ```
     /// use folio::data::{read_panel, MissingPolicy, ReadOptions};
@@ -216,10 +216,11 @@ impl MissingPolicy {
                 let j = at(j);
                 prices.set(r, j, prices.get(r - 1, j));
                 for (name, m) in &mut fields {
-                    let v = if name == "volume" {
-                        0.0
-                    } else {
-                        m.get(r - 1, j)
+                    // A filled day traded nothing and had no corporate action.
+                    let v = match name.as_str() {
+                        "volume" | "dividend" => 0.0,
+                        "split" => 1.0,
+                        _ => m.get(r - 1, j),
                     };
                     m.set(r, j, v);
                 }

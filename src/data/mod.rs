@@ -10,6 +10,7 @@
 //! ```
 
 mod asof;
+mod corporate;
 mod error;
 mod guard;
 mod inspect;
@@ -25,6 +26,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub use asof::AsOfTable;
+pub use corporate::{PriceBasis, snap_split};
 pub(crate) use error::short_number;
 pub use error::{Cell, DataError, RowRef};
 pub use inspect::{Inspection, TickerSummary};
@@ -138,6 +140,9 @@ pub fn load(path: &Path, opts: &ReadOptions, missing: MissingPolicy) -> Result<L
         coverage: None,
     };
     let (mut table, missing) = missing.apply(raw)?;
+    if opts.prices == PriceBasis::Raw {
+        table = table.with_corporate_actions()?;
+    }
     let mut coverage = None;
     if let Some(path) = &opts.membership {
         let file = MembershipFile::read(path)?;

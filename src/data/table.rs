@@ -43,6 +43,8 @@ pub struct PriceTable {
     listed: Vec<(usize, usize)>,
     rectangular: bool,
     members: Option<Membership>,
+    /// With raw prices: the (day, asset) cells with a split or a dividend, in day order.
+    actions: Option<Vec<(usize, usize)>>,
 }
 
 /// Which assets of a table belong to the universe (an index) on each day: one flag per day and
@@ -141,6 +143,7 @@ impl PriceTable {
             listed,
             rectangular,
             members: None,
+            actions: None,
         })
     }
 
@@ -213,6 +216,107 @@ impl PriceTable {
         }
         self.members = Some(members);
         Ok(self)
+    }
+
+    /// Marks the prices as raw, with corporate actions to apply: the table's `split` field
+    /// (coefficient, 1 = none) and `dividend` field (cash per share on the ex-date, 0 = none),
+    /// whichever of them it has, become the actions the engine applies. Inside each asset's
+    /// listed interval a coefficient must be positive and a dividend ≥ 0 (a missing value
+    /// means no action); coefficients are snapped to exact ratios
+    /// ([`snap_split`](super::snap_split)).
+    ///
+    /// ```
+    /// use folio::data::{Matrix, PriceTable};
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let t = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+    ///     Matrix::from_rows(2, 1, vec![100.0, 50.0]).unwrap()).unwrap()
+    ///     .with_field("split", Matrix::from_rows(2, 1, vec![1.0, 2.0000001]).unwrap()).unwrap()
+    ///     .with_corporate_actions().unwrap();
+    /// assert_eq!(t.corporate_actions(), Some(&[(1, 0)][..]));
+    /// assert_eq!(t.split(1, 0), 2.0);
+    /// assert_eq!(t.dividend(1, 0), 0.0);
+    /// ```
+    pub fn with_corporate_actions(mut self) -> Result<Self, DataError> {
+        let (n_days, n_assets) = (self.n_days(), self.n_assets());
+        let split = self
+            .fields
+            .get("split")
+            .cloned()
+            .unwrap_or_else(|| Matrix::filled(n_days, n_assets, 1.0));
+        let dividend = self
+            .fields
+            .get("dividend")
+            .cloned()
+            .unwrap_or_else(|| Matrix::filled(n_days, n_assets, 0.0));
+        let (split, events) = super::corporate::clean(
+            &split,
+            &dividend,
+            |t, j| self.is_listed(t, j),
+            |t, j| format!("`{}` on {}", self.tickers[j], self.dates[t]),
+        )?;
+        let mut dividend = dividend;
+        for t in 0..n_days {
+            for j in 0..n_assets {
+                if !self.is_listed(t, j) || dividend.get(t, j).is_nan() {
+                    dividend.set(t, j, 0.0);
+                }
+            }
+        }
+        self.fields.insert("split".into(), split);
+        self.fields.insert("dividend".into(), dividend);
+        self.actions = Some(events);
+        Ok(self)
+    }
+
+    /// With raw prices, the (day, asset) cells that hold a split or a dividend, in day order;
+    /// `None` for adjusted prices, whose corporate actions are already in the prices.
+    pub fn corporate_actions(&self) -> Option<&[(usize, usize)]> {
+        self.actions.as_deref()
+    }
+
+    /// Split coefficient of asset `j` on day `t` (1 = none, and always 1 for adjusted prices).
+    #[inline]
+    pub fn split(&self, t: usize, j: usize) -> f64 {
+        match (&self.actions, self.fields.get("split")) {
+            (Some(_), Some(m)) => m.get(t, j),
+            _ => 1.0,
+        }
+    }
+
+    /// Cash dividend per share of asset `j` with ex-date `t` (0 = none, and always 0 for
+    /// adjusted prices).
+    #[inline]
+    pub fn dividend(&self, t: usize, j: usize) -> f64 {
+        match (&self.actions, self.fields.get("dividend")) {
+            (Some(_), Some(m)) => m.get(t, j),
+            _ => 0.0,
+        }
+    }
+
+    /// Return of one unit of asset `j` held from the close of day `t − 1` to the close of
+    /// day `t`: `p_t / p_{t−1} − 1` on adjusted prices; on raw prices with the day's split
+    /// coefficient `c` and dividend `d` (per share held at `t − 1`),
+    /// `(c × p_t + d) / p_{t−1} − 1`, the return of a position whose dividend is reinvested at
+    /// the ex-date's close. `NaN` when the asset is not listed on both days.
+    ///
+    /// ```
+    /// use folio::data::{Matrix, PriceTable};
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let t = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+    ///     Matrix::from_rows(2, 1, vec![100.0, 51.0]).unwrap()).unwrap()
+    ///     .with_field("split", Matrix::from_rows(2, 1, vec![1.0, 2.0]).unwrap()).unwrap()
+    ///     .with_field("dividend", Matrix::from_rows(2, 1, vec![0.0, 1.0]).unwrap()).unwrap();
+    /// assert_eq!(t.total_return(1, 0), 51.0 / 100.0 - 1.0);  // adjusted: fields ride along
+    /// let t = t.with_corporate_actions().unwrap();
+    /// assert!((t.total_return(1, 0) - 0.03).abs() < 1e-15); // (2 × 51 + 1) / 100 − 1
+    /// ```
+    #[inline]
+    pub fn total_return(&self, t: usize, j: usize) -> f64 {
+        let (a, b) = (self.prices.get(t - 1, j), self.prices.get(t, j));
+        if self.actions.is_none() {
+            return b / a - 1.0;
+        }
+        (b * self.split(t, j) + self.dividend(t, j)) / a - 1.0
     }
 
     /// The index membership, when the run has one.

@@ -60,6 +60,9 @@ pub enum TradeKind {
     /// A position closed because its asset stopped trading (delisted), at its last price
     /// times one plus the delisting return, without costs.
     Delisting,
+    /// A dividend reinvested in the asset that paid it, at the ex-date's close, without costs
+    /// (raw prices with `reinvest_dividends`).
+    Reinvestment,
 }
 
 impl std::fmt::Display for TradeKind {
@@ -67,6 +70,7 @@ impl std::fmt::Display for TradeKind {
         f.write_str(match self {
             TradeKind::Order => "order",
             TradeKind::Delisting => "delisting",
+            TradeKind::Reinvestment => "reinvestment",
         })
     }
 }
@@ -102,6 +106,16 @@ pub struct TradeTotals {
     pub borrow_fees: f64,
     /// Positions closed because their asset delisted.
     pub delistings: usize,
+    /// Dividends paid to long positions, before tax (raw prices).
+    pub dividends: f64,
+    /// Tax withheld from those dividends.
+    pub dividend_tax: f64,
+    /// Dividends charged to short positions.
+    pub dividends_charged: f64,
+    /// Dividends (net of tax) spent buying more of the paying asset.
+    pub reinvested: f64,
+    /// Splits applied to positions held.
+    pub splits: usize,
 }
 
 impl TradeTotals {

@@ -12,6 +12,7 @@
 //! assert_eq!(result.nav[0], 1_000_000.0);
 //! ```
 
+mod corporate;
 mod ledger;
 mod result;
 mod view;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::PriceTable;
 use crate::strategy::{Decision, Strategy};
 
+pub use corporate::{ActionKind, CorporateAction};
 pub use ledger::{Trade, TradeKind, TradeTotals};
 pub use result::BacktestResult;
 pub use view::{Context, History, MarketView, PortfolioView};
@@ -136,6 +138,14 @@ pub struct BacktestConfig {
     /// closed at last price × (1 + this), without costs, the day after its last price. 0 by
     /// default; CRSP-style studies use about −0.30 for delistings for poor performance.
     pub delisting_return: f64,
+    /// On raw prices (a table with [corporate actions](PriceTable::corporate_actions)): the
+    /// share of each dividend paid to a long position withheld as tax, in [0, 1]. Shorts pay
+    /// the full dividend.
+    pub dividend_tax: f64,
+    /// On raw prices: buy more of the same asset with each dividend a long position receives
+    /// (net of tax), at the ex-date's close, without costs, as a dividend reinvestment plan
+    /// does. Otherwise dividends stay in cash.
+    pub reinvest_dividends: bool,
 }
 
 impl Default for BacktestConfig {
@@ -146,6 +156,8 @@ impl Default for BacktestConfig {
             costs: CostModel::default(),
             financing: Financing::default(),
             delisting_return: 0.0,
+            dividend_tax: 0.0,
+            reinvest_dividends: false,
         }
     }
 }
@@ -233,6 +245,12 @@ impl BacktestConfig {
             return Err(EngineError::InvalidConfig(format!(
                 "delisting return must be a finite return ≥ -1 (-1 = worthless), got {}",
                 self.delisting_return
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.dividend_tax) {
+            return Err(EngineError::InvalidConfig(format!(
+                "dividend tax must be a rate between 0 and 1, got {}",
+                self.dividend_tax
             )));
         }
         let f = &self.financing;
@@ -329,8 +347,9 @@ pub enum EngineError {
 
 /// Runs `strategy` over `table` and returns its daily record.
 ///
-/// Each day t: decisions pending from t − 1 fill at the open (`next_open`) or close
-/// (`next_close`) of t; the strategy then decides at the close of t, seeing only rows up to t
+/// Each day t: positions of assets that stopped trading are closed; on raw prices, the day's
+/// splits and dividends are applied to the positions held (see `engine::corporate`);
+/// decisions pending from t − 1 fill at the open (`next_open`) or close (`next_close`) of t; the strategy then decides at the close of t, seeing only rows up to t
 /// (with `same_close` its decision fills at once); the portfolio is valued at the close.
 ///
 /// ```
@@ -370,6 +389,12 @@ pub fn run<S: Strategy + ?Sized>(
         .collect();
     delistings.sort_unstable();
     let mut next_delisting = 0;
+    let actions = table.corporate_actions().unwrap_or(&[]);
+    let mut next_action = 0;
+    let dividends = corporate::DividendPolicy {
+        tax: config.dividend_tax,
+        reinvest: config.reinvest_dividends,
+    };
 
     for t in 0..n_days {
         let date = table.dates()[t];
@@ -387,6 +412,23 @@ pub fn run<S: Strategy + ?Sized>(
                 &mut record.totals,
             );
             next_delisting += 1;
+        }
+        // Splits and dividends of the day, on the positions held at the previous close.
+        while let Some(&(day, j)) = actions.get(next_action).filter(|(day, _)| *day <= t) {
+            next_action += 1;
+            if day == t {
+                ledger.corporate_action(
+                    j,
+                    table.split(t, j),
+                    table.dividend(t, j),
+                    close[j],
+                    dividends,
+                    date,
+                    &mut record.corporate_actions,
+                    &mut record.trades,
+                    &mut record.totals,
+                );
+            }
         }
         if let Some(mut decision) = pending.take() {
             if !table.is_rectangular() {

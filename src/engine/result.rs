@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{BacktestConfig, Trade, TradeTotals};
+use super::{BacktestConfig, CorporateAction, Trade, TradeTotals};
 use crate::data::{Matrix, PriceTable};
 
 /// Everything a backtest recorded: NAV and cash at each close, end-of-day weights, fills and
@@ -37,6 +37,8 @@ pub struct BacktestResult {
     pub weights: Matrix,
     /// Every fill, in order.
     pub trades: Vec<Trade>,
+    /// Splits and dividends applied to positions held (raw prices only), in order.
+    pub corporate_actions: Vec<CorporateAction>,
     /// Totals over all fills.
     pub totals: TradeTotals,
     /// Decisions other than "hold" the strategy took.
@@ -67,6 +69,7 @@ impl BacktestResult {
             cash: Vec::with_capacity(n),
             weights: Matrix::filled(n, table.n_assets(), 0.0),
             trades: Vec::new(),
+            corporate_actions: Vec::new(),
             totals: TradeTotals::default(),
             decisions: 0,
             rebalances: 0,

@@ -60,7 +60,8 @@ pub fn weights_csv(o: &Outcome) -> String {
 }
 
 /// `date,ticker,side,quantity,price,value,commission,slippage,kind`: one row per fill, `kind`
-/// `order` or `delisting` (a position closed because its asset stopped trading).
+/// `order`, `delisting` (a position closed because its asset stopped trading) or
+/// `reinvestment` (a dividend reinvested at the ex-date close, on raw prices).
 ///
 /// ```
 /// # use folio::strategy::spec::{Overrides, StrategyFile};

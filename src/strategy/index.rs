@@ -251,12 +251,14 @@ impl IndexDefinition {
                 {
                     return 0.0;
                 }
+                // On raw prices, a split or dividend is part of the day's return.
                 w.iter()
-                    .zip(p.row(t - 1).iter().zip(p.row(t)))
-                    .map(|(&w, (a, b))| match w {
+                    .zip(p.row(t))
+                    .enumerate()
+                    .map(|(j, (&w, b))| match w {
                         0.0 => 0.0,
                         _ if b.is_nan() => w * delisting_return,
-                        _ => w * (b / a - 1.0),
+                        _ => w * table.total_return(t, j),
                     })
                     .sum()
             })

@@ -33,7 +33,9 @@ use super::{
     Arbitrage, ArbitrageParams, BuyAndHold, MeanVarianceParams, Optimised, SingleIndexParams,
     Strategy,
 };
-use crate::data::{AsOfTable, Layout, Loaded, MissingPolicy, PriceTable, ReadOptions, SeriesRef};
+use crate::data::{
+    AsOfTable, Layout, Loaded, MissingPolicy, PriceBasis, PriceTable, ReadOptions, SeriesRef,
+};
 use crate::engine::{BacktestConfig, CostModel, Execution, Financing};
 use crate::metrics::MetricsFrom;
 
@@ -287,6 +289,10 @@ pub struct DataSpec {
     /// The universe on each day: `{ membership = "FILE" }`, an index membership file.
     #[serde(default)]
     pub universe: Option<UniverseSpec>,
+    /// `adjusted` (default) or `raw`: trade the raw `close` and apply the file's `split` and
+    /// `dividend` columns.
+    #[serde(default)]
+    pub prices: PriceBasis,
 }
 
 /// `[data] universe`: which assets belong to the universe on each day.
@@ -420,6 +426,14 @@ pub struct BacktestSpec {
     /// Return of a position whose asset delists, from its last price (default 0).
     #[serde(default)]
     pub delisting_return: f64,
+    /// With raw prices: the share of each dividend paid to a long position that is withheld
+    /// as tax (0.15 = 15 %; default 0).
+    #[serde(default)]
+    pub dividend_tax: f64,
+    /// With raw prices: buy more of the same asset with each dividend (net of tax), at the
+    /// ex-date's close, without costs (default false: dividends stay in cash).
+    #[serde(default)]
+    pub reinvest_dividends: bool,
 }
 
 fn default_gross() -> f64 {
@@ -444,6 +458,8 @@ impl Default for BacktestSpec {
             max_gross_exposure: default_gross(),
             metrics_from: MetricsFrom::default(),
             delisting_return: 0.0,
+            dividend_tax: 0.0,
+            reinvest_dividends: false,
         }
     }
 }
@@ -934,6 +950,12 @@ pub struct Overrides {
     pub metrics_from: Option<MetricsFrom>,
     /// Return of a position whose asset delists.
     pub delisting_return: Option<f64>,
+    /// Prices traded: adjusted or raw.
+    pub prices: Option<PriceBasis>,
+    /// Share of each dividend withheld as tax (raw prices).
+    pub dividend_tax: Option<f64>,
+    /// Reinvest dividends (raw prices).
+    pub reinvest_dividends: Option<bool>,
 }
 
 /// Everything needed to run one strategy file: resolved paths and checked settings.
@@ -1075,7 +1097,10 @@ impl StrategyFile {
                 max_gross_exposure: b.max_gross_exposure,
             },
             delisting_return: over.delisting_return.unwrap_or(b.delisting_return),
+            dividend_tax: over.dividend_tax.unwrap_or(b.dividend_tax),
+            reinvest_dividends: over.reinvest_dividends.unwrap_or(b.reinvest_dividends),
         };
+        let prices = over.prices.unwrap_or(self.data.prices);
         // A setting given on the command line has no place in the file to point at.
         let overridden = over.initial_cash.is_some()
             || over.execution.is_some()
@@ -1110,7 +1135,50 @@ impl StrategyFile {
                 .universe
                 .as_ref()
                 .map(|u| base.join(&u.membership)),
+            prices,
         };
+        if prices == PriceBasis::Raw {
+            // Their signals (momentum, volatility, covariances, price ratios) read the price
+            // history, where a raw split is a crash that never happened.
+            if matches!(
+                self.strategy,
+                StrategySpec::Rating(_)
+                    | StrategySpec::MeanVariance(_)
+                    | StrategySpec::SingleIndex(_)
+                    | StrategySpec::Arbitrage(_)
+            ) {
+                return Err(invalid(
+                    "data.prices",
+                    format!(
+                        "prices = \"raw\" works with buy_and_hold and index only: kind `{}` \
+                         computes its signals from past prices, in which a raw split looks \
+                         like a crash; use prices = \"adjusted\"",
+                        self.strategy.kind()
+                    ),
+                ));
+            }
+            if let Some(c) = self
+                .data
+                .price_column
+                .as_ref()
+                .filter(|c| !c.eq_ignore_ascii_case("close"))
+            {
+                return Err(invalid(
+                    "data.price_column",
+                    format!(
+                        "`{c}` cannot be traded with prices = \"raw\", which trades the raw \
+                         `close`; remove price_column or set prices = \"adjusted\""
+                    ),
+                ));
+            }
+        } else if config.dividend_tax != 0.0 || config.reinvest_dividends {
+            return Err(invalid(
+                "backtest",
+                "dividend_tax and reinvest_dividends apply to prices = \"raw\" only (adjusted \
+                 prices already hold the dividends, reinvested and untaxed)"
+                    .into(),
+            ));
+        }
         if let Some(t) = &read.tickers {
             if t.is_empty() {
                 return Err(invalid("data.tickers", "the list is empty".into()));

@@ -405,10 +405,16 @@ pub fn run_plan_with(
             result.totals.delistings, plan.config.delisting_return
         ));
     }
+    if table.corporate_actions().is_some() {
+        notes.push(corporate_actions_note(&result));
+    }
     notes.extend(result.engine_notes.iter().cloned());
     notes.push(suspect_moves(table));
     notes.extend(built.strategy.notes(&result));
-    let audit = built.strategy.audit(&result);
+    let mut audit = built.strategy.audit(&result);
+    if !result.corporate_actions.is_empty() {
+        audit.push(corporate_actions_table(&result));
+    }
     Ok(Outcome {
         plan: plan.clone(),
         data: loaded.report.clone(),
@@ -452,7 +458,8 @@ fn suspect_moves(table: &crate::data::PriceTable) -> String {
     let mut found = Vec::new();
     for t in 1..table.n_days() {
         for (j, (a, b)) in p.row(t - 1).iter().zip(p.row(t)).enumerate() {
-            let r = b / a - 1.0;
+            // On raw prices a split is not a move: compare on the new share basis.
+            let r = b * table.split(t, j) / a - 1.0;
             if r.abs() > 0.5 {
                 found.push(format!(
                     "{} {} ({:+.0} %)",
@@ -470,5 +477,75 @@ fn suspect_moves(table: &crate::data::PriceTable) -> String {
             found.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
             if n > 5 { ", …" } else { "" }
         ),
+    }
+}
+
+/// The totals of a run on raw prices: dividends received, tax withheld, reinvested, charged to
+/// shorts, and splits applied.
+fn corporate_actions_note(result: &BacktestResult) -> String {
+    let t = &result.totals;
+    let mut s = format!(
+        "raw prices with corporate actions: dividends received {:.2} (tax withheld {:.2} at {:.1} %, \
+         net {:.2}",
+        t.dividends,
+        t.dividend_tax,
+        result.config.dividend_tax * 100.0,
+        t.dividends - t.dividend_tax
+    );
+    if result.config.reinvest_dividends {
+        s.push_str(&format!(
+            ", {:.2} reinvested at the ex-date close without costs",
+            t.reinvested
+        ));
+    } else {
+        s.push_str(", kept in cash");
+    }
+    s.push(')');
+    if t.dividends_charged > 0.0 {
+        s.push_str(&format!(
+            "; dividends charged to shorts {:.2}",
+            t.dividends_charged
+        ));
+    }
+    s.push_str(&format!(
+        "; {} split(s) applied to positions held (coefficients snapped to exact ratios)",
+        t.splits
+    ));
+    s
+}
+
+/// `corporate_actions.csv`: each split and dividend applied to a position held.
+fn corporate_actions_table(result: &BacktestResult) -> crate::strategy::AuditTable {
+    let header = [
+        "date",
+        "ticker",
+        "action",
+        "units_before",
+        "ratio",
+        "gross",
+        "tax",
+        "reinvested",
+        "units_after",
+    ];
+    crate::strategy::AuditTable {
+        name: "corporate_actions".into(),
+        header: header.iter().map(|h| h.to_string()).collect(),
+        rows: result
+            .corporate_actions
+            .iter()
+            .map(|a| {
+                vec![
+                    a.date.to_string(),
+                    result.tickers[a.asset].clone(),
+                    a.kind.to_string(),
+                    a.units_before.to_string(),
+                    a.ratio.to_string(),
+                    a.gross.to_string(),
+                    a.tax.to_string(),
+                    a.reinvested.to_string(),
+                    a.units_after.to_string(),
+                ]
+            })
+            .collect(),
     }
 }
