@@ -40,6 +40,42 @@ fn generated_table() -> PriceTable {
     PriceTable::new(dates, tickers, m).unwrap()
 }
 
+/// The same table made ragged: a quarter of the assets list late (up to half-way through), a
+/// quarter delist early (from half-way on), the rest trade every day.
+fn ragged(table: &PriceTable) -> PriceTable {
+    let mut m = table.prices().clone();
+    for j in 0..ASSETS {
+        let cut = DAYS / 2 * j / ASSETS;
+        let hidden = match j % 4 {
+            0 => 0..cut,
+            1 => DAYS - cut.max(1)..DAYS,
+            _ => 0..0,
+        };
+        for t in hidden {
+            m.set(t, j, f64::NAN);
+        }
+    }
+    PriceTable::new(table.dates().to_vec(), table.tickers().to_vec(), m).unwrap()
+}
+
+/// Equal weights over the listed assets every `every` days (on a ragged table).
+struct EqualListed(usize);
+
+impl Strategy for EqualListed {
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+        let m = &ctx.market;
+        if m.today() % self.0 != 0 {
+            return Decision::Hold;
+        }
+        let n = m.listed().count();
+        Decision::TargetWeights(
+            (0..m.n_assets())
+                .map(|j| if m.is_listed(j) { 1.0 / n as f64 } else { 0.0 })
+                .collect(),
+        )
+    }
+}
+
 /// Equal weights every `every` days: the rebalancing worst case when `every` is 1.
 struct EqualEvery(usize);
 
@@ -75,6 +111,19 @@ fn engine(c: &mut Criterion) {
     g.bench_function("equal_weight_daily", |b| {
         b.iter(|| run(black_box(&table), &mut EqualEvery(1), &costs).unwrap())
     });
+    // The same work on a ragged table (listings and delistings), per asset-day of the grid.
+    let ragged = ragged(&table);
+    g.bench_function("ragged buy_and_hold", |b| {
+        b.iter(|| run(black_box(&ragged), &mut BuyAndHold::equal(), &costs).unwrap())
+    });
+    g.bench_function(
+        "ragged equal_weight_monthly (listed assets, every 21 days)",
+        |b| b.iter(|| run(black_box(&ragged), &mut EqualListed(21), &costs).unwrap()),
+    );
+    g.bench_function(
+        "rectangular equal_weight_monthly (listed assets, every 21 days)",
+        |b| b.iter(|| run(black_box(&table), &mut EqualListed(21), &costs).unwrap()),
+    );
     g.finish();
 
     let result = run(&table, &mut BuyAndHold::equal(), &costs).unwrap();
