@@ -269,27 +269,42 @@ fn interior_fill_plan(
         if first > 0 || last + 1 < n_days {
             report.ragged += 1;
         }
-        let mut gap = 0;
-        for r in first..=last {
-            if has(r) {
-                gap = 0;
-                continue;
-            }
-            gap += 1;
-            if gap > limit {
-                return Err(DataError::GapTooLong {
-                    path: raw.path.clone(),
-                    ticker: raw.tickers[j].clone(),
-                    start: raw.dates[r + 1 - gap],
-                    length: (r + 1 - gap..=last).take_while(|&k| !has(k)).count(),
-                    limit,
-                });
-            }
-            filled.push((r, j));
-        }
+        gaps(raw, j, first, last + 1, limit, &mut filled)?;
     }
     filled.sort_unstable();
     Ok(filled)
+}
+
+/// Pushes the missing cells of asset `j` on days `from..to` onto `filled`; a run of more than
+/// `limit` of them is an error naming its start and length.
+fn gaps(
+    raw: &RawPanel,
+    j: usize,
+    from: usize,
+    to: usize,
+    limit: usize,
+    filled: &mut Vec<(usize, usize)>,
+) -> Result<(), DataError> {
+    let missing = |r: usize| raw.prices.get(r, j).is_nan();
+    let mut gap = 0;
+    for r in from..to {
+        if !missing(r) {
+            gap = 0;
+            continue;
+        }
+        gap += 1;
+        if gap > limit {
+            return Err(DataError::GapTooLong {
+                path: raw.path.clone(),
+                ticker: raw.tickers[j].clone(),
+                start: raw.dates[r + 1 - gap],
+                length: (r + 1 - gap..to).take_while(|&k| missing(k)).count(),
+                limit,
+            });
+        }
+        filled.push((r, j));
+    }
+    Ok(())
 }
 
 /// Finds the first day with every price and the cells to fill, checking gap lengths.
@@ -320,26 +335,7 @@ fn forward_fill_plan(
     }
     let mut filled = Vec::new();
     for j in 0..n_assets {
-        let mut gap = 0;
-        for r in start..n_days {
-            if raw.prices.get(r, j).is_nan() {
-                gap += 1;
-                if gap > limit {
-                    return Err(DataError::GapTooLong {
-                        path: raw.path.clone(),
-                        ticker: raw.tickers[j].clone(),
-                        start: raw.dates[r + 1 - gap],
-                        length: (r + 1 - gap..n_days)
-                            .take_while(|&k| raw.prices.get(k, j).is_nan())
-                            .count(),
-                        limit,
-                    });
-                }
-                filled.push((r, j));
-            } else {
-                gap = 0;
-            }
-        }
+        gaps(raw, j, start, n_days, limit, &mut filled)?;
     }
     // Row order, so each fill reads an already-filled previous row.
     filled.sort_unstable();

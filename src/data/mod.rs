@@ -170,6 +170,35 @@ pub fn load(path: &Path, opts: &ReadOptions, missing: MissingPolicy) -> Result<L
     })
 }
 
+/// A value of a settings file written as a TOML date (`2010-01-04`) or a string
+/// (`"2010-01-04"`, `"first_trade"`), as text; `expected` is the error when it is neither.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct S { #[serde(deserialize_with = "d")] from: String }
+/// fn d<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+///     folio::data::date_text(d, "a date")
+/// }
+/// let s: S = toml::from_str("from = 2010-01-04").unwrap();
+/// assert_eq!(s.from, "2010-01-04");
+/// ```
+pub fn date_text<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    expected: &str,
+) -> Result<String, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Toml(toml::value::Datetime),
+    }
+    match Raw::deserialize(d).map_err(|_| serde::de::Error::custom(expected))? {
+        Raw::Text(s) => Ok(s),
+        Raw::Toml(t) => Ok(t.to_string()),
+    }
+}
+
 /// A single price series named as `FILE` or `FILE:COLUMN` (a column of a wide file or a ticker
 /// of a long one), such as a benchmark.
 ///

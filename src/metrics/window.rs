@@ -81,18 +81,8 @@ impl Serialize for MetricsFrom {
 
 impl<'de> Deserialize<'de> for MetricsFrom {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Toml(toml::value::Datetime),
-        }
-        let text = match Raw::deserialize(d)
-            .map_err(|_| de::Error::custom("expected start, first_trade or a date YYYY-MM-DD"))?
-        {
-            Raw::Text(s) => s,
-            Raw::Toml(t) => t.to_string(),
-        };
-        text.parse().map_err(de::Error::custom)
+        crate::data::date_text(d, "expected start, first_trade or a date YYYY-MM-DD")?
+            .parse()
+            .map_err(de::Error::custom)
     }
 }

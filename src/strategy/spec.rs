@@ -369,18 +369,7 @@ pub struct DateSpec(pub NaiveDate);
 
 impl<'de> Deserialize<'de> for DateSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Toml(toml::value::Datetime),
-        }
-        let text = match Raw::deserialize(d)
-            .map_err(|_| de::Error::custom("expected a date as YYYY-MM-DD"))?
-        {
-            Raw::Text(s) => s,
-            Raw::Toml(t) => t.to_string(),
-        };
+        let text = crate::data::date_text(d, "expected a date as YYYY-MM-DD")?;
         NaiveDate::parse_from_str(&text, "%Y-%m-%d")
             .map(DateSpec)
             .map_err(|_| {
