@@ -349,8 +349,9 @@ pub enum EngineError {
 ///
 /// Each day t: positions of assets that stopped trading are closed; on raw prices, the day's
 /// splits and dividends are applied to the positions held (see `engine::corporate`);
-/// decisions pending from t − 1 fill at the open (`next_open`) or close (`next_close`) of t; the strategy then decides at the close of t, seeing only rows up to t
-/// (with `same_close` its decision fills at once); the portfolio is valued at the close.
+/// decisions pending from t − 1 fill at the open (`next_open`) or close (`next_close`) of t;
+/// the strategy then decides at the close of t, seeing only rows up to t (with `same_close`
+/// its decision fills at once); the portfolio is valued at the close.
 ///
 /// ```
 /// use folio::data::{Matrix, PriceTable};
