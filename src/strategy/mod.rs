@@ -5,6 +5,9 @@
 //! day and a read-only view of its portfolio. It answers with a [`Decision`]; the engine
 //! fills it (with costs) and keeps the books. A strategy never touches the ledger itself.
 //!
+//! The trait and the types it speaks in are defined in [`engine`](crate::engine), the layer that
+//! calls them, and re-exported here.
+//!
 //! ```
 //! use folio::engine::Context;
 //! use folio::strategy::{Decision, Strategy};
