@@ -4,8 +4,28 @@
 //! run day by day through an honest ledger with costs, and the full set of risk/return
 //! figures out, with their conventions written down.
 //!
-//! Layers depend one way: [`data`] → [`engine`] → [`strategy`] → [`metrics`] → [`report`];
-//! [`sweep`] runs many strategies in parallel.
+//! ## Layers
+//!
+//! Modules are layered, lowest first; each uses only the layers to its left, and modules
+//! sharing a layer (`a, b`) use neither the other (`tests/layers.rs` checks this on the source):
+//!
+//! `calendar` → `data` → `engine` → `metrics`, `optimise` → `strategy` → `run` → `sweep` →
+//! `report` → `cli`
+//!
+//! - [`calendar`]: the trading-day convention every annualising layer shares.
+//! - [`data`]: price files in, checked tables out.
+//! - [`engine`]: the day loop and ledger, and what it asks of a strategy (the
+//!   [`Strategy`](engine::Strategy) trait, [`Context`](engine::Context),
+//!   [`Decision`](engine::Decision)).
+//! - [`metrics`] (figures of a return series) and [`optimise`] (portfolio optimisers).
+//! - [`strategy`]: the built-in kinds and strategy files (it re-exports the trait and its types).
+//! - [`run`]: a plan run to a finished [`Outcome`](run::Outcome) with its [`Summary`](run::Summary).
+//! - [`sweep`]: many runs in parallel (grids, walk-forward).
+//! - [`report`]: tables, files and HTML of runs and sweeps.
+//! - `cli`: the `folio` binary.
+//!
+//! The crate root (`lib.rs`, and `error.rs` with [`Error`], which gathers each layer's own
+//! error) is no layer: any module may use [`Error`] and [`Result`].
 //!
 //! ```
 //! use folio::data::{load, MissingPolicy, ReadOptions};
@@ -24,12 +44,14 @@
 //! # Ok::<(), folio::Error>(())
 //! ```
 
+pub mod calendar;
 pub mod data;
 pub mod engine;
 mod error;
 pub mod metrics;
 pub mod optimise;
 pub mod report;
+pub mod run;
 pub mod strategy;
 pub mod sweep;
 

@@ -249,7 +249,7 @@ impl Ledger {
         financing: &Financing,
         totals: &mut TradeTotals,
     ) {
-        let per_day = crate::metrics::PERIODS_PER_YEAR;
+        let per_day = crate::calendar::PERIODS_PER_YEAR;
         if financing.cash_rate != 0.0 {
             let interest = self.cash * financing.cash_rate / per_day;
             self.cash += interest;

@@ -12,9 +12,12 @@
 //! assert_eq!(result.nav[0], 1_000_000.0);
 //! ```
 
+mod audit;
 mod corporate;
+mod decision;
 mod ledger;
 mod result;
+mod strategy;
 mod view;
 
 use std::fmt;
@@ -23,11 +26,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::data::PriceTable;
-use crate::strategy::{Decision, Strategy};
 
+pub use audit::AuditTable;
 pub use corporate::{ActionKind, CorporateAction};
+pub use decision::{Decision, Order};
 pub use ledger::{Trade, TradeKind, TradeTotals};
 pub use result::BacktestResult;
+pub use strategy::Strategy;
 pub use view::{Context, History, MarketView, PortfolioView};
 
 use ledger::Ledger;

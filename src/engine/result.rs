@@ -214,7 +214,7 @@ impl BacktestResult {
             return f64::NAN;
         }
         let avg_nav = self.nav.iter().sum::<f64>() / days as f64;
-        let years = days as f64 / crate::metrics::PERIODS_PER_YEAR;
+        let years = days as f64 / crate::calendar::PERIODS_PER_YEAR;
         amount / avg_nav / years
     }
 

@@ -32,8 +32,7 @@ pub use series::{
 pub use summary::{Conventions, Metrics};
 pub use window::MetricsFrom;
 
-/// Trading days in a year: the annualisation factor of daily returns.
-pub const PERIODS_PER_YEAR: f64 = 252.0;
+pub use crate::calendar::PERIODS_PER_YEAR;
 
 /// Converts an annual risk-free rate to a daily one: (1 + rf)^(1/252) − 1.
 ///

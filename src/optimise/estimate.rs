@@ -20,8 +20,8 @@ use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
 use super::OptimiseError;
+use crate::calendar::PERIODS_PER_YEAR;
 use crate::data::Matrix;
-use crate::metrics::PERIODS_PER_YEAR;
 
 /// How expected returns are estimated.
 ///

@@ -14,8 +14,8 @@
 //! β ≤ 0 are left out (and named in [`CutOff::excluded`]).
 
 use super::{Estimates, OptimiseError, Portfolio, evaluate};
+use crate::calendar::PERIODS_PER_YEAR;
 use crate::data::Matrix;
-use crate::metrics::PERIODS_PER_YEAR;
 
 /// A fitted single-index model, annualised.
 ///

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::csv_field;
 use super::output::{Disk, RunFolder, safe_name, write_set};
-use crate::sweep::Outcome;
+use crate::run::Outcome;
 
 /// `date,nav,return` for every day; day 0's return is NAV_0 / initial cash − 1, so the returns
 /// compound to final NAV / initial cash − 1.
@@ -119,7 +119,7 @@ pub fn metrics_json(o: &Outcome) -> String {
 /// };
 /// assert_eq!(folio::report::audit_csv(&t), "ticker,reason\nAAPL,\"rank 31, below 30\"\n");
 /// ```
-pub fn audit_csv(table: &crate::strategy::AuditTable) -> String {
+pub fn audit_csv(table: &crate::engine::AuditTable) -> String {
     let mut out = String::new();
     for row in std::iter::once(&table.header).chain(&table.rows) {
         let cells: Vec<String> = row.iter().map(|c| super::csv_field(c)).collect();

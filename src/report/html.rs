@@ -16,7 +16,7 @@ use crate::metrics::{
     Conventions, ROLLING_SHARPE_VOLATILITY_FLOOR, curve_day, daily_rate, growth, period_returns,
     rolling_sharpe, rolling_volatility, underwater, worst_drawdowns,
 };
-use crate::sweep::Outcome;
+use crate::run::Outcome;
 
 /// Colour-blind-safe palette (Okabe and Ito), strategies first, black for the benchmark.
 const PALETTE: [&str; 8] = [

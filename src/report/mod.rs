@@ -11,7 +11,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
 
 use crate::metrics::Conventions;
-use crate::sweep::{Outcome, Summary};
+use crate::run::{Outcome, Summary};
 
 pub use files::{audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, write_dir};
 pub use frontier::{frontier_csv, frontier_svg};

@@ -7,7 +7,8 @@ use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use polars::prelude::*;
 
 use super::{num, pct};
-use crate::sweep::{Summary, SweepResult, WalkForward};
+use crate::run::Summary;
+use crate::sweep::{SweepResult, WalkForward};
 
 /// The best `rows` variants as a table, then the trial count and the deflated Sharpe ratio.
 ///

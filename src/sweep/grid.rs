@@ -11,9 +11,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::stats::{DeflatedSharpe, deflated_sharpe};
-use super::{Summary, benchmark_prices, run_plan, run_plan_with};
 use crate::data::load;
 use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, daily_rate};
+use crate::run::{Summary, benchmark_prices, run_plan, run_plan_with};
 use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
 use crate::{Error, Result};
 
