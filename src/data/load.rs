@@ -459,6 +459,14 @@ impl Frame {
     /// Every value of a numeric column: `None` for an empty cell, an error naming the row for
     /// text that is not a number.
     pub(super) fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>, DataError> {
+        Ok(match self.number_column(name)? {
+            Numbers::Dense(v) => v.into_iter().map(Some).collect(),
+            Numbers::Cells(v) => v,
+        })
+    }
+
+    /// [`Frame::numbers`], converted by polars in one piece when no cell is empty.
+    fn number_column(&self, name: &str) -> Result<Numbers, DataError> {
         let s = self.series(name);
         if s.dtype() == &DataType::String {
             let ca = s.str().expect("string dtype");
@@ -477,7 +485,8 @@ impl Frame {
                             })
                     }
                 })
-                .collect();
+                .collect::<Result<_, _>>()
+                .map(Numbers::Cells);
         }
         if !s.dtype().is_primitive_numeric() && s.dtype() != &DataType::Null {
             let v = s.get(0).map(|v| v.to_string()).unwrap_or_default();
@@ -493,7 +502,30 @@ impl Frame {
                 format: if self.csv { "CSV" } else { "Parquet" },
                 message: e.to_string(),
             })?;
-        Ok(cast.f64().expect("cast to f64").iter().collect())
+        let ca = cast.f64().expect("cast to f64");
+        if !ca.has_nulls() {
+            if let Ok(v) = ca.rechunk().cont_slice() {
+                return Ok(Numbers::Dense(v.to_vec()));
+            }
+        }
+        Ok(Numbers::Cells(ca.iter().collect()))
+    }
+}
+
+/// The values of a numeric column, by row.
+enum Numbers {
+    /// No cell empty.
+    Dense(Vec<f64>),
+    /// `None` for an empty cell.
+    Cells(Vec<Option<f64>>),
+}
+
+impl Numbers {
+    fn get(&self, i: usize) -> Option<f64> {
+        match self {
+            Numbers::Dense(v) => Some(v[i]),
+            Numbers::Cells(v) => v[i],
+        }
     }
 }
 
@@ -820,7 +852,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     }
     let (n_days, n_assets) = (calendar.len(), tickers.len());
     let mut first_row = vec![usize::MAX; n_days * n_assets];
-    let values = frame.numbers(&price_col)?;
+    let values = frame.number_column(&price_col)?;
     let mut prices = Matrix::filled(n_days, n_assets, f64::NAN);
     for &(i, r, j) in &used {
         let slot = &mut first_row[r * n_assets + j];
@@ -834,7 +866,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
             });
         }
         *slot = i;
-        if let Some(p) = values[i] {
+        if let Some(p) = values.get(i) {
             if !valid_price(p) {
                 return Err(DataError::BadPrice {
                     at: frame.cell(i, &price_col),
@@ -858,14 +890,14 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
         }
         if !field_wanted(&name, opts) {
             if !frame.is_numeric(&name) {
-                frame.numbers(&name)?;
+                frame.number_column(&name)?;
             }
             continue;
         }
-        let values = frame.numbers(&name)?;
+        let values = frame.number_column(&name)?;
         let mut m = Matrix::filled(n_days, n_assets, f64::NAN);
         for &(i, r, j) in &used {
-            if let Some(v) = values[i] {
+            if let Some(v) = values.get(i) {
                 m.set(r, j, v);
             }
         }
@@ -928,9 +960,9 @@ fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
 
     let mut prices = Matrix::filled(rows.len(), tickers.len(), f64::NAN);
     for (j, t) in tickers.iter().enumerate() {
-        let values = frame.numbers(t)?;
+        let values = frame.number_column(t)?;
         for (r, &i) in rows.iter().enumerate() {
-            if let Some(p) = values[i] {
+            if let Some(p) = values.get(i) {
                 if !valid_price(p) {
                     return Err(DataError::BadPrice {
                         at: frame.cell(i, t),
@@ -1087,6 +1119,20 @@ mod tests {
         let p = read_panel(&path, &opts).unwrap();
         assert_eq!(p.file_tickers, ["A", "B", "C"]);
         assert_eq!((p.prices.get(1, 0), p.prices.get(1, 1)), (6.0, 2.0));
+    }
+
+    #[test]
+    fn numeric_columns_convert_whole_or_cell_by_cell_to_the_same_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.csv");
+        std::fs::write(&path, "date,full,gappy\n2020-01-02,1,2\n2020-01-03,3,\n").unwrap();
+        let frame = Frame::read(&path).unwrap();
+        let full = frame.number_column("full").unwrap();
+        let gappy = frame.number_column("gappy").unwrap();
+        assert!(matches!(full, Numbers::Dense(_)) && matches!(gappy, Numbers::Cells(_)));
+        assert_eq!((full.get(0), full.get(1)), (Some(1.0), Some(3.0)));
+        assert_eq!((gappy.get(0), gappy.get(1)), (Some(2.0), None));
+        assert_eq!(frame.numbers("full").unwrap(), [Some(1.0), Some(3.0)]);
     }
 
     #[test]
