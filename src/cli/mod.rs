@@ -611,6 +611,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         to: args.to,
         membership: None,
         prices: Default::default(),
+        fields: None,
     };
     let raw = data::read_panel(&args.file, &opts).map_err(folio::Error::from)?;
     let ins = Inspection::of(&raw, args.move_threshold);
@@ -709,6 +710,7 @@ impl ProblemArgs {
             to: self.to,
             membership: None,
             prices: Default::default(),
+            fields: Some(Vec::new()),
         };
         let policy = self.missing.policy(None);
         let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;

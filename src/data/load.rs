@@ -52,6 +52,10 @@ pub struct ReadOptions {
     pub membership: Option<PathBuf>,
     /// Adjusted prices (default), or raw `close` with the `split` and `dividend` columns.
     pub prices: PriceBasis,
+    /// Other columns of a long file to load beside the price (`open`, `close`, `volume`, …,
+    /// matched without regard to case); all of them when `None`. With raw prices `split` and
+    /// `dividend` are always loaded. A Parquet file reads only these columns.
+    pub fields: Option<Vec<String>>,
 }
 
 /// Prices as read, aligned on the file's calendar, with `NaN` where a price is missing.
@@ -100,7 +104,7 @@ pub fn read_panel(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError
             return Err(DataError::RepeatedTicker { ticker: t.clone() });
         }
     }
-    let frame = Frame::read(path)?;
+    let frame = Frame::read_projected(path, |columns| projection(columns, opts))?;
     let has_ticker = frame.find_column("ticker").is_some();
     let layout = match opts.layout {
         Layout::Auto if has_ticker => Layout::Long,
@@ -126,6 +130,8 @@ pub fn read_panel(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError
 pub(super) struct Frame {
     pub(super) path: PathBuf,
     df: DataFrame,
+    /// Every column of the file, in file order (a Parquet file may load fewer).
+    all_names: Vec<String>,
     csv: bool,
     /// The line each row of a CSV file starts on.
     lines: Vec<usize>,
@@ -133,6 +139,16 @@ pub(super) struct Frame {
 
 impl Frame {
     pub(super) fn read(path: &Path) -> Result<Frame, DataError> {
+        Self::read_projected(path, |_| None)
+    }
+
+    /// Reads a file; of a Parquet file only the columns `choose` picks from the file's columns
+    /// (name, and whether it holds plain numbers: integers or floats), all when it returns
+    /// `None`.
+    pub(super) fn read_projected(
+        path: &Path,
+        choose: impl FnOnce(&[(String, bool)]) -> Option<Vec<String>>,
+    ) -> Result<Frame, DataError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => DataError::NotFound {
                 path: path.to_path_buf(),
@@ -192,20 +208,47 @@ impl Frame {
         } else {
             Source::Parquet(File::open(path).map_err(io)?)
         };
-        let read = guard::catch_quietly(|| match source {
-            Source::Csv(bytes) => CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(None)
-                .into_reader_with_file_handle(std::io::Cursor::new(bytes))
-                .finish(),
-            Source::Parquet(file) => ParquetReader::new(file).finish(),
+        let read = guard::catch_quietly(|| {
+            match source {
+                Source::Csv(bytes) => CsvReadOptions::default()
+                    .with_has_header(true)
+                    .with_infer_schema_length(None)
+                    .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+                    .finish()
+                    .map(|df| (df, None)),
+                Source::Parquet(file) => {
+                    let mut reader = ParquetReader::new(file);
+                    let schema: Vec<(String, bool)> = reader
+                        .schema()?
+                        .iter_values()
+                        .map(|f| (f.name.to_string(), plain_number(&f.dtype)))
+                        .collect();
+                    let columns = choose(&schema);
+                    let names = schema.into_iter().map(|(n, _)| n).collect();
+                    reader
+                        .with_columns(columns)
+                        .finish()
+                        .map(|df| (df, Some(names)))
+                }
+            }
+            .map(|df| match df {
+                (df, Some(names)) => (df, names),
+                (df, None) => {
+                    let names = df
+                        .get_column_names()
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect();
+                    (df, names)
+                }
+            })
         })
         .map_err(|payload| DataError::Unreadable {
             path: path.to_path_buf(),
             format,
             message: format!("the reader failed: {}", guard::panic_message(&*payload)),
         })?;
-        let df = read.map_err(|e| match e {
+        let (df, all_names) = read.map_err(|e| match e {
             PolarsError::NoData(_) if csv => empty(),
             e => unreadable(format, e),
         })?;
@@ -215,6 +258,7 @@ impl Frame {
         Ok(Frame {
             path: path.to_path_buf(),
             df,
+            all_names,
             csv,
             lines,
         })
@@ -233,7 +277,13 @@ impl Frame {
         Cell::new(self.path.clone(), self.row(i), column)
     }
 
+    /// Every column of the file, loaded or not.
     pub(super) fn names(&self) -> Vec<String> {
+        self.all_names.clone()
+    }
+
+    /// The columns loaded, in file order.
+    fn loaded_names(&self) -> Vec<String> {
         self.df
             .get_column_names()
             .iter()
@@ -288,6 +338,8 @@ impl Frame {
             }
             DataType::Date => {
                 let ca = s.date().expect("date dtype");
+                // Rows of a day usually follow each other: convert each run once.
+                let mut last: Option<(i32, NaiveDate)> = None;
                 ca.physical()
                     .iter()
                     .enumerate()
@@ -295,9 +347,16 @@ impl Frame {
                         None => Err(DataError::EmptyCell {
                             at: self.cell(i, name),
                         }),
-                        Some(d) => epoch
-                            .checked_add_signed(chrono::Duration::days(d as i64))
-                            .ok_or_else(|| bad(i, d.to_string())),
+                        Some(d) => match last {
+                            Some((p, day)) if p == d => Ok(day),
+                            _ => {
+                                let day = epoch
+                                    .checked_add_signed(chrono::Duration::days(d as i64))
+                                    .ok_or_else(|| bad(i, d.to_string()))?;
+                                last = Some((d, day));
+                                Ok(day)
+                            }
+                        },
                     })
                     .collect()
             }
@@ -350,6 +409,48 @@ impl Frame {
         }
     }
 
+    /// A text column (tickers) as a dense id per row, numbered in order of first appearance,
+    /// and the text of each id; row-exact errors for empty cells.
+    pub(super) fn ticker_ids(&self, name: &str) -> Result<(Vec<IdxSize>, Vec<String>), DataError> {
+        let s = self.series(name);
+        if let Ok(ca) = s.str() {
+            if !ca.has_nulls() {
+                // polars numbers the values; `arg_unique` gives each id's first row, in order.
+                let failed = |e: PolarsError| DataError::Unreadable {
+                    path: self.path.clone(),
+                    format: if self.csv { "CSV" } else { "Parquet" },
+                    message: e.to_string(),
+                };
+                let (_, ids) = ca.unique_id().map_err(failed)?;
+                let first = ca.arg_unique().map_err(failed)?;
+                let names = first
+                    .into_no_null_iter()
+                    .map(|i| ca.get(i as usize).unwrap_or_default().to_string())
+                    .collect();
+                return Ok((ids, names));
+            }
+        }
+        self.ticker_ids_by_row(name)
+    }
+
+    /// [`Frame::ticker_ids`] one row at a time: reports the first empty cell or a column that
+    /// is not text.
+    fn ticker_ids_by_row(&self, name: &str) -> Result<(Vec<IdxSize>, Vec<String>), DataError> {
+        let values = self.strings(name)?;
+        let mut id_of: HashMap<&str, IdxSize> = HashMap::new();
+        let mut names = Vec::new();
+        let ids = values
+            .iter()
+            .map(|&t| {
+                *id_of.entry(t).or_insert_with(|| {
+                    names.push(t.to_string());
+                    (names.len() - 1) as IdxSize
+                })
+            })
+            .collect();
+        Ok((ids, names))
+    }
+
     /// Whether a column holds numbers (so it can ride along as a field).
     pub(super) fn is_numeric(&self, name: &str) -> bool {
         self.series(name).dtype().is_primitive_numeric()
@@ -358,6 +459,14 @@ impl Frame {
     /// Every value of a numeric column: `None` for an empty cell, an error naming the row for
     /// text that is not a number.
     pub(super) fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>, DataError> {
+        Ok(match self.number_column(name)? {
+            Numbers::Dense(v) => v.into_iter().map(Some).collect(),
+            Numbers::Cells(v) => v,
+        })
+    }
+
+    /// [`Frame::numbers`], converted by polars in one piece when no cell is empty.
+    fn number_column(&self, name: &str) -> Result<Numbers, DataError> {
         let s = self.series(name);
         if s.dtype() == &DataType::String {
             let ca = s.str().expect("string dtype");
@@ -376,7 +485,8 @@ impl Frame {
                             })
                     }
                 })
-                .collect();
+                .collect::<Result<_, _>>()
+                .map(Numbers::Cells);
         }
         if !s.dtype().is_primitive_numeric() && s.dtype() != &DataType::Null {
             let v = s.get(0).map(|v| v.to_string()).unwrap_or_default();
@@ -392,7 +502,30 @@ impl Frame {
                 format: if self.csv { "CSV" } else { "Parquet" },
                 message: e.to_string(),
             })?;
-        Ok(cast.f64().expect("cast to f64").iter().collect())
+        let ca = cast.f64().expect("cast to f64");
+        if !ca.has_nulls() {
+            if let Ok(v) = ca.rechunk().cont_slice() {
+                return Ok(Numbers::Dense(v.to_vec()));
+            }
+        }
+        Ok(Numbers::Cells(ca.iter().collect()))
+    }
+}
+
+/// The values of a numeric column, by row.
+enum Numbers {
+    /// No cell empty.
+    Dense(Vec<f64>),
+    /// `None` for an empty cell.
+    Cells(Vec<Option<f64>>),
+}
+
+impl Numbers {
+    fn get(&self, i: usize) -> Option<f64> {
+        match self {
+            Numbers::Dense(v) => Some(v[i]),
+            Numbers::Cells(v) => v[i],
+        }
     }
 }
 
@@ -518,6 +651,91 @@ fn parse_date(v: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
+/// Whether a Parquet column holds integers or floats, which cannot fail to read as numbers.
+fn plain_number(dtype: &ArrowDataType) -> bool {
+    use ArrowDataType as D;
+    matches!(
+        dtype,
+        D::Int8
+            | D::Int16
+            | D::Int32
+            | D::Int64
+            | D::UInt8
+            | D::UInt16
+            | D::UInt32
+            | D::UInt64
+            | D::Float32
+            | D::Float64
+    )
+}
+
+/// The columns of a Parquet file (name, plain number) that a read with `opts` uses; `None`
+/// for all.
+///
+/// A column that is missing is left out: the reader then reports it as it always has. A
+/// column of [`USED_FIELDS`] that does not hold plain numbers is read even when not asked
+/// for, so that a cell that is not a number is still reported.
+fn projection(columns: &[(String, bool)], opts: &ReadOptions) -> Option<Vec<String>> {
+    let names: Vec<&String> = columns.iter().map(|(n, _)| n).collect();
+    let find = |c: &str| names.iter().copied().find(|n| n.eq_ignore_ascii_case(c));
+    let long = match opts.layout {
+        Layout::Auto => find("ticker").is_some(),
+        layout => layout == Layout::Long,
+    };
+    let mut wanted: Vec<&String> = Vec::new();
+    wanted.extend(find("date"));
+    if long {
+        let fields = opts.fields.as_ref()?;
+        wanted.extend(find("ticker"));
+        match &opts.price_column {
+            Some(c) => wanted.extend(find(c)),
+            None => wanted.extend(["adj_close", "close", "price"].iter().find_map(|c| find(c))),
+        }
+        if opts.prices == PriceBasis::Raw {
+            wanted.extend(
+                ["close", "split", "dividend"]
+                    .iter()
+                    .filter_map(|c| find(c)),
+            );
+        }
+        wanted.extend(fields.iter().filter_map(|c| find(c)));
+        let text_field = |n: &String| USED_FIELDS.iter().any(|f| n.eq_ignore_ascii_case(f));
+        wanted.extend(
+            columns
+                .iter()
+                .filter(|(n, plain)| !plain && text_field(n))
+                .map(|(n, _)| n),
+        );
+    } else {
+        let tickers = opts.tickers.as_ref()?;
+        wanted.extend(
+            tickers
+                .iter()
+                .filter_map(|t| names.iter().copied().find(|n| *n == t)),
+        );
+    }
+    // In file order, each once.
+    Some(
+        names
+            .into_iter()
+            .filter(|n| wanted.contains(n))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Whether a long file's column rides along as a field under `opts`.
+fn field_wanted(name: &str, opts: &ReadOptions) -> bool {
+    let raw = opts.prices == PriceBasis::Raw
+        && ["split", "dividend"]
+            .iter()
+            .any(|f| name.eq_ignore_ascii_case(f));
+    raw || opts
+        .fields
+        .as_ref()
+        .is_none_or(|fields| fields.iter().any(|f| name.eq_ignore_ascii_case(f)))
+}
+
 fn in_range(d: NaiveDate, opts: &ReadOptions) -> bool {
     opts.from.is_none_or(|f| d >= f) && opts.to.is_none_or(|t| d <= t)
 }
@@ -587,29 +805,26 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
             })?,
     };
     let dates = frame.dates(&date_col)?;
-    let names = frame.strings(&ticker_col)?;
 
-    // Every ticker the file holds (one id per distinct name, no allocation per row), sorted,
-    // and the ones asked for.
-    let mut id_of: HashMap<&str, usize> = HashMap::new();
-    let row_id: Vec<usize> = names
-        .iter()
-        .map(|&t| {
-            let next = id_of.len();
-            *id_of.entry(t).or_insert(next)
-        })
-        .collect();
-    let mut all: Vec<String> = id_of.keys().map(|s| s.to_string()).collect();
+    // Every ticker the file holds (an id per row, a name per id), sorted, and the ones asked
+    // for.
+    let (row_id, id_names) = frame.ticker_ids(&ticker_col)?;
+    let mut all = id_names.clone();
     all.sort_unstable();
     let tickers = choose_tickers(frame, &all, opts)?;
+    let id_of: HashMap<&str, usize> = id_names
+        .iter()
+        .enumerate()
+        .map(|(k, t)| (t.as_str(), k))
+        .collect();
     // File id -> column in the table (None: not asked for).
-    let mut column_of_id = vec![None; id_of.len()];
+    let mut column_of_id = vec![None; id_names.len()];
     for (j, t) in tickers.iter().enumerate() {
         column_of_id[id_of[t.as_str()]] = Some(j);
     }
 
     // The rows in use and the calendar they span.
-    let in_use = |i: usize| column_of_id[row_id[i]].filter(|_| in_range(dates[i], opts));
+    let in_use = |i: usize| column_of_id[row_id[i] as usize].filter(|_| in_range(dates[i], opts));
     let mut calendar: Vec<NaiveDate> = (0..dates.len())
         .filter(|&i| in_use(i).is_some())
         .map(|i| dates[i])
@@ -637,7 +852,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     }
     let (n_days, n_assets) = (calendar.len(), tickers.len());
     let mut first_row = vec![usize::MAX; n_days * n_assets];
-    let values = frame.numbers(&price_col)?;
+    let values = frame.number_column(&price_col)?;
     let mut prices = Matrix::filled(n_days, n_assets, f64::NAN);
     for &(i, r, j) in &used {
         let slot = &mut first_row[r * n_assets + j];
@@ -651,7 +866,7 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
             });
         }
         *slot = i;
-        if let Some(p) = values[i] {
+        if let Some(p) = values.get(i) {
             if !valid_price(p) {
                 return Err(DataError::BadPrice {
                     at: frame.cell(i, &price_col),
@@ -663,20 +878,26 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     }
 
     let mut fields = BTreeMap::new();
-    for name in frame.names() {
+    for name in frame.loaded_names() {
         if name == date_col || name == ticker_col || name == price_col {
             continue;
         }
         // A text column rides along only if folio reads it: then a cell that is not a number
-        // is an error (polars reads a column with one such cell as text).
+        // is an error (polars reads a column with one such cell as text), asked for or not.
         let wanted = USED_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
         if !frame.is_numeric(&name) && !wanted {
             continue;
         }
-        let values = frame.numbers(&name)?;
+        if !field_wanted(&name, opts) {
+            if !frame.is_numeric(&name) {
+                frame.number_column(&name)?;
+            }
+            continue;
+        }
+        let values = frame.number_column(&name)?;
         let mut m = Matrix::filled(n_days, n_assets, f64::NAN);
         for &(i, r, j) in &used {
-            if let Some(v) = values[i] {
+            if let Some(v) = values.get(i) {
                 m.set(r, j, v);
             }
         }
@@ -739,9 +960,9 @@ fn read_wide(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
 
     let mut prices = Matrix::filled(rows.len(), tickers.len(), f64::NAN);
     for (j, t) in tickers.iter().enumerate() {
-        let values = frame.numbers(t)?;
+        let values = frame.number_column(t)?;
         for (r, &i) in rows.iter().enumerate() {
-            if let Some(p) = values[i] {
+            if let Some(p) = values.get(i) {
                 if !valid_price(p) {
                     return Err(DataError::BadPrice {
                         at: frame.cell(i, t),
@@ -779,6 +1000,139 @@ mod tests {
         assert_eq!(parse_date("02/01/2020"), None);
         assert_eq!(parse_date("2020-13-01"), None);
         assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn ticker_ids_match_the_row_by_row_numbering() {
+        for path in ["data/sample_prices.csv", "data/sp500_daily.parquet"] {
+            let only_tickers = |_: &[(String, bool)]| Some(vec!["ticker".to_string()]);
+            let frame = Frame::read_projected(path.as_ref(), only_tickers).unwrap();
+            let fast = frame.ticker_ids("ticker").unwrap();
+            let slow = frame.ticker_ids_by_row("ticker").unwrap();
+            assert!(fast.1.len() > 20, "{path}");
+            assert_eq!(fast, slow, "{path}");
+        }
+    }
+
+    /// A small Parquet file: `date,ticker,open,adj_close,volume`, the last price bad (-1).
+    fn long_parquet(dir: &Path) -> PathBuf {
+        let mut df = df!(
+            "date" => ["2020-01-02", "2020-01-02", "2020-01-03", "2020-01-03"],
+            "ticker" => ["A", "B", "A", "B"],
+            "open" => [1.0, 2.0, 3.0, 4.0],
+            "adj_close" => [10.0, 20.0, 30.0, -1.0],
+            "volume" => [5i64, 6, 7, 8],
+        )
+        .unwrap();
+        let path = dir.join("long.parquet");
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn a_parquet_read_loads_only_the_fields_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = long_parquet(dir.path());
+        let only = |fields: Option<Vec<String>>| {
+            let opts = ReadOptions {
+                tickers: Some(vec!["A".into()]),
+                fields,
+                ..Default::default()
+            };
+            read_panel(&path, &opts).unwrap()
+        };
+        let all = only(None);
+        let open = only(Some(vec!["OPEN".into()]));
+        let none = only(Some(vec![]));
+        assert_eq!(all.fields.keys().collect::<Vec<_>>(), ["open", "volume"]);
+        assert_eq!(open.fields.keys().collect::<Vec<_>>(), ["open"]);
+        assert!(none.fields.is_empty());
+        for p in [&all, &open, &none] {
+            assert_eq!(p.prices.get(0, 0), 10.0);
+            assert_eq!(p.prices.get(1, 0), 30.0);
+            assert_eq!(p.file_tickers, ["A", "B"]);
+        }
+        assert_eq!(open.fields["open"].get(1, 0), 3.0);
+    }
+
+    #[test]
+    fn a_projected_parquet_read_names_the_rows_and_columns_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = long_parquet(dir.path());
+        let err = |opts: ReadOptions| read_panel(&path, &opts).unwrap_err().to_string();
+        let e = err(ReadOptions {
+            fields: Some(vec![]),
+            ..Default::default()
+        });
+        assert!(e.contains("row 4") && e.contains("adj_close"), "{e}");
+        let e = err(ReadOptions {
+            price_column: Some("nope".into()),
+            fields: Some(vec![]),
+            ..Default::default()
+        });
+        assert!(e.contains("date, ticker, open, adj_close, volume"), "{e}");
+    }
+
+    #[test]
+    fn a_text_volume_column_is_checked_even_when_not_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut df = df!(
+            "date" => ["2020-01-02", "2020-01-02"],
+            "ticker" => ["A", "B"],
+            "close" => [10.0, 20.0],
+            "volume" => ["5", "1 000"],
+            "sector" => ["tech", "oil"],
+        )
+        .unwrap();
+        let path = dir.path().join("text.parquet");
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let opts = ReadOptions {
+            fields: Some(vec![]),
+            ..Default::default()
+        };
+        let e = read_panel(&path, &opts).unwrap_err().to_string();
+        assert!(e.contains("row 2") && e.contains("`1 000`"), "{e}");
+    }
+
+    #[test]
+    fn a_wide_parquet_read_loads_only_the_tickers_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut df = df!(
+            "date" => ["2020-01-02", "2020-01-03"],
+            "A" => [1.0, 2.0],
+            "B" => ["x", "y"],
+            "C" => [5.0, 6.0],
+        )
+        .unwrap();
+        let path = dir.path().join("wide.parquet");
+        ParquetWriter::new(File::create(&path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        let opts = ReadOptions {
+            tickers: Some(vec!["C".into(), "A".into()]),
+            ..Default::default()
+        };
+        let p = read_panel(&path, &opts).unwrap();
+        assert_eq!(p.file_tickers, ["A", "B", "C"]);
+        assert_eq!((p.prices.get(1, 0), p.prices.get(1, 1)), (6.0, 2.0));
+    }
+
+    #[test]
+    fn numeric_columns_convert_whole_or_cell_by_cell_to_the_same_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.csv");
+        std::fs::write(&path, "date,full,gappy\n2020-01-02,1,2\n2020-01-03,3,\n").unwrap();
+        let frame = Frame::read(&path).unwrap();
+        let full = frame.number_column("full").unwrap();
+        let gappy = frame.number_column("gappy").unwrap();
+        assert!(matches!(full, Numbers::Dense(_)) && matches!(gappy, Numbers::Cells(_)));
+        assert_eq!((full.get(0), full.get(1)), (Some(1.0), Some(3.0)));
+        assert_eq!((gappy.get(0), gappy.get(1)), (Some(2.0), None));
+        assert_eq!(frame.numbers("full").unwrap(), [Some(1.0), Some(3.0)]);
     }
 
     #[test]

@@ -1054,6 +1054,19 @@ impl StrategyFile {
             })
     }
 
+    /// The columns of a long file the run reads beside the price: `open` and `close` to fill
+    /// at the next open, all of them for a rating (its indicators read `volume` and `close`),
+    /// none otherwise (raw prices add `split` and `dividend` themselves).
+    fn fields_needed(&self, execution: Execution) -> Option<Vec<String>> {
+        if matches!(self.strategy, StrategySpec::Rating(_)) {
+            return None;
+        }
+        Some(match execution {
+            Execution::NextOpen => vec!["open".into(), "close".into()],
+            _ => Vec::new(),
+        })
+    }
+
     fn plan_unlocated(&self, path: &Path, over: &Overrides) -> Result<RunPlan, SpecError> {
         let base = path.parent().unwrap_or(Path::new(""));
         let invalid = |key: &str, message: String| SpecError::Invalid {
@@ -1125,6 +1138,7 @@ impl StrategyFile {
                 .as_ref()
                 .map(|u| base.join(&u.membership)),
             prices,
+            fields: self.fields_needed(config.execution),
         };
         if prices == PriceBasis::Raw {
             // Their signals (momentum, volatility, covariances, price ratios) read the price
@@ -1276,6 +1290,33 @@ weights = { A = 0.5, B = 0.5 }
         let bad = GOOD.replace("[data]", "[data]\npaht = 1");
         let e = StrategyFile::parse(&bad, "t.toml".as_ref()).unwrap_err();
         assert!(e.to_string().contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn a_plan_asks_only_for_the_columns_its_run_reads() {
+        let f = StrategyFile::parse(GOOD, "t.toml".as_ref()).unwrap();
+        let plan = |over: &Overrides| f.plan("t.toml".as_ref(), over).unwrap().read.fields;
+        assert_eq!(plan(&Overrides::default()), Some(vec![]));
+        let next_open = Overrides {
+            execution: Some(Execution::NextOpen),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan(&next_open),
+            Some(vec!["open".to_string(), "close".to_string()])
+        );
+        // A rating's indicators may read `volume` and `close`: it keeps every column.
+        let path = "strategies/rating_normal.toml".as_ref();
+        let rating = StrategyFile::load(path).unwrap();
+        assert!(matches!(rating.strategy, StrategySpec::Rating(_)));
+        assert_eq!(
+            rating
+                .plan(path, &Overrides::default())
+                .unwrap()
+                .read
+                .fields,
+            None
+        );
     }
 
     const MV: &str = r#"name = "mv"
