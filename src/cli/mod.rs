@@ -177,9 +177,13 @@ fn parse_risk_aversion(s: &str) -> std::result::Result<folio::optimise::RiskAver
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 struct SweepArgs {
+    #[command(subcommand)]
+    command: Option<SweepCommand>,
     /// Strategy file (TOML), with or without a [sweep] table.
-    file: PathBuf,
+    #[arg(required = true)]
+    file: Option<PathBuf>,
     /// Values to try for a key of the file: KEY=V1,V2,… (repeatable; replaces [sweep] params
     /// of the same key).
     #[arg(long = "param", value_name = "KEY=V1,V2,…", value_parser = parse_param_arg)]
@@ -203,8 +207,42 @@ struct SweepArgs {
     /// on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Run only shard K of N (0-based, 0 ≤ K < N): the grid's variants ⌊K·L/N⌋ .. ⌊(K+1)·L/N⌋,
+    /// written to --shard-dir for `folio sweep merge`. Without it, K and N come from
+    /// SLURM_ARRAY_TASK_ID/_COUNT, JOB_COMPLETION_INDEX (with --shards) or
+    /// AWS_BATCH_JOB_ARRAY_INDEX/_SIZE when --shard-dir is given.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Number of shards, when the scheduler gives only K (a Kubernetes Indexed Job's
+    /// completions).
+    #[arg(long, value_name = "N")]
+    shards: Option<usize>,
+    /// Folder for this shard's results (NAME.shard-K-of-N.parquet) and manifest (.json).
+    #[arg(long, value_name = "DIR")]
+    shard_dir: Option<PathBuf>,
     #[command(flatten)]
     over: OverrideArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum SweepCommand {
+    /// Merge the shards of a sweep (folio sweep FILE --shard K/N --shard-dir DIR): checks
+    /// they are one complete set, then ranks and prints (and writes --out) exactly what
+    /// `folio sweep FILE` prints and writes on one machine.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Shard folders, or shard manifests (NAME.shard-K-of-N.json) and results (.parquet).
+    #[arg(required = true, value_name = "DIR|FILE")]
+    inputs: Vec<PathBuf>,
+    /// Variants shown in the table.
+    #[arg(long, default_value_t = 20)]
+    rows: usize,
+    /// Write every variant's settings and figures here (.csv, or .parquet).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 fn parse_param_arg(s: &str) -> std::result::Result<(String, Vec<toml::Value>), String> {
@@ -448,10 +486,25 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 fn sweep(args: SweepArgs) -> Result<()> {
+    if let Some(SweepCommand::Merge(merge)) = args.command {
+        return sweep_merge(merge);
+    }
+    let path = args.file.clone().context("a strategy file is needed")?;
     let over = args.over.overrides();
     let pool = thread_pool(args.threads)?;
-    let file = args.file.display().to_string();
-    let grid = folio::sweep::grid(&args.file, &over, &args.params, args.max_variants)
+    let file = path.display().to_string();
+    let shard = which_shard(&args)?;
+    if shard.is_some() {
+        anyhow::ensure!(
+            args.out.is_none(),
+            "--out with a shard: write it with `folio sweep merge DIR --out FILE`"
+        );
+        anyhow::ensure!(
+            !args.walk_forward,
+            "--walk-forward is not sharded: run it in one process"
+        );
+    }
+    let grid = folio::sweep::grid(&path, &over, &args.params, args.max_variants)
         .with_context(|| file.clone())?;
     let spec = grid.spec().clone();
     let metric = args.metric.unwrap_or(spec.metric.clone());
@@ -460,8 +513,11 @@ fn sweep(args: SweepArgs) -> Result<()> {
         "--metric: unknown figure `{metric}`; one of {}",
         folio::sweep::Summary::figure_names().join(", ")
     );
+    let range = shard
+        .as_ref()
+        .map_or(0..grid.len(), |(s, _)| s.range(grid.len()));
     let bar = indicatif::ProgressBar::with_draw_target(
-        Some(grid.len() as u64),
+        Some(range.len() as u64),
         if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             indicatif::ProgressDrawTarget::stderr()
         } else {
@@ -473,7 +529,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
         let wf = pool
             .install(|| {
                 folio::sweep::walk_forward_limited(
-                    &args.file,
+                    &path,
                     &over,
                     &args.params,
                     args.max_variants,
@@ -488,10 +544,114 @@ fn sweep(args: SweepArgs) -> Result<()> {
         );
         return Ok(());
     }
+    if let Some((shard, dir)) = shard {
+        let mut manifest = folio::sweep::Manifest::new(&grid, shard, &metric, spec.top)
+            .with_context(|| file.clone())?;
+        let run = pool.install(|| {
+            folio::sweep::run_grid_range(&grid, range.clone(), &metric, spec.top, &tick)
+        });
+        bar.finish_and_clear();
+        let results = match run {
+            Ok(results) => {
+                manifest.status = folio::sweep::Status::Complete;
+                manifest.error = None;
+                Some(results)
+            }
+            Err(e) => {
+                manifest.error = Some(folio::report::printable(&e.to_string()));
+                None
+            }
+        };
+        let written = folio::report::write_shard(&dir, &path, &mut manifest, results.as_deref())
+            .with_context(|| format!("{}: cannot write shard {shard}", dir.display()))?;
+        if let Some(error) = manifest.error {
+            let at = written
+                .last()
+                .map_or(String::new(), |m| m.display().to_string());
+            anyhow::bail!("{error} (shard {shard} is marked failed in {at}: rerun it alone)");
+        }
+        for w in &written {
+            eprintln!(
+                "wrote {}",
+                folio::report::printable(&w.display().to_string())
+            );
+        }
+        if range.is_empty() {
+            println!(
+                "shard {shard}: no variant (the grid has {}, fewer than the shards)",
+                grid.len()
+            );
+        } else {
+            println!(
+                "shard {shard}: variants {} to {} of {} ({} run)",
+                range.start,
+                range.end - 1,
+                grid.len(),
+                range.len()
+            );
+        }
+        return Ok(());
+    }
     let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
     bar.finish_and_clear();
-    if let Some(path) = &args.out {
-        folio::report::write_variants(path, &result)
+    show_sweep(&result, args.rows, args.out.as_deref())
+}
+
+/// Which shard this process runs and where it writes it, when it runs one: `--shard`, or the
+/// scheduler's variables when `--shard-dir` is given.
+fn which_shard(args: &SweepArgs) -> Result<Option<(folio::sweep::Shard, PathBuf)>> {
+    if args.shard.is_none() && args.shards.is_none() && args.shard_dir.is_none() {
+        return Ok(None);
+    }
+    let dir = args.shard_dir.clone().context(
+        "--shard/--shards need --shard-dir DIR: the folder for the shard's results and manifest",
+    )?;
+    let shard = match &args.shard {
+        Some(s) => {
+            let s: folio::sweep::Shard = s
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--shard {s}: {e}"))?;
+            if let Some(n) = args.shards {
+                anyhow::ensure!(
+                    n == s.count,
+                    "--shard {s} but --shards {n}: the number of shards must agree"
+                );
+            }
+            s
+        }
+        None => folio::sweep::Shard::from_env(|k| std::env::var(k).ok(), args.shards)
+            .map_err(anyhow::Error::msg)?
+            .context(
+                "--shard-dir: which shard? Give --shard K/N, or run as a SLURM array task \
+                 (SLURM_ARRAY_TASK_ID), a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with \
+                 --shards N) or an AWS Batch array job (AWS_BATCH_JOB_ARRAY_INDEX)",
+            )?,
+    };
+    Ok(Some((shard, dir)))
+}
+
+/// `folio sweep merge`: the shards checked as one complete set, then finished and shown as
+/// one process shows a sweep.
+fn sweep_merge(args: MergeArgs) -> Result<()> {
+    let manifests = folio::report::read_manifests(&args.inputs)?;
+    let set = folio::sweep::check(manifests).map_err(anyhow::Error::msg)?;
+    let (metric, top) = (set[0].1.grid.metric.clone(), set[0].1.grid.top);
+    let mut results = Vec::new();
+    for (path, manifest) in &set {
+        results.extend(folio::report::read_shard_results(path, manifest)?);
+    }
+    let result = folio::sweep::finish(&metric, results, top);
+    show_sweep(&result, args.rows, args.out.as_deref())
+}
+
+/// A finished sweep: every variant to `out` if given, and the best `rows` as a table.
+fn show_sweep(
+    result: &folio::sweep::SweepResult,
+    rows: usize,
+    out: Option<&std::path::Path>,
+) -> Result<()> {
+    if let Some(path) = out {
+        folio::report::write_variants(path, result)
             .with_context(|| format!("{}: cannot write the variants", path.display()))?;
         eprintln!(
             "wrote {}",
@@ -500,7 +660,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
     }
     print!(
         "{}",
-        folio::report::printable_lines(&folio::report::sweep_table(&result, args.rows))
+        folio::report::printable_lines(&folio::report::sweep_table(result, rows))
     );
     Ok(())
 }

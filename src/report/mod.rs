@@ -5,6 +5,7 @@ mod files;
 mod frontier;
 mod html;
 mod output;
+mod shard;
 mod sweep;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
@@ -17,6 +18,7 @@ pub use files::{audit_csv, metrics_json, returns_csv, trades_csv, weights_csv, w
 pub use frontier::{frontier_csv, frontier_svg};
 pub use html::{RunReport, Signal, html, read_reports};
 pub use output::{safe_name, write_file};
+pub use shard::{read_manifests, read_shard_results, shard_names, write_shard};
 pub use sweep::{sweep_table, walk_forward_table, write_variants};
 
 /// The caveats every report carries, whatever the data.

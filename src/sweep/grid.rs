@@ -107,6 +107,18 @@ impl Grid {
         self.len == 0
     }
 
+    /// The strategy file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What makes the grid, as text: the file's table without `[sweep]`, the choices along
+    /// each axis (with `--param` values) and the overrides. Two grids with the same definition
+    /// have the same variants.
+    pub fn definition(&self) -> String {
+        format!("{:?}\n{:?}\n{:?}", self.base, self.axes, self.over)
+    }
+
     /// The file's `[sweep]` settings.
     pub fn spec(&self) -> &SweepSpec {
         &self.spec
@@ -540,13 +552,14 @@ pub fn run_sweep(
     top: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Result<SweepResult> {
-    run_indexed(
-        variants.len(),
+    let results = run_range(
+        0..variants.len(),
         &|i| Ok(Cow::Borrowed(&variants[i])),
         metric,
         top,
         tick,
-    )
+    )?;
+    Ok(finish(metric, results, top))
 }
 
 /// [`run_sweep`] over a [`Grid`], each variant built from its index when it is run (twice:
@@ -565,8 +578,41 @@ pub fn run_grid(
     top: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Result<SweepResult> {
-    run_indexed(
-        grid.len(),
+    let results = run_range(
+        0..grid.len(),
+        &|i| grid.variant(i).map(Cow::Owned),
+        metric,
+        top,
+        tick,
+    )?;
+    Ok(finish(metric, results, top))
+}
+
+/// The variants `range` of a [`Grid`] run as [`run_grid`] runs them, unranked: one result per
+/// variant in grid order, the curves kept for the best `top` of the range only. What a shard
+/// of a sweep computes; [`finish`] over every range's results gives [`run_grid`]'s result.
+///
+/// ```
+/// use folio::strategy::spec::Overrides;
+/// let extra = vec![folio::sweep::parse_param("backtest.commission_bps=0,20,50").unwrap()];
+/// let grid = folio::sweep::grid("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra, 10).unwrap();
+/// let mut parts = folio::sweep::run_grid_range(&grid, 0..1, "sharpe", 1, &|| {}).unwrap();
+/// parts.extend(folio::sweep::run_grid_range(&grid, 1..3, "sharpe", 1, &|| {}).unwrap());
+/// let merged = folio::sweep::finish("sharpe", parts, 1);
+/// let whole = folio::sweep::run_grid(&grid, "sharpe", 1, &|| {}).unwrap();
+/// assert_eq!(merged.ranking, whole.ranking);
+/// assert_eq!(merged.deflated, whole.deflated);
+/// ```
+pub fn run_grid_range(
+    grid: &Grid,
+    range: std::ops::Range<usize>,
+    metric: &str,
+    top: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<VariantResult>> {
+    let range = range.start.min(grid.len())..range.end.min(grid.len());
+    run_range(
+        range,
         &|i| grid.variant(i).map(Cow::Owned),
         metric,
         top,
@@ -574,21 +620,23 @@ pub fn run_grid(
     )
 }
 
-/// Variants `0..n`, each from `get`, grouped by data request and run.
-fn run_indexed<'a, F>(
-    n: usize,
+/// Variants `range`, each from `get`, grouped by data request and run; in grid order, the
+/// curves of the range's best `top` kept.
+fn run_range<'a, F>(
+    range: std::ops::Range<usize>,
     get: &F,
     metric: &str,
     top: usize,
     tick: &(dyn Fn() + Sync),
-) -> Result<SweepResult>
+) -> Result<Vec<VariantResult>>
 where
     F: Fn(usize) -> Result<Cow<'a, Variant>> + Sync,
 {
     // Indices by data request; of several errors, the first in grid order, whatever the
     // threads.
     type Groups = BTreeMap<String, Vec<usize>>;
-    let (mut groups, error) = (0..n)
+    let n = range.len();
+    let (mut groups, error) = range
         .into_par_iter()
         .fold(
             || (Groups::new(), None::<(usize, Error)>),
@@ -690,6 +738,16 @@ where
         keep_best(metric, &mut results, top);
     }
     results.sort_by_key(|r| r.index);
+    Ok(results)
+}
+
+/// What needs every variant: the ranking, the curves of the best `top` only, and the deflated
+/// Sharpe ratio of the best against all the trials. `results` are every variant's, each range's
+/// best `top` with their curves (as [`run_grid_range`] leaves them), in any order; the result
+/// is the same however the grid was split into ranges.
+pub fn finish(metric: &str, mut results: Vec<VariantResult>, top: usize) -> SweepResult {
+    results.sort_by_key(|r| r.index);
+    keep_best(metric, &mut results, top);
     let mut ranking: Vec<usize> = (0..results.len()).collect();
     ranking.sort_by(|&a, &b| better(metric, &results[a], &results[b]));
     // One definition of the Sharpe ratio for the trials and the best: the metric table's,
@@ -706,12 +764,12 @@ where
         .map_or(&[][..], |(_, r)| r.as_slice());
     let best_rf = best.map_or(0.0, |b| daily_rate(b.risk_free_rate));
     let deflated = deflated_sharpe(best_returns, best_rf, &trial_sharpes);
-    Ok(SweepResult {
+    SweepResult {
         metric: metric.to_string(),
         variants: results,
         ranking,
         deflated,
-    })
+    }
 }
 
 /// One walk-forward window: the variant chosen in sample and how it did out of sample.

@@ -13,11 +13,16 @@
 //! ```
 
 mod grid;
+mod shard;
 mod stats;
 
 pub use grid::{
     DEFAULT_MAX_VARIANTS, Grid, SweepResult, Variant, VariantResult, WalkForward, Window, expand,
-    grid, parse_param, run_grid, run_sweep, walk_forward, walk_forward_limited,
+    finish, grid, parse_param, run_grid, run_grid_range, run_sweep, walk_forward,
+    walk_forward_limited,
+};
+pub use shard::{
+    FileHash, GridId, MANIFEST_FORMAT, Manifest, Shard, Status, check, sha256_file, sha256_hex,
 };
 pub use stats::{DeflatedSharpe, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe};
 
