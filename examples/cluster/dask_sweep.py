@@ -66,8 +66,11 @@ def main():
     ap.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes")
     ap.add_argument("--threads", type=int, default=1, help="folio --threads per shard")
     ap.add_argument("--only", help="run only these shards (K,K,…), e.g. to rerun failed ones")
-    ap.add_argument("extra", nargs="*", help="more `folio sweep` flags, after --")
-    args = ap.parse_args()
+    ap.epilog = "More `folio sweep` flags (--param, overrides) go after --, passed to every shard."
+    argv = sys.argv[1:]
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.extra = extra
 
     from dask.distributed import Client, LocalCluster, as_completed
 

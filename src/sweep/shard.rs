@@ -534,6 +534,85 @@ mod tests {
         }
     }
 
+    /// Shard `k` of `n` of a 10-variant grid, complete, with one data file.
+    fn manifest(k: usize, n: usize) -> (String, Manifest) {
+        let hash = |s: &str| FileHash {
+            path: s.into(),
+            sha256: sha256_hex(s.as_bytes()),
+        };
+        (
+            format!("s{k}.json"),
+            Manifest {
+                format: MANIFEST_FORMAT.into(),
+                folio_version: "1.0.0".into(),
+                strategy: hash("sweep.toml"),
+                data: vec![hash("prices.csv")],
+                grid: GridId {
+                    variants: 10,
+                    metric: "sharpe".into(),
+                    top: 3,
+                    sha256: sha256_hex(b"grid"),
+                },
+                shard: k,
+                shards: n,
+                variants: Shard::new(k, n).unwrap().range(10),
+                status: Status::Complete,
+                error: None,
+                results: Some(hash("s.parquet")),
+            },
+        )
+    }
+
+    /// Each way a set of shards can be wrong is refused with a line that says which.
+    #[test]
+    fn check_names_what_does_not_match() {
+        let set = || (0..3).map(|k| manifest(k, 3)).collect::<Vec<_>>();
+        assert_eq!(check(set()).unwrap().len(), 3);
+        let broken = |change: &dyn Fn(&mut Manifest)| {
+            let mut s = set();
+            change(&mut s[2].1);
+            check(s).unwrap_err()
+        };
+        let e = broken(&|m| m.folio_version = "1.0.1".into());
+        assert!(
+            e.contains("folio 1.0.1") && e.contains("by folio 1.0.0"),
+            "{e}"
+        );
+        let e = broken(&|m| m.strategy.sha256 = sha256_hex(b"edited"));
+        assert!(e.contains("strategy file sweep.toml changed"), "{e}");
+        let e = broken(&|m| m.grid.sha256 = sha256_hex(b"other"));
+        assert!(e.contains("shard 2/3 (s2.json) ran another grid"), "{e}");
+        let e = broken(&|m| m.grid.metric = "cagr".into());
+        assert!(
+            e.contains("another grid") && e.contains("metric cagr"),
+            "{e}"
+        );
+        let e = broken(&|m| m.variants = 5..10);
+        assert!(e.contains("s2.json: shard 2/3"), "{e}");
+        let e = broken(&|m| m.data[0].sha256 = sha256_hex(b"new prices"));
+        assert!(
+            e.contains("data file prices.csv changed between shard 0/3 (s0.json")
+                && e.contains("and shard 2/3 (s2.json"),
+            "{e}"
+        );
+        let e = broken(&|m| {
+            m.status = Status::Failed;
+            m.error = Some("out of memory".into());
+            m.results = None;
+        });
+        assert!(
+            e.contains(
+                "shard 2/3 (s2.json) failed: out of memory; rerun it alone with --shard 2/3"
+            ),
+            "{e}"
+        );
+        let e = broken(&|m| m.format = "something else".into());
+        assert!(e.contains("s2.json: format"), "{e}");
+        let e = check(vec![manifest(0, 4), manifest(3, 4)]).unwrap_err();
+        assert!(e.contains("missing shards 1/4, 2/4 of 4"), "{e}");
+        assert!(check(Vec::<(String, Manifest)>::new()).is_err());
+    }
+
     #[test]
     fn a_shard_is_written_k_slash_n_and_refused_out_of_range() {
         assert_eq!("0/1".parse::<Shard>().unwrap(), Shard::new(0, 1).unwrap());
