@@ -364,10 +364,11 @@ fn short(h: &str) -> &str {
 /// # use folio::strategy::spec::Overrides;
 /// # let extra = vec![folio::sweep::parse_param("backtest.commission_bps=0,20,50").unwrap()];
 /// # let grid = folio::sweep::grid("strategies/buy_and_hold.toml".as_ref(), &Overrides::default(), &extra, 10).unwrap();
-/// use folio::sweep::{Manifest, Shard, Status, check};
+/// use folio::sweep::{FileHash, Manifest, Shard, Status, check};
 /// let done = |k| {
 ///     let mut m = Manifest::new(&grid, Shard::new(k, 3).unwrap(), "sharpe", 1).unwrap();
 ///     (m.status, m.error) = (Status::Complete, None);
+///     m.results = Some(FileHash { path: format!("s{k}.parquet"), sha256: "…".into() });
 ///     (format!("s{k}.json"), m)
 /// };
 /// assert_eq!(check(vec![done(2), done(0), done(1)]).unwrap().len(), 3);
@@ -522,11 +523,23 @@ mod tests {
             prop_assert!(largest - smallest <= 1);
         }
 
-        /// Each variant is in exactly one shard, the one its index says, even for grids too
-        /// large to list.
+        /// Each variant is in exactly one shard, even for grids too large to list: variants
+        /// anywhere, and those on either side of a shard's boundary.
         #[test]
-        fn every_variant_has_exactly_one_shard(len in 1usize..usize::MAX, n in 1usize..10_000, pick in any::<u64>()) {
-            let i = (pick as u128 * len as u128 / (u64::MAX as u128 + 1)) as usize;
+        fn every_variant_has_exactly_one_shard(
+            len in 1usize..usize::MAX,
+            n in 1usize..10_000,
+            pick in any::<u64>(),
+            at_boundary in any::<bool>(),
+            side in 0usize..2,
+        ) {
+            let i = if at_boundary {
+                let k = (pick % n as u64) as usize;
+                let edge = Shard::new(k, n).unwrap().range(len).start;
+                (edge + side).saturating_sub(1).min(len - 1)
+            } else {
+                (pick as u128 * len as u128 / (u64::MAX as u128 + 1)) as usize
+            };
             let owners: Vec<usize> = (0..n)
                 .filter(|&k| Shard::new(k, n).unwrap().range(len).contains(&i))
                 .collect();
