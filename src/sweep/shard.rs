@@ -481,19 +481,32 @@ pub fn check<S: AsRef<Path>>(
             ));
         }
     }
+    // The gaps between the shards present (sorted, each once), walked without counting to N:
+    // a manifest may claim any number of shards. At most the first 10 are named.
     let n = first.shards;
-    let present: std::collections::BTreeSet<usize> =
-        manifests.iter().map(|(_, m)| m.shard).collect();
-    let missing: Vec<String> = (0..n)
-        .filter(|k| !present.contains(k))
-        .map(|k| format!("{k}/{n}"))
-        .collect();
-    if !missing.is_empty() {
+    let (mut missing, mut count, mut next) = (Vec::new(), 0usize, 0usize);
+    let ends = manifests.iter().map(|(_, m)| m.shard).chain([n]);
+    for present in ends {
+        let gap = present.saturating_sub(next);
+        count += gap;
+        missing.extend(
+            (next..present)
+                .take(10 - missing.len())
+                .map(|k| format!("{k}/{n}")),
+        );
+        next = present.saturating_add(1);
+    }
+    if count > 0 {
         return Err(format!(
-            "missing shard{} {} of {n}: run {} with --shard K/N and merge again",
-            if missing.len() > 1 { "s" } else { "" },
+            "missing shard{} {}{} of {n}: run {} with --shard K/N and merge again",
+            if count > 1 { "s" } else { "" },
             missing.join(", "),
-            if missing.len() > 1 { "them" } else { "it" },
+            if count > missing.len() {
+                format!(" and {} more", count - missing.len())
+            } else {
+                String::new()
+            },
+            if count > 1 { "them" } else { "it" },
         ));
     }
     Ok(manifests)
@@ -624,6 +637,15 @@ mod tests {
         let e = check(vec![manifest(0, 4), manifest(3, 4)]).unwrap_err();
         assert!(e.contains("missing shards 1/4, 2/4 of 4"), "{e}");
         assert!(check(Vec::<(String, Manifest)>::new()).is_err());
+        // A manifest claiming a vast number of shards is answered at once.
+        let mut huge = manifest(0, 3);
+        huge.1.shards = usize::MAX;
+        huge.1.variants = 0..0;
+        let e = check(vec![huge]).unwrap_err();
+        assert!(
+            e.contains("missing shards 1/") && e.contains(&format!("and {} more", usize::MAX - 11)),
+            "{e}"
+        );
     }
 
     #[test]
