@@ -17,7 +17,8 @@ mod stats;
 
 pub use grid::{
     DEFAULT_MAX_VARIANTS, Grid, SweepResult, Variant, VariantResult, WalkForward, Window, expand,
-    grid, parse_param, run_grid, run_sweep, walk_forward, walk_forward_limited,
+    grid, grid_in, parse_param, run_grid, run_sweep, walk_forward, walk_forward_in,
+    walk_forward_limited,
 };
 pub use stats::{DeflatedSharpe, deflated_sharpe, expected_max_sharpe, probabilistic_sharpe};
 
