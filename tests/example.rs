@@ -215,6 +215,26 @@ fn the_example_binary_sweeps_its_own_parameters_by_dotted_key() {
         }
     }
     assert_eq!(seen, expected, "{csv}");
+
+    // Walk-forward over the same parameters: a window per out-of-sample year after the first
+    // three, each naming the variant it chose.
+    let o = example(&[
+        "sweep",
+        "strategies/examples/vol_target_momentum.toml",
+        "--param",
+        "strategy.top=3,8",
+        "--walk-forward",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("strategy.top="), "{table}");
+    // In sample 2010-01-04 → 2013-01-03 first; out of sample a year at a time from 2013 to
+    // the file's last day in 2021: 9 windows.
+    assert!(table.contains("2010-01-04 → 2013-01-03"), "{table}");
+    assert!(
+        table.contains("walk-forward by sharpe: 9 windows"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -238,3 +238,44 @@ impl fmt::Debug for Built {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_read_once_per_way_of_reading_it() {
+        let files = Files::default();
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        let read = |p: &Path| {
+            reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, crate::Error>(p.display().to_string())
+        };
+        let planning = Planning::new("dir".as_ref(), &files, 0.0);
+        let a = planning.read("dir/x.csv".as_ref(), "shares", read).unwrap();
+        let b = planning.read("dir/x.csv".as_ref(), "shares", read).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Another way of reading it (other columns) is another read.
+        planning.read("dir/x.csv".as_ref(), "weight", read).unwrap();
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // A failed read is not kept: the next request tries again.
+        let failing = |_: &Path| {
+            Err::<String, _>(crate::Error::from(crate::data::DataError::NotFound {
+                path: "y".into(),
+            }))
+        };
+        assert!(
+            planning
+                .read("dir/y.csv".as_ref(), "shares", failing)
+                .is_err()
+        );
+        assert_eq!(
+            planning
+                .read("dir/y.csv".as_ref(), "shares", read)
+                .unwrap()
+                .as_str(),
+            "dir/y.csv"
+        );
+    }
+}

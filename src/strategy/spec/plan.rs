@@ -305,6 +305,22 @@ weights = { A = 0.5, B = 0.5 }
     }
 
     #[test]
+    fn the_files_a_kind_names_are_read_when_planning_not_when_building() {
+        let text = GOOD.replace(
+            "kind = \"buy_and_hold\"\nweights = { A = 0.5, B = 0.5 }",
+            "kind = \"index\"\nweighting = \"cap\"\nshares = \"no_such_shares.csv\"\nrebalance = { calendar = \"monthly\" }",
+        );
+        let f = StrategyFile::parse(&text, "dir/t.toml".as_ref()).unwrap();
+        let e = f
+            .plan("dir/t.toml".as_ref(), &Overrides::default())
+            .unwrap_err();
+        assert!(matches!(e, SpecError::File { .. }), "{e}");
+        let e = e.to_string();
+        assert!(e.starts_with("dir/t.toml: "), "{e}");
+        assert!(e.contains("dir/no_such_shares.csv"), "{e}");
+    }
+
+    #[test]
     fn a_plan_asks_only_for_the_columns_its_run_reads() {
         let f = StrategyFile::parse(GOOD, "t.toml".as_ref()).unwrap();
         let plan = |over: &Overrides| f.plan("t.toml".as_ref(), over).unwrap().read.fields;
