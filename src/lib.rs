@@ -18,11 +18,13 @@
 //!   [`Strategy`](engine::Strategy) trait, [`Context`](engine::Context),
 //!   [`Decision`](engine::Decision)).
 //! - [`metrics`] (figures of a return series) and [`optimise`] (portfolio optimisers).
-//! - [`strategy`]: the built-in kinds and strategy files (it re-exports the trait and its types).
+//! - [`strategy`]: the built-in kinds, the [`Registry`](strategy::Registry) of the kinds strategy
+//!   files may name, and strategy files (it re-exports the trait and its types).
 //! - [`run`]: a plan run to a finished [`Outcome`](run::Outcome) with its [`Summary`](run::Summary).
 //! - [`sweep`]: many runs in parallel (grids, walk-forward).
 //! - [`report`]: tables, files and HTML of runs and sweeps.
-//! - `cli`: the `folio` binary.
+//! - [`cli`]: the command line, [`Folio`](cli::Folio), which the `folio` binary runs and
+//!   another crate can run with its own strategy kinds.
 //!
 //! The crate root (`lib.rs`, and `error.rs` with [`Error`], which gathers each layer's own
 //! error) is no layer: any module may use [`Error`] and [`Result`].
@@ -45,6 +47,7 @@
 //! ```
 
 pub mod calendar;
+pub mod cli;
 pub mod data;
 pub mod engine;
 mod error;

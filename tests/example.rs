@@ -1,9 +1,9 @@
-//! `examples/custom_strategy.rs`, written only against folio's public API, runs on the bundled
+//! `examples/vol_target_momentum.rs`, written only against folio's public API, runs on the bundled
 //! data and does what it says: the top 5 by 12-1 momentum, monthly, scaled to a volatility
 //! target and never more than fully invested.
 
 #[allow(dead_code)]
-#[path = "../examples/custom_strategy.rs"]
+#[path = "../examples/vol_target_momentum.rs"]
 mod example;
 
 use folio::data::{MissingPolicy, ReadOptions, load};
@@ -57,4 +57,234 @@ fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
     // Scaled to 12 %, the book's realised volatility stays near it, well below the stocks'.
     let vol = folio::metrics::annual_volatility(&result.returns()[252..]);
     assert!(vol > 0.08 && vol < 0.16, "realised volatility {vol}");
+}
+
+/// The example's binary, built once per test run with the cargo that runs the tests.
+fn example_binary() -> std::path::PathBuf {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "--locked",
+                "--example",
+                "vol_target_momentum",
+                "--message-format=json",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["target"]["name"] == "vol_target_momentum")
+            .find_map(|v| v["executable"].as_str().map(Into::into))
+            .expect("cargo names the example's executable")
+    })
+    .clone()
+}
+
+fn example(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(example_binary())
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the example runs")
+}
+
+fn files_named(dir: &std::path::Path, name: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_named(&path, name));
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn the_example_binary_runs_its_own_kind_from_a_strategy_file_with_out_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let report = dir.path().join("report.html");
+    let file = "strategies/examples/vol_target_momentum.toml";
+    let o = example(&[
+        "run",
+        file,
+        "--out",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("Momentum top 5"), "{stdout}");
+
+    // The same file through the library, with the kind registered: the same books.
+    let registry = folio::strategy::Registry::builtin()
+        .with::<example::VolTargetMomentum>("vol_target_momentum");
+    let path = std::path::Path::new(file);
+    let plan = folio::strategy::spec::StrategyFile::load_in(path, &registry)
+        .unwrap()
+        .plan(path, &Default::default())
+        .unwrap();
+    assert_eq!(plan.strategy.kind(), "vol_target_momentum");
+    let loaded = load(&plan.data, &plan.read, plan.missing).unwrap();
+    let outcome = folio::run::run_plan(&plan, &loaded).unwrap();
+    let returns = std::fs::read_to_string(&files_named(&out, "returns.csv")[0]).unwrap();
+    let last_nav: f64 = returns
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let nav = *outcome.result.nav.last().unwrap();
+    assert!((last_nav - nav).abs() <= 1e-9 * nav, "{last_nav} vs {nav}");
+    assert!(outcome.result.rebalances > 50);
+
+    // At most `top` = 5 holdings on any day, never more than fully invested.
+    let weights = std::fs::read_to_string(&files_named(&out, "weights.csv")[0]).unwrap();
+    for line in weights.lines().skip(1) {
+        let w: Vec<f64> = line
+            .split(',')
+            .skip(2)
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert!(
+            w.iter().filter(|&&x| x.abs() > 1e-12).count() <= 5,
+            "{line}"
+        );
+        assert!(w.iter().sum::<f64>() <= 1.0 + 1e-6, "{line}");
+    }
+    let run: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&files_named(&out, "report.json")[0]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run["kind"], "vol_target_momentum", "{run}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("vol_target_momentum"));
+    assert!(html.contains("Momentum top 5"));
+}
+
+#[test]
+fn the_example_binary_sweeps_its_own_parameters_by_dotted_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let variants = dir.path().join("variants.csv");
+    let o = example(&[
+        "sweep",
+        "strategies/examples/vol_target_momentum.toml",
+        "--param",
+        "strategy.top=3,8",
+        "--from",
+        "2015-01-02",
+        "--out",
+        variants.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(&variants).unwrap();
+    // --param replaces the file's 3 values of `top`; its 3 volatility targets stay: 2 × 3.
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (top, vol) = (column("strategy.top"), column("strategy.target_volatility"));
+    let mut seen: Vec<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[top].to_string(), f[vol].to_string())
+        })
+        .collect();
+    seen.sort();
+    let mut expected = Vec::new();
+    for t in ["3", "8"] {
+        for v in ["0.08", "0.12", "0.16"] {
+            expected.push((t.to_string(), v.to_string()));
+        }
+    }
+    assert_eq!(seen, expected, "{csv}");
+
+    // Walk-forward over the same parameters: a window per out-of-sample year after the first
+    // three, each naming the variant it chose.
+    let o = example(&[
+        "sweep",
+        "strategies/examples/vol_target_momentum.toml",
+        "--param",
+        "strategy.top=3,8",
+        "--walk-forward",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("strategy.top="), "{table}");
+    // In sample 2010-01-04 → 2013-01-03 first; out of sample a year at a time from 2013 to
+    // the file's last day in 2021: 9 windows.
+    assert!(table.contains("2010-01-04 → 2013-01-03"), "{table}");
+    assert!(
+        table.contains("walk-forward by sharpe: 9 windows"),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_example_kinds_parameters_are_checked_with_the_files_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("strategies/examples/vol_target_momentum.toml")
+        .unwrap()
+        .replace(
+            "../../data/",
+            &format!("{}/data/", env!("CARGO_MANIFEST_DIR")),
+        );
+    let cases = [
+        // A misspelt key: named, with its position.
+        ("skip = 21", "skp = 21", "unknown field `skp`"),
+        // A wrong type.
+        ("top = 5", "top = \"five\"", "invalid type"),
+        // A value the kind's plan refuses.
+        (
+            "skip = 21",
+            "skip = 300",
+            "`strategy.skip`: must be less than lookback (252)",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(from))
+            .expect("the key is in the file")
+            + 1;
+        let o = example(&["validate", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("bad.toml, line {line}, column ")),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // The `folio` binary does not know the kind, and says which it knows.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["validate", "strategies/examples/vol_target_momentum.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("unknown strategy kind `vol_target_momentum`, expected one of `arbitrage`"),
+        "{err}"
+    );
 }

@@ -1,22 +1,138 @@
-//! The command line: clap arguments → validated run plans → library calls. The library has no
-//! clap types; this module is the only place that knows about them.
+//! The command line: clap arguments → validated run plans → library calls. The rest of the
+//! library has no clap types; this module is the only place that knows about them.
+//!
+//! [`Folio`] is the whole command line as a value: the `folio` binary runs it with the
+//! built-in strategy kinds, and another crate's `main` runs it with its own kinds too:
+//!
+//! ```no_run
+//! # #[derive(Debug, Clone, serde::Deserialize)]
+//! # struct VolTargetMomentum;
+//! # impl folio::strategy::StrategyKind for VolTargetMomentum {
+//! #     type Params = Self;
+//! #     fn plan(p: Self, _: &mut folio::strategy::Planning<'_>) -> folio::Result<Self> { Ok(p) }
+//! #     fn build(&self, _: &folio::strategy::Input<'_>) -> folio::Result<folio::strategy::Built> { unimplemented!() }
+//! # }
+//! fn main() -> std::process::ExitCode {
+//!     folio::cli::Folio::new().strategy::<VolTargetMomentum>("vol_target_momentum").main()
+//! }
+//! ```
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use comfy_table::{Table, presets};
 
+// The library as the binary saw it when this module was its own.
+use crate as folio;
 use folio::data::{self, Inspection, Layout, ReadOptions, SeriesRef};
 use folio::engine::Execution;
 use folio::strategy::spec::{MissingChoice, Overrides, RunPlan, StrategyFile};
+use folio::strategy::{Registry, StrategyKind};
+
+/// folio's command line with the strategy kinds its files may name: the built-in ones, and
+/// those added with [`Folio::strategy`].
+#[derive(Debug, Clone, Default)]
+pub struct Folio {
+    registry: Registry,
+}
+
+impl Folio {
+    /// The command line with the built-in kinds.
+    pub fn new() -> Folio {
+        Folio {
+            registry: Registry::builtin(),
+        }
+    }
+
+    /// Adds kind `K`, named `name` in strategy files (`kind = "name"`): `run`, `validate`,
+    /// `sweep` (over its parameters by dotted key, `strategy.lookback`), walk-forward,
+    /// `--out` and `--report` then work for it as for the built-in kinds.
+    ///
+    /// # Panics
+    /// When `name` is not lower-case letters, digits and `_`, or is taken.
+    pub fn strategy<K: StrategyKind>(mut self, name: &str) -> Folio {
+        self.registry = self.registry.with::<K>(name);
+        self
+    }
+
+    /// The kinds strategy files may name.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Parses the process's arguments and runs the command: exit code 0 when it worked, 2 with
+    /// a one-line message on standard error when it did not (clap's own exit codes for a bad
+    /// command line, `--help` and `--version`).
+    pub fn main(self) -> ExitCode {
+        match self.run(Cli::parse()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("folio: {}", one_line(&e));
+                ExitCode::from(2)
+            }
+        }
+    }
+
+    /// Runs the command given by `args` (the program's name first, as in `std::env::args`).
+    ///
+    /// ```
+    /// let e = folio::cli::Folio::new().run_args(["folio", "validate", "no/such.toml"]).unwrap_err();
+    /// assert!(e.to_string().contains("no/such.toml"));
+    /// ```
+    pub fn run_args<I, T>(self, args: I) -> Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        self.run(Cli::try_parse_from(args)?)
+    }
+
+    fn run(self, cli: Cli) -> Result<()> {
+        let registry = &self.registry;
+        match cli.command {
+            Command::Run(args) => run(args, registry),
+            Command::Validate(args) => validate(args, registry),
+            Command::Data(DataCommand::Inspect(args)) => inspect(args),
+            Command::Report(args) => report(args),
+            Command::Sweep(args) => sweep(args, registry),
+            Command::Optimise(args) => optimise(args),
+            Command::Frontier(args) => frontier(args),
+        }
+    }
+}
+
+/// An error and its causes as one line: each cause said once, control characters escaped.
+///
+/// A context that only names what its cause names again (`x.toml` then `x.toml: …`) gives way
+/// to the cause; a cause its parent already quotes (the OS error in `cannot read: …`) is left
+/// out.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        match parts.last_mut() {
+            Some(last)
+                if text
+                    .strip_prefix(last.as_str())
+                    .is_some_and(|rest| rest.starts_with([':', ','])) =>
+            {
+                *last = text
+            }
+            Some(last) if last.contains(&text) => {}
+            _ => parts.push(text),
+        }
+    }
+    folio::report::printable(&parts.join(": "))
+}
 
 /// folio: backtest portfolio strategies on daily prices.
 #[derive(Debug, Parser)]
 #[command(name = "folio", version, about, propagate_version = true)]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -445,24 +561,11 @@ impl OverrideArgs {
     }
 }
 
-/// Runs the parsed command line.
-pub fn main(cli: Cli) -> Result<()> {
-    match cli.command {
-        Command::Run(args) => run(args),
-        Command::Validate(args) => validate(args),
-        Command::Data(DataCommand::Inspect(args)) => inspect(args),
-        Command::Report(args) => report(args),
-        Command::Sweep(args) => sweep(args),
-        Command::Optimise(args) => optimise(args),
-        Command::Frontier(args) => frontier(args),
-    }
-}
-
-fn plans(files: &[PathBuf], over: &OverrideArgs) -> Result<Vec<RunPlan>> {
+fn plans(files: &[PathBuf], over: &OverrideArgs, registry: &Registry) -> Result<Vec<RunPlan>> {
     let over = over.overrides();
     files
         .iter()
-        .map(|f| Ok(StrategyFile::load(f)?.plan(f, &over)?))
+        .map(|f| Ok(StrategyFile::load_in(f, registry)?.plan(f, &over)?))
         .collect()
 }
 
@@ -485,7 +588,7 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     pool.build().context("cannot start worker threads")
 }
 
-fn sweep(args: SweepArgs) -> Result<()> {
+fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
     if let Some(SweepCommand::Merge(merge)) = args.command {
         return sweep_merge(merge);
     }
@@ -504,7 +607,7 @@ fn sweep(args: SweepArgs) -> Result<()> {
             "--walk-forward is not sharded: run it in one process"
         );
     }
-    let grid = folio::sweep::grid(&path, &over, &args.params, args.max_variants)
+    let grid = folio::sweep::grid_in(&path, &over, &args.params, args.max_variants, registry)
         .with_context(|| file.clone())?;
     let spec = grid.spec().clone();
     let metric = args.metric.unwrap_or(spec.metric.clone());
@@ -528,12 +631,13 @@ fn sweep(args: SweepArgs) -> Result<()> {
     if args.walk_forward {
         let wf = pool
             .install(|| {
-                folio::sweep::walk_forward_limited(
+                folio::sweep::walk_forward_in(
                     &path,
                     &over,
                     &args.params,
                     args.max_variants,
                     &tick,
+                    registry,
                 )
             })
             .with_context(|| file.clone())?;
@@ -665,8 +769,8 @@ fn show_sweep(
     Ok(())
 }
 
-fn run(args: RunArgs) -> Result<()> {
-    let plans = plans(&args.files, &args.over)?;
+fn run(args: RunArgs, registry: &Registry) -> Result<()> {
+    let plans = plans(&args.files, &args.over, registry)?;
     let pool = thread_pool(args.threads)?;
     let outcomes = pool.install(|| folio::sweep::run_plans(&plans))?;
     let text = match args.format {
@@ -712,8 +816,8 @@ fn report(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
-fn validate(args: ValidateArgs) -> Result<()> {
-    let plans = plans(&args.files, &args.over)?;
+fn validate(args: ValidateArgs, registry: &Registry) -> Result<()> {
+    let plans = plans(&args.files, &args.over, registry)?;
     // One load per distinct data request; its missing-data note is printed once, with the
     // first file that made the request, and the others refer to that file.
     let mut loads = folio::sweep::load_distinct(&plans);
@@ -1210,4 +1314,24 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_says_each_thing_once_on_one_line() {
+        let os = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let inner = folio::strategy::spec::SpecError::Io {
+            path: "x.toml".into(),
+            source: os,
+        };
+        let e = anyhow::Error::new(inner).context("x.toml");
+        let line = one_line(&e);
+        assert_eq!(line.matches("x.toml").count(), 1, "{line}");
+        assert_eq!(line.matches("not found").count(), 1, "{line}");
+        let e = anyhow::anyhow!("bad\nticker \u{1b}[31m").context("a.csv");
+        assert_eq!(one_line(&e), "a.csv: bad\\nticker \\u{1b}[31m");
+    }
 }

@@ -266,10 +266,27 @@ impl SeriesRef {
     /// assert!(p[0] > 0.0);
     /// ```
     pub fn prices_on(&self, calendar: &[NaiveDate]) -> Result<Vec<f64>, DataError> {
+        let raw = self.read(calendar.first().copied(), calendar.last().copied())?;
+        self.align(&raw, calendar)
+    }
+
+    /// Reads the series from `from` to `to` (each inclusive, open when `None`): a file of one
+    /// column, or the named column of a file.
+    ///
+    /// ```
+    /// let spy: folio::data::SeriesRef = "data/spy.csv".parse().unwrap();
+    /// let raw = spy.read(None, None).unwrap();
+    /// assert_eq!(raw.tickers.len(), 1);
+    /// ```
+    pub fn read(
+        &self,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<RawPanel, DataError> {
         let opts = ReadOptions {
             tickers: self.column.clone().map(|c| vec![c]),
-            from: calendar.first().copied(),
-            to: calendar.last().copied(),
+            from,
+            to,
             ..Default::default()
         };
         let raw = read_panel(&self.path, &opts)?;
@@ -279,6 +296,19 @@ impl SeriesRef {
                 count: raw.tickers.len(),
             });
         }
+        Ok(raw)
+    }
+
+    /// The prices of a series [read](SeriesRef::read) before on each of `calendar`'s dates; an
+    /// error names the first date it lacks.
+    ///
+    /// ```
+    /// let spy: folio::data::SeriesRef = "data/spy.csv".parse().unwrap();
+    /// let raw = spy.read(None, None).unwrap();
+    /// let d = chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap();
+    /// assert_eq!(spy.align(&raw, &[d]).unwrap(), spy.prices_on(&[d]).unwrap());
+    /// ```
+    pub fn align(&self, raw: &RawPanel, calendar: &[NaiveDate]) -> Result<Vec<f64>, DataError> {
         calendar
             .iter()
             .map(|d| {

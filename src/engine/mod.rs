@@ -33,7 +33,7 @@ pub use decision::{Decision, Order};
 pub use ledger::{Trade, TradeKind, TradeTotals};
 pub use result::BacktestResult;
 pub use strategy::Strategy;
-pub use view::{Context, History, MarketView, PortfolioView};
+pub use view::{Context, History, MarketView, PortfolioView, UnknownField};
 
 use ledger::Ledger;
 

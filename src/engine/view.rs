@@ -223,6 +223,36 @@ impl<'a> MarketView<'a> {
     pub fn field(&self, name: &str) -> Option<History<'a>> {
         self.table.field(name).map(|m| History::new(m, self.end))
     }
+
+    /// [`field`](MarketView::field) for a strategy that cannot do without it: an error naming
+    /// the field and the ones the data has, instead of `None`.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["X".into()], Matrix::filled(1, 1, 1.0)).unwrap();
+    /// let e = folio::engine::MarketView::at(&table, 0).require_field("volume").unwrap_err();
+    /// assert_eq!(e.to_string(), "the data has no `volume` column (it has none beside the price)");
+    /// ```
+    pub fn require_field(&self, name: &str) -> Result<History<'a>, UnknownField> {
+        self.field(name).ok_or_else(|| UnknownField {
+            name: name.to_string(),
+            known: self.table.field_names().map(str::to_string).collect(),
+        })
+    }
+}
+
+/// A field a strategy asked for that the data does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the data has no `{name}` column ({})",
+    if known.is_empty() { "it has none beside the price".to_string() } else { format!("it has {}", known.join(", ")) }
+)]
+pub struct UnknownField {
+    /// The field asked for.
+    pub name: String,
+    /// The fields the data has.
+    pub known: Vec<String>,
 }
 
 /// Rows `0..=decision day` of a matrix: a day's values for every asset, or one asset's path.
@@ -405,4 +435,36 @@ pub struct Context<'a> {
     pub market: MarketView<'a>,
     /// The portfolio at the decision day's close.
     pub portfolio: PortfolioView<'a>,
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::*;
+    use crate::data::{MissingPolicy, ReadOptions, load};
+
+    #[test]
+    fn a_field_the_data_lacks_is_a_typed_error_naming_the_ones_it_has() {
+        let opts = ReadOptions {
+            tickers: Some(vec!["KO".into()]),
+            to: Some("2010-01-08".parse().unwrap()),
+            fields: None,
+            ..Default::default()
+        };
+        let loaded = load(
+            "data/sample_prices.csv".as_ref(),
+            &opts,
+            MissingPolicy::Error,
+        )
+        .unwrap();
+        let view = MarketView::at(&loaded.table, 2);
+        assert_eq!(view.require_field("volume").unwrap().rows(), 3);
+        let e = view.require_field("volumen").unwrap_err();
+        assert_eq!(e.name, "volumen");
+        assert!(e.known.iter().any(|f| f == "volume"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("the data has no `volumen` column (it has "),
+            "{e}"
+        );
+    }
 }

@@ -287,7 +287,7 @@ fn data_line(o: &Outcome) -> String {
 struct JsonRun<'a> {
     name: &'a str,
     file: String,
-    kind: &'static str,
+    kind: &'a str,
     tickers: &'a [String],
     execution: String,
     initial_cash: f64,

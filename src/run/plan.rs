@@ -106,8 +106,9 @@ pub fn run_plan_with(
     let benchmark_label = benchmark_label.filter(|_| benchmark_returns.is_some());
     let result = engine::run(table, &mut built.strategy, &plan.config)?;
     if result.refused > 0 {
-        // The engine refuses and counts what a custom strategy asks of an unlisted asset; a
-        // built-in kind never asks, so for one it is a bug worth stopping for.
+        // The engine refuses and counts what a strategy asks of an unlisted asset; a kind run
+        // from a strategy file (built-in or registered) must not ask, so it is a bug worth
+        // stopping for.
         let first = result.engine_notes.first().cloned().unwrap_or_default();
         return Err(engine::EngineError::Unlisted(first).into());
     }

@@ -11,10 +11,15 @@
 //! Either way a position also closes after `max_holding_days`, or at the `stop_loss` (the gap
 //! or |z| moving further against it).
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{AuditTable, Decision, Order, Strategy};
+use super::{
+    AuditTable, Built, Decision, Input, InvalidParam, Order, Planning, Strategy, StrategyKind,
+};
+use crate::data::{RawPanel, SeriesRef};
 use crate::engine::{BacktestResult, Context, CostModel};
 
 /// How the two legs are compared.
@@ -596,5 +601,65 @@ impl Arbitrage {
             });
         }
         trips
+    }
+}
+
+/// `kind = "arbitrage"` planned: its parameters checked and its exchange-rate series read.
+#[derive(Debug)]
+pub(crate) struct ArbitrageKind {
+    params: ArbitrageParams,
+    /// The exchange-rate series and the file it was read from.
+    fx: Option<(SeriesRef, Arc<RawPanel>)>,
+}
+
+impl StrategyKind for ArbitrageKind {
+    type Params = ArbitrageParams;
+
+    fn plan(params: ArbitrageParams, planning: &mut Planning<'_>) -> crate::Result<Self> {
+        params
+            .validate()
+            .map_err(|(key, m)| InvalidParam::strategy(&key, m))?;
+        planning.trades_short();
+        let fx = match &params.fx {
+            Some(text) => {
+                let mut series: SeriesRef = text
+                    .parse()
+                    .map_err(|m: String| InvalidParam::strategy("fx", m))?;
+                series.path = planning.resolve(&series.path);
+                let raw = planning.read(&series.path, &series.to_string(), |_| {
+                    series.read(None, None)
+                })?;
+                Some((series, raw))
+            }
+            None => None,
+        };
+        Ok(ArbitrageKind { params, fx })
+    }
+
+    fn build(&self, input: &Input<'_>) -> crate::Result<Built> {
+        let table = &input.loaded.table;
+        let column = |k: usize| {
+            table.ticker_index(&self.params.pair[k]).ok_or_else(|| {
+                InvalidParam::strategy(
+                    "pair",
+                    format!(
+                        "ticker `{}` is not among the loaded tickers",
+                        self.params.pair[k]
+                    ),
+                )
+            })
+        };
+        let (a, b) = (column(0)?, column(1)?);
+        let fx = match &self.fx {
+            Some((series, raw)) => Some(series.align(raw, table.dates())?),
+            None => None,
+        };
+        Ok(Built::new(Arbitrage::new(
+            self.params.clone(),
+            a,
+            b,
+            fx,
+            input.config.costs,
+        )))
     }
 }

@@ -1,6 +1,13 @@
-//! Buy-and-hold: invest once, never rebalance.
+//! Buy-and-hold: invest once, never rebalance; `kind = "buy_and_hold"` and its parameters.
 
-use super::{Context, Decision, Strategy};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+
+use super::{Built, Context, Decision, Input, InvalidParam, Planning, Strategy, StrategyKind};
+use crate::data::PriceTable;
 
 /// Buy-and-hold: on the first day, buy the given weights (equal by default) and never trade
 /// again. Passive and cheap: one set of fills, no turnover.
@@ -80,6 +87,101 @@ impl Strategy for BuyAndHold {
                 .collect()
         }))
     }
+}
+
+/// Parameters of `kind = "buy_and_hold"`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuyAndHoldSpec {
+    /// `"equal"` (default) or a table `TICKER = weight`.
+    #[serde(default)]
+    pub weights: WeightsSpec,
+}
+
+/// Portfolio weights: equal, or given per ticker.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum WeightsSpec {
+    /// 1/N over the assets.
+    #[default]
+    Equal,
+    /// A weight per ticker; tickers left out get 0.
+    Given(BTreeMap<String, f64>),
+}
+
+impl<'de> Deserialize<'de> for WeightsSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WeightsSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"equal\" or a table of TICKER = weight")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<WeightsSpec, E> {
+                match s {
+                    "equal" => Ok(WeightsSpec::Equal),
+                    _ => Err(E::custom(format!(
+                        "unknown weights `{s}`, expected \"equal\" or a table of TICKER = weight"
+                    ))),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WeightsSpec, A::Error> {
+                let mut w = BTreeMap::new();
+                while let Some((k, v)) = map.next_entry::<String, f64>()? {
+                    w.insert(k, v);
+                }
+                Ok(WeightsSpec::Given(w))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl StrategyKind for BuyAndHoldSpec {
+    type Params = Self;
+
+    fn plan(params: Self, planning: &mut Planning<'_>) -> crate::Result<Self> {
+        // It buys once, at the day's price: no signal from past prices.
+        planning.takes_raw_prices();
+        Ok(params)
+    }
+
+    fn build(&self, input: &Input<'_>) -> crate::Result<Built> {
+        Ok(Built::new(match &self.weights {
+            WeightsSpec::Equal => BuyAndHold::equal(),
+            WeightsSpec::Given(given) => {
+                BuyAndHold::with_weights(resolve_weights(given, &input.loaded.table)?)
+            }
+        }))
+    }
+}
+
+/// Turns `TICKER = weight` into one weight per column, checking names and values.
+fn resolve_weights(
+    given: &BTreeMap<String, f64>,
+    table: &PriceTable,
+) -> Result<Vec<f64>, InvalidParam> {
+    let err = |message: String| InvalidParam::strategy("weights", message);
+    let mut w = vec![0.0; table.n_assets()];
+    for (ticker, &v) in given {
+        let j = table
+            .ticker_index(ticker)
+            .ok_or_else(|| err(format!("ticker `{ticker}` is not among the loaded tickers")))?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(err(format!(
+                "weight of `{ticker}` is {v}; weights must be ≥ 0"
+            )));
+        }
+        w[j] = v;
+    }
+    let total: f64 = w.iter().sum();
+    if total > 1.0 + 1e-9 {
+        return Err(err(format!("weights sum to {total}, more than 1")));
+    }
+    if total <= 0.0 {
+        return Err(err("weights sum to 0: nothing would be bought".into()));
+    }
+    Ok(w)
 }
 
 #[cfg(test)]

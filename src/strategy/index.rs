@@ -1,10 +1,14 @@
 //! The index strategy: hold an index's constituents in the index's own proportions and trade
 //! back to them under a [`RebalancePolicy`] (a calendar, a drift band, or both).
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::rebalance::RebalancePolicy;
-use super::{Decision, Strategy};
+use super::{Built, Decision, Input, InvalidParam, Planning, Strategy, StrategyKind};
 use crate::data::{AsOfTable, DataError, DataReport, PriceTable};
 use crate::engine::Context;
 
@@ -358,5 +362,128 @@ impl Strategy for Index {
             return Decision::TargetWeights(self.target.clone());
         }
         self.policy.decide(ctx, &self.target, &mut self.scratch)
+    }
+}
+
+/// Parameters of `kind = "index"`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    /// `equal`, `price`, `cap` (needs `shares`) or `file` (needs `weights_file`).
+    pub weighting: WeightingChoice,
+    /// Shares outstanding, `date,ticker,shares`, relative to the strategy file.
+    #[serde(default)]
+    pub shares: Option<PathBuf>,
+    /// Published index weights, `date,ticker,weight`, relative to the strategy file.
+    #[serde(default)]
+    pub weights_file: Option<PathBuf>,
+    /// When and how far to rebalance.
+    pub rebalance: RebalancePolicy,
+}
+
+/// The index weighting's name as written in files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightingChoice {
+    /// 1/N.
+    Equal,
+    /// ∝ price.
+    Price,
+    /// ∝ price × shares outstanding.
+    Cap,
+    /// Published weights.
+    File,
+}
+
+/// `kind = "index"` planned: its policy checked and its shares or weights file read.
+#[derive(Debug)]
+pub(crate) struct IndexKind {
+    spec: IndexSpec,
+    /// The shares (carried forward) or published weights, with the path they came from.
+    published: Option<(PathBuf, Arc<AsOfTable>)>,
+}
+
+impl StrategyKind for IndexKind {
+    type Params = IndexSpec;
+
+    fn plan(spec: IndexSpec, planning: &mut Planning<'_>) -> crate::Result<Self> {
+        spec.rebalance
+            .validate()
+            .map_err(|(key, m)| InvalidParam::strategy(&format!("rebalance.{key}"), m))?;
+        // It trades to weights from today's prices and the files: no signal from past prices.
+        planning.takes_raw_prices();
+        let mut published = None;
+        for (key, path, weighting, column) in [
+            ("shares", &spec.shares, WeightingChoice::Cap, "shares"),
+            (
+                "weights_file",
+                &spec.weights_file,
+                WeightingChoice::File,
+                "weight",
+            ),
+        ] {
+            let name = if key == "shares" { "cap" } else { "file" };
+            match path {
+                Some(p) if spec.weighting == weighting => {
+                    let path = planning.resolve(p);
+                    let table = planning.read(&path, column, |path| {
+                        let file = AsOfTable::read(path, &[column], true)?;
+                        Ok::<_, DataError>(if column == "shares" {
+                            file.carried_forward()
+                        } else {
+                            file
+                        })
+                    })?;
+                    published = Some((path, table));
+                }
+                Some(_) => {
+                    return Err(InvalidParam::strategy(
+                        key,
+                        format!("is only used with weighting = \"{name}\""),
+                    )
+                    .into());
+                }
+                None if spec.weighting == weighting => {
+                    return Err(InvalidParam::strategy(
+                        key,
+                        format!("weighting = \"{name}\" needs `{key}`"),
+                    )
+                    .into());
+                }
+                None => {}
+            }
+        }
+        Ok(IndexKind { spec, published })
+    }
+
+    fn build(&self, input: &Input<'_>) -> crate::Result<Built> {
+        let (loaded, table) = (input.loaded, &input.loaded.table);
+        let mut notes = Vec::new();
+        let mut published = || -> crate::Result<Published> {
+            let (path, file) = self.published.as_ref().expect("read when planned");
+            let (p, note) = Published::match_to(AsOfTable::clone(file), table, &loaded.report)?;
+            notes.extend(note);
+            if p.first_date() > table.dates()[0] {
+                notes.push(format!(
+                    "index: {} starts on {}; the portfolio stays in cash before it",
+                    path.display(),
+                    p.first_date()
+                ));
+            }
+            Ok(p)
+        };
+        let weighting = match self.spec.weighting {
+            WeightingChoice::Equal => IndexWeighting::Equal,
+            WeightingChoice::Price => IndexWeighting::Price,
+            WeightingChoice::Cap => IndexWeighting::Cap(published()?),
+            WeightingChoice::File => IndexWeighting::File(published()?),
+        };
+        let definition = IndexDefinition::new(weighting, table.n_assets());
+        let ideal = definition.ideal_returns(table, input.config.delisting_return);
+        Ok(Built {
+            strategy: Box::new(Index::new(definition, self.spec.rebalance)),
+            ideal_returns: Some(ideal),
+            notes,
+        })
     }
 }

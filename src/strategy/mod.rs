@@ -43,17 +43,26 @@
 mod arbitrage;
 mod buy_and_hold;
 mod index;
+mod kind;
 mod optimised;
 mod rating;
 pub mod rebalance;
+mod registry;
 pub mod spec;
 
 pub use crate::engine::{AuditTable, Context, Decision, Order, Strategy};
+pub(crate) use arbitrage::ArbitrageKind;
 pub use arbitrage::{Arbitrage, ArbitrageMode, ArbitrageParams};
-pub use buy_and_hold::BuyAndHold;
-pub use index::{Index, IndexDefinition, IndexWeighting, Published};
+pub use buy_and_hold::{BuyAndHold, BuyAndHoldSpec, WeightsSpec};
+pub(crate) use index::IndexKind;
+pub use index::{Index, IndexDefinition, IndexSpec, IndexWeighting, Published, WeightingChoice};
+pub(crate) use kind::Files;
+pub use kind::{Built, Input, Planning, StrategyKind};
 pub use optimised::{MeanVarianceParams, ObjectiveName, Optimised, SingleIndexParams};
+pub(crate) use rating::RatingKind;
 pub use rating::{
     Indicator, IndicatorGroup, IndicatorKind, LiquidityScreen, Rating, RatingInputs, RatingParams,
     Scoring, SelectionWeighting,
 };
+pub use registry::{PlannedStrategy, Registry, StrategySpec};
+pub use spec::InvalidParam;

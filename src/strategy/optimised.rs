@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::rebalance::RebalancePolicy;
-use super::{AuditTable, Decision, Order, Strategy};
+use super::{
+    AuditTable, Built, Decision, Input, InvalidParam, Order, Planning, Strategy, StrategyKind,
+};
 use crate::data::Matrix;
 use crate::engine::{BacktestResult, Context};
 use crate::optimise::{
@@ -805,5 +807,57 @@ impl Strategy for Optimised {
             ));
         }
         notes
+    }
+}
+
+impl StrategyKind for MeanVarianceParams {
+    type Params = Self;
+
+    fn plan(mut params: Self, planning: &mut Planning<'_>) -> crate::Result<Self> {
+        params
+            .validate()
+            .map_err(|(key, m)| InvalidParam::strategy(&key, m))?;
+        if params.allows_short() {
+            planning.trades_short();
+        }
+        // The optimiser's risk-free rate defaults to the run's.
+        params
+            .risk_free_rate
+            .get_or_insert(planning.risk_free_rate());
+        Ok(params)
+    }
+
+    fn build(&self, input: &Input<'_>) -> crate::Result<Built> {
+        let tickers = input.loaded.table.tickers().to_vec();
+        let s = Optimised::mean_variance(self, tickers, 0.0)
+            .map_err(|(key, message)| InvalidParam::strategy(&key, message))?;
+        Ok(Built::new(s))
+    }
+}
+
+impl StrategyKind for SingleIndexParams {
+    type Params = Self;
+
+    fn plan(mut params: Self, planning: &mut Planning<'_>) -> crate::Result<Self> {
+        params
+            .validate()
+            .map_err(|(key, m)| InvalidParam::strategy(&key, m))?;
+        // The optimiser's risk-free rate defaults to the run's.
+        params
+            .risk_free_rate
+            .get_or_insert(planning.risk_free_rate());
+        Ok(params)
+    }
+
+    fn build(&self, input: &Input<'_>) -> crate::Result<Built> {
+        let index = input.benchmark.ok_or_else(|| InvalidParam {
+            key: "data.benchmark".into(),
+            message: "kind = \"single_index\" needs a benchmark: the index the model regresses on"
+                .into(),
+        })?;
+        let tickers = input.loaded.table.tickers().to_vec();
+        let s = Optimised::single_index(self, tickers, index.to_vec(), 0.0)
+            .map_err(|(key, message)| InvalidParam::strategy(&key, message))?;
+        Ok(Built::new(s))
     }
 }

@@ -11,10 +11,12 @@
 //!    keeps current holdings ranked within `keep_until` and fills up to `top` from the best;
 //! 4. the selection is weighted (equal, by rating, or inverse volatility) with a cap per asset.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::rebalance::RebalancePolicy;
-use super::{AuditTable, Decision, Strategy};
+use super::{AuditTable, Built, Decision, Input, InvalidParam, Planning, Strategy, StrategyKind};
 use crate::data::AsOfTable;
 use crate::engine::{Context, History};
 use crate::metrics::PERIODS_PER_YEAR;
@@ -880,6 +882,93 @@ impl Strategy for Rating {
             header,
             rows: self.audit.clone(),
         }]
+    }
+}
+
+/// `kind = "rating"` planned: its parameters checked and its factor file read.
+#[derive(Debug)]
+pub(crate) struct RatingKind {
+    params: RatingParams,
+    /// The factor file, carried forward per ticker.
+    factors: Option<Arc<AsOfTable>>,
+}
+
+impl RatingKind {
+    /// The indicators the rating reads: its groups', and its screen's when the screen is on.
+    fn indicators(params: &RatingParams) -> impl Iterator<Item = &Indicator> {
+        params.groups.iter().flat_map(|g| &g.indicators).chain(
+            params
+                .screen
+                .indicators
+                .iter()
+                .filter(move |_| params.screen.is_active()),
+        )
+    }
+}
+
+impl StrategyKind for RatingKind {
+    type Params = RatingParams;
+
+    fn plan(mut params: RatingParams, planning: &mut Planning<'_>) -> crate::Result<Self> {
+        params
+            .validate()
+            .map_err(|(key, m)| InvalidParam::strategy(&key, m))?;
+        // Its indicators may read `volume` and `close`.
+        planning.reads_all_fields();
+        let factors = match &params.factors {
+            Some(path) => {
+                let path = planning.resolve(path);
+                let mut columns: Vec<&str> = Self::indicators(&params)
+                    .filter_map(|i| i.column.as_deref())
+                    .collect();
+                columns.sort_unstable();
+                columns.dedup();
+                let table = planning.read(&path, &columns.join(","), |path| {
+                    Ok::<_, crate::data::DataError>(
+                        AsOfTable::read(path, &columns, false)?.carried_forward(),
+                    )
+                })?;
+                params.factors = Some(path);
+                Some(table)
+            }
+            None => None,
+        };
+        Ok(RatingKind { params, factors })
+    }
+
+    fn build(&self, input: &Input<'_>) -> crate::Result<Built> {
+        let (loaded, table) = (input.loaded, &input.loaded.table);
+        let needs_volume = Self::indicators(&self.params).any(|i| {
+            matches!(
+                i.kind,
+                IndicatorKind::TradedValue | IndicatorKind::ZeroVolumeShare
+            )
+        });
+        if needs_volume && table.field("volume").is_none() {
+            return Err(InvalidParam::strategy(
+                "screen",
+                format!(
+                    "liquidity indicators need a `volume` column, and {} has none",
+                    loaded.report.path.display()
+                ),
+            )
+            .into());
+        }
+        let factors = self.factors.as_ref().map(|file| {
+            let column_of = table
+                .tickers()
+                .iter()
+                .map(|t| file.tickers().iter().position(|f| f == t))
+                .collect();
+            (AsOfTable::clone(file), column_of)
+        });
+        let inputs = RatingInputs {
+            benchmark: input.benchmark.map(<[f64]>::to_vec),
+            factors,
+        };
+        let rating = Rating::new(self.params.clone(), inputs, table.tickers().to_vec())
+            .map_err(|(key, message)| InvalidParam::strategy(&key, message))?;
+        Ok(Built::new(rating))
     }
 }
 

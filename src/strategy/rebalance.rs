@@ -37,6 +37,8 @@ use crate::engine::Context;
 pub enum Schedule {
     /// Every trading day.
     Daily,
+    /// The first trading day of each week (weeks start on Monday).
+    Weekly,
     /// The first trading day of each calendar month.
     Monthly,
     /// The first trading day of January, April, July and October.
@@ -66,6 +68,7 @@ impl Schedule {
         let period = |d: NaiveDate| -> (i32, u32) {
             let m = d.month0();
             match self {
+                Schedule::Weekly => (d.iso_week().year(), d.iso_week().week()),
                 Schedule::Monthly => (d.year(), m),
                 Schedule::Quarterly => (d.year(), m / 3),
                 Schedule::SemiAnnual => (d.year(), m / 6),

@@ -15,6 +15,7 @@ use crate::data::load;
 use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, daily_rate};
 use crate::run::{Summary, benchmark_prices, run_plan, run_plan_with};
 use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
+use crate::strategy::{Files, Registry};
 use crate::{Error, Result};
 
 /// Figures a sweep can rank by where lower is better; every other figure ranks higher-first.
@@ -94,6 +95,10 @@ pub struct Grid {
     len: usize,
     /// The strategy file's text, to point errors at a key's line and column.
     text: String,
+    /// The kinds its `[strategy]` may name.
+    registry: Registry,
+    /// The files its variants' strategies read, each read once.
+    files: Files,
 }
 
 impl Grid {
@@ -142,26 +147,24 @@ impl Grid {
                 settings.push((key.clone(), show(value)));
             }
         }
-        let file: StrategyFile =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    invalid(
-                        path,
-                        "sweep",
-                        format!(
-                            "variant {index} ({}): {}",
-                            settings
-                                .iter()
-                                .map(|(k, v)| format!("{k}={v}"))
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            e.message()
-                        ),
-                    )
-                })?;
+        let file = StrategyFile::from_value(toml::Value::Table(table), &self.registry).map_err(
+            |message| {
+                invalid(
+                    path,
+                    "sweep",
+                    format!(
+                        "variant {index} ({}): {message}",
+                        settings
+                            .iter()
+                            .map(|(k, v)| format!("{k}={v}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                )
+            },
+        )?;
         let plan = file
-            .plan(path, &self.over)
+            .plan_with(path, &self.over, &self.files)
             .map_err(|e| e.locate(&self.text))?;
         Ok(Variant {
             index,
@@ -179,14 +182,25 @@ impl Grid {
 /// Reads a strategy file's `[sweep]`, plus `extra` parameter values (which replace the
 /// file's for the same key), as a [`Grid`] of at most `max_variants` variants: a larger grid
 /// (or one whose size overflows) is an error naming its size, before any variant is built.
-/// The first variant is built to check the keys.
+/// The first variant is built to check the keys. The kinds are the built-in ones.
 pub fn grid(
     path: &Path,
     over: &Overrides,
     extra: &[(String, Vec<toml::Value>)],
     max_variants: usize,
 ) -> Result<Grid> {
-    let file = StrategyFile::load(path)?;
+    grid_in(path, over, extra, max_variants, Registry::builtin_ref())
+}
+
+/// [`grid`] for a file whose kind is one of `registry`'s.
+pub fn grid_in(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+    max_variants: usize,
+    registry: &Registry,
+) -> Result<Grid> {
+    let file = StrategyFile::load_in(path, registry)?;
     let text = crate::strategy::spec::read_text(path)?;
     let mut base: toml::Table =
         toml::from_str(&text).map_err(|e| invalid(path, "", e.to_string()))?;
@@ -276,8 +290,20 @@ pub fn grid(
         spec,
         len,
         text,
+        registry: registry.clone(),
+        files: Files::default(),
     };
     grid.variant(0)?;
+    // Each value of each axis once, here, so that the files the variants' strategies name
+    // are read before the parallel runs (a read inside a worker lets rayon nest stolen work);
+    // a variant that fails is reported when it is run.
+    let mut stride = len;
+    for axis in &grid.axes {
+        stride /= axis.len();
+        for choice in 1..axis.len() {
+            let _ = grid.variant(choice * stride);
+        }
+    }
     Ok(grid)
 }
 
@@ -297,7 +323,13 @@ pub fn expand(
     over: &Overrides,
     extra: &[(String, Vec<toml::Value>)],
 ) -> Result<(SweepSpec, Vec<Variant>)> {
-    expand_limited(path, over, extra, DEFAULT_MAX_VARIANTS)
+    expand_limited(
+        path,
+        over,
+        extra,
+        DEFAULT_MAX_VARIANTS,
+        Registry::builtin_ref(),
+    )
 }
 
 fn expand_limited(
@@ -305,8 +337,9 @@ fn expand_limited(
     over: &Overrides,
     extra: &[(String, Vec<toml::Value>)],
     max_variants: usize,
+    registry: &Registry,
 ) -> Result<(SweepSpec, Vec<Variant>)> {
-    let g = grid(path, over, extra, max_variants)?;
+    let g = grid_in(path, over, extra, max_variants, registry)?;
     Ok((g.spec.clone(), g.variants()?))
 }
 
@@ -828,7 +861,26 @@ pub fn walk_forward_limited(
     max_variants: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Result<WalkForward> {
-    let file = StrategyFile::load(path)?;
+    walk_forward_in(
+        path,
+        over,
+        extra,
+        max_variants,
+        tick,
+        Registry::builtin_ref(),
+    )
+}
+
+/// [`walk_forward_limited`] for a file whose kind is one of `registry`'s.
+pub fn walk_forward_in(
+    path: &Path,
+    over: &Overrides,
+    extra: &[(String, Vec<toml::Value>)],
+    max_variants: usize,
+    tick: &(dyn Fn() + Sync),
+    registry: &Registry,
+) -> Result<WalkForward> {
+    let file = StrategyFile::load_in(path, registry)?;
     let spec = file.sweep.clone().unwrap_or_default();
     let Some(wf) = spec.walk_forward else {
         return Err(invalid(
@@ -871,7 +923,7 @@ pub fn walk_forward_limited(
             to: Some(is_end),
             ..over.clone()
         };
-        let (_, variants) = expand_params_only(path, &window_over, extra, max_variants)?;
+        let (_, variants) = expand_params_only(path, &window_over, extra, max_variants, registry)?;
         let result = run_sweep(&variants, &spec.metric, 1, tick)?;
         let best = &result.variants[result.ranking[0]];
         let chosen = &variants[best.index];
@@ -931,8 +983,9 @@ fn expand_params_only(
     over: &Overrides,
     extra: &[(String, Vec<toml::Value>)],
     max_variants: usize,
+    registry: &Registry,
 ) -> Result<(SweepSpec, Vec<Variant>)> {
-    let (spec, variants) = expand_limited(path, over, extra, max_variants)?;
+    let (spec, variants) = expand_limited(path, over, extra, max_variants, registry)?;
     let period_or_universe =
         |k: &str| matches!(k, "data.from" | "data.to" | "data.tickers" | "data.path");
     let mut seen = std::collections::BTreeSet::new();

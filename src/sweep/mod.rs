@@ -18,8 +18,8 @@ mod stats;
 
 pub use grid::{
     DEFAULT_MAX_VARIANTS, Grid, SweepResult, Variant, VariantResult, WalkForward, Window, expand,
-    finish, grid, parse_param, run_grid, run_grid_range, run_sweep, walk_forward,
-    walk_forward_limited,
+    finish, grid, grid_in, parse_param, run_grid, run_grid_range, run_sweep, walk_forward,
+    walk_forward_in, walk_forward_limited,
 };
 pub use shard::{
     FileHash, GridId, MANIFEST_FORMAT, Manifest, Shard, Status, check, sha256_file, sha256_hex,

@@ -307,24 +307,8 @@ fn data_files(plan: &RunPlan, files: &mut std::collections::BTreeSet<PathBuf>) {
     if let Some(b) = &plan.benchmark {
         files.insert(b.path.clone());
     }
-    // The strategy's own files (shares, published weights, factors …): its text values that
-    // name a file, as the plan resolved them.
-    fn walk(v: &serde_json::Value, files: &mut std::collections::BTreeSet<PathBuf>) {
-        match v {
-            serde_json::Value::String(s) => {
-                let p = Path::new(s);
-                if p.is_file() {
-                    files.insert(p.to_path_buf());
-                }
-            }
-            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, files)),
-            serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, files)),
-            _ => {}
-        }
-    }
-    if let Ok(v) = serde_json::to_value(&plan.strategy) {
-        walk(&v, files);
-    }
+    // The strategy's own files (shares, published weights, factors …), as its plan read them.
+    files.extend(plan.strategy.files().iter().cloned());
 }
 
 /// SHA-256 of `bytes`, lower-case hex.
