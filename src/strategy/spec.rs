@@ -423,6 +423,18 @@ pub struct BacktestSpec {
     /// ex-date's close, without costs (default false: dividends stay in cash).
     #[serde(default)]
     pub reinvest_dividends: bool,
+    /// `[backtest.impact]`: square-root market impact (off by default).
+    #[serde(default)]
+    pub impact: Option<super::costs::ImpactSpec>,
+    /// `[backtest.participation]`: a cap on each fill's share of the day's volume (off).
+    #[serde(default)]
+    pub participation: Option<super::costs::ParticipationSpec>,
+    /// A file `ticker,spread_bps` of quoted spreads; each fill pays half (off).
+    #[serde(default)]
+    pub spread_file: Option<PathBuf>,
+    /// A file `ticker,date,annual_rate,available` of borrow fees over time (off).
+    #[serde(default)]
+    pub borrow_file: Option<PathBuf>,
 }
 
 fn default_gross() -> f64 {
@@ -449,6 +461,10 @@ impl Default for BacktestSpec {
             delisting_return: 0.0,
             dividend_tax: 0.0,
             reinvest_dividends: false,
+            impact: None,
+            participation: None,
+            spread_file: None,
+            borrow_file: None,
         }
     }
 }
@@ -1101,6 +1117,14 @@ impl StrategyFile {
             delisting_return: over.delisting_return.unwrap_or(b.delisting_return),
             dividend_tax: over.dividend_tax.unwrap_or(b.dividend_tax),
             reinvest_dividends: over.reinvest_dividends.unwrap_or(b.reinvest_dividends),
+            liquidity: super::costs::liquidity(
+                b.impact.as_ref(),
+                b.participation.as_ref(),
+                b.spread_file.as_ref(),
+                b.borrow_file.as_ref(),
+                base,
+                path,
+            )?,
         };
         let prices = over.prices.unwrap_or(self.data.prices);
         // A setting given on the command line has no place in the file to point at.
@@ -1138,7 +1162,12 @@ impl StrategyFile {
                 .as_ref()
                 .map(|u| base.join(&u.membership)),
             prices,
-            fields: self.fields_needed(config.execution),
+            fields: self.fields_needed(config.execution).map(|mut f| {
+                if config.liquidity.needs_volume() {
+                    f.push("volume".into());
+                }
+                f
+            }),
         };
         if prices == PriceBasis::Raw {
             // Their signals (momentum, volatility, covariances, price ratios) read the price

@@ -1,0 +1,329 @@
+//! Liquidity-aware fills, by hand: volume participation with carry and cancel, square-root
+//! impact against its formula, spreads and borrow files, and bad files on the command line.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use common::{fails, ok, s, strategy_text, tmp, write};
+use folio::data::{BorrowFile, Matrix, PriceTable, SpreadFile};
+use folio::engine::{
+    BacktestConfig, Context, Decision, Execution, Financing, Leftover, Liquidity, Order,
+    Participation, SqrtImpact, Strategy, run,
+};
+
+/// Places given orders on given days.
+struct Script(Vec<(usize, Vec<Order>)>);
+
+impl Strategy for Script {
+    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+        let today = ctx.market.today();
+        match self.0.iter().find(|(d, _)| *d == today) {
+            Some((_, o)) => Decision::Orders(o.clone()),
+            None => Decision::Hold,
+        }
+    }
+}
+
+fn dates(n: usize) -> Vec<NaiveDate> {
+    let d0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    (0..n).map(|i| d0 + chrono::Days::new(i as u64)).collect()
+}
+
+fn table(prices: Vec<f64>, volume: Vec<f64>, tickers: &[&str]) -> PriceTable {
+    let n = tickers.len();
+    let days = prices.len() / n;
+    PriceTable::new(
+        dates(days),
+        tickers.iter().map(|t| t.to_string()).collect(),
+        Matrix::from_rows(days, n, prices).unwrap(),
+    )
+    .unwrap()
+    .with_field("volume", Matrix::from_rows(days, n, volume).unwrap())
+    .unwrap()
+}
+
+fn participation(leftover: Leftover) -> BacktestConfig {
+    BacktestConfig {
+        execution: Execution::SameClose,
+        liquidity: Liquidity {
+            participation: Some(Participation {
+                max_share: 0.025,
+                leftover,
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_order_of_ten_percent_of_volume_at_a_two_and_a_half_percent_cap_fills_over_four_days() {
+    // Volume 4,000 a day; an order of 400 units (10 %) at a cap of 2.5 % = 100 a day.
+    let t = table(vec![10.0; 6], vec![4000.0; 6], &["X"]);
+    let order = vec![(
+        0,
+        vec![Order {
+            asset: 0,
+            quantity: 400.0,
+        }],
+    )];
+    let r = run(
+        &t,
+        &mut Script(order.clone()),
+        &participation(Leftover::Carry),
+    )
+    .unwrap();
+    let fills: Vec<(usize, f64, f64, f64)> = r
+        .trades
+        .iter()
+        .map(|x| {
+            (
+                r.dates.iter().position(|d| *d == x.date).unwrap(),
+                x.quantity,
+                x.ordered,
+                x.carried,
+            )
+        })
+        .collect();
+    assert_eq!(
+        fills,
+        vec![
+            (0, 100.0, 400.0, 300.0),
+            (1, 100.0, 300.0, 200.0),
+            (2, 100.0, 200.0, 100.0),
+            (3, 100.0, 100.0, 0.0),
+        ]
+    );
+    assert_eq!(
+        (r.partial_fills, r.carried_orders, r.dropped_orders),
+        (3, 3, 0)
+    );
+    assert_eq!(r.nav[5], 1_000_000.0);
+    assert_eq!(r.cash[3], 1_000_000.0 - 4000.0);
+
+    // Cancel: one partial fill, the rest dropped.
+    let r = run(
+        &t,
+        &mut Script(order.clone()),
+        &participation(Leftover::Cancel),
+    )
+    .unwrap();
+    assert_eq!(r.trades.len(), 1);
+    assert_eq!((r.trades[0].quantity, r.trades[0].carried), (100.0, 0.0));
+    assert_eq!(
+        (r.partial_fills, r.carried_orders, r.dropped_orders),
+        (1, 0, 1)
+    );
+
+    // A day without volume fills nothing; the order waits.
+    let t = table(
+        vec![10.0; 6],
+        vec![4000.0, 0.0, 4000.0, 4000.0, 4000.0, 4000.0],
+        &["X"],
+    );
+    let r = run(&t, &mut Script(order), &participation(Leftover::Carry)).unwrap();
+    let days: Vec<usize> = r
+        .trades
+        .iter()
+        .map(|x| r.dates.iter().position(|d| *d == x.date).unwrap())
+        .collect();
+    assert_eq!(days, vec![0, 2, 3, 4]);
+    assert!(r.trades.iter().all(|x| x.quantity == 100.0));
+}
+
+#[test]
+fn square_root_impact_of_a_known_trade_equals_its_formula() {
+    // Prices 100, 102, 99.96, 101.9592, 103; volumes 1e5, 2e5, 3e5, 4e5 before the fill day 4.
+    let prices = vec![100.0, 102.0, 99.96, 101.9592, 103.0];
+    let volume = vec![1e5, 2e5, 3e5, 4e5, 5e5];
+    let t = table(prices.clone(), volume, &["X"]);
+    let impact = SqrtImpact {
+        k: 0.7,
+        vol_window: 3,
+        adv_window: 3,
+    };
+    let config = BacktestConfig {
+        execution: Execution::SameClose,
+        liquidity: Liquidity {
+            impact: Some(impact),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let q = 2500.0;
+    let r = run(
+        &t,
+        &mut Script(vec![(
+            4,
+            vec![Order {
+                asset: 0,
+                quantity: q,
+            }],
+        )]),
+        &config,
+    )
+    .unwrap();
+    // By hand: returns +2 %, −2 %, +2 % (mean 2/300), sample σ; ADV of days 1..3 = 3e5.
+    let rets = [0.02, -0.02, 0.02];
+    let mean = 0.02 / 3.0;
+    let sigma = (rets.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 2.0).sqrt();
+    let adv = (2e5 + 3e5 + 4e5) / 3.0;
+    let want = 0.7 * sigma * (q / adv).sqrt() * q * 103.0;
+    let trade = &r.trades[0];
+    assert!(
+        (trade.impact - want).abs() < 1e-12 * want,
+        "{} vs {want}",
+        trade.impact
+    );
+    // Paid out of that day's cash, so it is in that day's return.
+    assert!((r.cash[4] - (1_000_000.0 - q * 103.0 - want)).abs() < 1e-6);
+    assert!((r.nav[4] - (1_000_000.0 - want)).abs() < 1e-6);
+    assert_eq!(r.totals.impact, trade.impact);
+    // Without two returns of history, the asset cannot be traded.
+    let r = run(
+        &t,
+        &mut Script(vec![(
+            1,
+            vec![Order {
+                asset: 0,
+                quantity: q,
+            }],
+        )]),
+        &config,
+    )
+    .unwrap();
+    assert!(r.trades.is_empty());
+}
+
+#[test]
+fn a_spread_file_charges_half_the_spread_on_each_fill() {
+    let dir = tmp();
+    let path = write(dir.path(), "spreads.csv", "ticker,spread_bps\nX,20\n");
+    let t = table(vec![10.0, 10.0, 20.0, 20.0], vec![1e6; 4], &["X", "Y"]);
+    let config = BacktestConfig {
+        execution: Execution::SameClose,
+        liquidity: Liquidity {
+            spreads: Some(Arc::new(SpreadFile::read(&path).unwrap())),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = run(&t, &mut folio::strategy::BuyAndHold::equal(), &config).unwrap();
+    // V' = V − 10 bps × V'/2 on X, nothing on Y.
+    let v = 1e6 / (1.0 + 0.5 * 10e-4);
+    assert!((r.totals.spread - 0.5 * v * 10e-4).abs() < 1e-6);
+    assert!((r.nav[0] - v).abs() < 1e-6);
+    assert_eq!(r.trades.iter().find(|x| x.asset == 1).unwrap().spread, 0.0);
+}
+
+#[test]
+fn a_short_on_a_name_that_cannot_be_borrowed_is_refused_and_fees_follow_the_file() {
+    let dir = tmp();
+    let path = write(
+        dir.path(),
+        "borrow.csv",
+        "ticker,date,annual_rate,available\nX,2024-01-01,0.252,yes\nX,2024-01-03,0.504,yes\nY,2024-01-01,0.1,no\n",
+    );
+    let t = table(vec![10.0; 10], vec![1e6; 10], &["X", "Y"]);
+    let config = BacktestConfig {
+        execution: Execution::SameClose,
+        financing: Financing {
+            allow_short: true,
+            ..Default::default()
+        },
+        liquidity: Liquidity {
+            borrow: Some(Arc::new(BorrowFile::read(&path).unwrap())),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let orders = vec![
+        Order {
+            asset: 0,
+            quantity: -100.0,
+        },
+        Order {
+            asset: 1,
+            quantity: -100.0,
+        },
+    ];
+    let r = run(&t, &mut Script(vec![(0, orders)]), &config).unwrap();
+    assert_eq!(r.borrow_refused, 1);
+    assert_eq!(r.trades.len(), 1);
+    assert_eq!(r.trades[0].asset, 0);
+    // Short value 1,000: nights after days 0 and 1 at 25.2 % / 252, after days 2 and 3 at 50.4 %.
+    let fees = 1000.0 * (2.0 * 0.252 + 2.0 * 0.504) / 252.0;
+    assert!(
+        (r.totals.borrow_fees - fees).abs() < 1e-9,
+        "{}",
+        r.totals.borrow_fees
+    );
+}
+
+#[test]
+fn bad_cost_files_exit_2_with_file_line_and_column() {
+    let dir = tmp();
+    let spreads = write(
+        dir.path(),
+        "spreads.csv",
+        "ticker,spread_bps\nAAPL,1\nKO,wide\n",
+    );
+    let text = strategy_text("strategies/buy_and_hold.toml").replace(
+        "[backtest]",
+        &format!("[backtest]\nspread_file = \"{}\"", s(&spreads)),
+    );
+    let file = write(dir.path(), "s.toml", &text);
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains(&format!(
+            "{}, line 3, column 4: expected a spread in bps",
+            s(&spreads)
+        )),
+        "{err}"
+    );
+    let borrow = write(
+        dir.path(),
+        "b.csv",
+        "ticker,date,annual_rate,available\nAAPL,2020-01-02,0.01,perhaps\n",
+    );
+    let text = strategy_text("strategies/buy_and_hold.toml").replace(
+        "[backtest]",
+        &format!("[backtest]\nborrow_file = \"{}\"", s(&borrow)),
+    );
+    let file = write(dir.path(), "b.toml", &text);
+    let err = fails(&["run", s(&file)]);
+    assert!(
+        err.contains(&format!(
+            "{}, line 2, column 22: expected yes or no",
+            s(&borrow)
+        )),
+        "{err}"
+    );
+    // A good spread file runs, and trades.csv reports what each fill paid.
+    let good = write(dir.path(), "ok.csv", "ticker,spread_bps\nAAPL,10\n");
+    let text = strategy_text("strategies/buy_and_hold.toml").replace(
+        "[backtest]",
+        &format!("[backtest]\nspread_file = \"{}\"", s(&good)),
+    );
+    let file = write(dir.path(), "ok.toml", &text);
+    let out = dir.path().join("out");
+    ok(&["run", s(&file), "--out", s(&out)]);
+    let folder = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let trades = std::fs::read_to_string(folder.join("trades.csv")).unwrap();
+    assert!(trades.starts_with("date,ticker,side,quantity,price,value,commission,slippage,kind,impact,spread,ordered,carried\n"));
+    let aapl = trades.lines().find(|l| l.contains(",AAPL,")).unwrap();
+    let f: Vec<f64> = aapl
+        .split(',')
+        .skip(9)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let value: f64 = aapl.split(',').nth(5).unwrap().parse().unwrap();
+    assert!((f[1] - value * 5e-4).abs() < 1e-6 * value, "{aapl}");
+}
