@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use chrono::NaiveDate;
 use common::{fails, ok, s, strategy_text, tmp, write};
 use folio::data::{BorrowFile, Matrix, PriceTable, SpreadFile};
@@ -205,7 +203,7 @@ fn a_spread_file_charges_half_the_spread_on_each_fill() {
     let config = BacktestConfig {
         execution: Execution::SameClose,
         liquidity: Liquidity {
-            spreads: Some(Arc::new(SpreadFile::read(&path).unwrap())),
+            spreads: Some(SpreadFile::read(&path).unwrap().shared()),
             ..Default::default()
         },
         ..Default::default()
@@ -234,7 +232,7 @@ fn a_short_on_a_name_that_cannot_be_borrowed_is_refused_and_fees_follow_the_file
             ..Default::default()
         },
         liquidity: Liquidity {
-            borrow: Some(Arc::new(BorrowFile::read(&path).unwrap())),
+            borrow: Some(BorrowFile::read(&path).unwrap().shared()),
             ..Default::default()
         },
         ..Default::default()

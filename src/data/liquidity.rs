@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::NaiveDate;
 
@@ -128,6 +129,21 @@ impl Rows {
     }
 }
 
+/// `file` for the rest of the process, as a `&'static` so that a backtest's settings stay
+/// `Copy`: each distinct file (by path and content) is kept once, however many runs read it.
+fn intern<T: PartialEq + Send + Sync + 'static>(
+    cache: &'static Mutex<Vec<&'static T>>,
+    file: T,
+) -> &'static T {
+    let mut kept = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&f) = kept.iter().find(|f| ***f == file) {
+        return f;
+    }
+    let f: &'static T = Box::leak(Box::new(file));
+    kept.push(f);
+    f
+}
+
 /// Quoted bid–ask spreads, in basis points of the mid price, one per ticker. A fill pays half
 /// the quoted spread on its value (it crosses from the mid to the bid or the ask).
 ///
@@ -173,6 +189,13 @@ impl SpreadFile {
     /// The file read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// This file, kept for the rest of the process (once per distinct path and content), to
+    /// go in a backtest's settings.
+    pub fn shared(self) -> &'static SpreadFile {
+        static KEPT: Mutex<Vec<&'static SpreadFile>> = Mutex::new(Vec::new());
+        intern(&KEPT, self)
     }
 
     /// The quoted spread of `ticker` in bps, if the file has it.
@@ -287,6 +310,13 @@ impl BorrowFile {
     /// The file read.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// This file, kept for the rest of the process (once per distinct path and content), to
+    /// go in a backtest's settings.
+    pub fn shared(self) -> &'static BorrowFile {
+        static KEPT: Mutex<Vec<&'static BorrowFile>> = Mutex::new(Vec::new());
+        intern(&KEPT, self)
     }
 
     /// The rows of `ticker`, by date.

@@ -5,8 +5,6 @@
 //! Everything here is off by default ([`Liquidity::default`]), and then the engine runs the
 //! frictionless instance of [`Frictions`], which compiles to the plain fills.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
 use super::EngineError;
@@ -85,20 +83,20 @@ pub struct Participation {
 /// ```
 /// assert!(folio::engine::Liquidity::default().is_off());
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Liquidity {
     /// Square-root market impact.
     pub impact: Option<SqrtImpact>,
     /// Volume participation cap.
     pub participation: Option<Participation>,
     /// Quoted spreads per ticker: each fill pays half the spread on its value (tickers not in
-    /// the file pay none).
+    /// the file pay none). See [`SpreadFile::shared`].
     #[serde(skip)]
-    pub spreads: Option<Arc<SpreadFile>>,
+    pub spreads: Option<&'static SpreadFile>,
     /// Borrow fees and availability per ticker over time (tickers not in the file, and days
     /// before a ticker's first row, use `Financing::borrow_fee_rate` and can be borrowed).
     #[serde(skip)]
-    pub borrow: Option<Arc<BorrowFile>>,
+    pub borrow: Option<&'static BorrowFile>,
 }
 
 impl Liquidity {

@@ -132,7 +132,7 @@ impl CostModel {
 /// assert_eq!(c.initial_cash, 1_000_000.0);
 /// assert!(c.validate().is_ok());
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BacktestConfig {
     /// Cash at the start.
     pub initial_cash: f64,

@@ -73,7 +73,7 @@ impl BacktestResult {
         BacktestResult {
             dates: table.dates().to_vec(),
             tickers: table.tickers().to_vec(),
-            config: config.clone(),
+            config: *config,
             nav: Vec::with_capacity(n),
             cash: Vec::with_capacity(n),
             weights: Matrix::filled(n, table.n_assets(), 0.0),

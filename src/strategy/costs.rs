@@ -2,7 +2,6 @@
 //! files, read into the engine's [`Liquidity`].
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -96,15 +95,19 @@ pub(crate) fn liquidity(
             leftover: p.leftover,
         }),
         spreads: match spread_file {
-            Some(p) => Some(Arc::new(
-                SpreadFile::read(&base.join(p)).map_err(|e| located("backtest.spread_file", e))?,
-            )),
+            Some(p) => Some(
+                SpreadFile::read(&base.join(p))
+                    .map_err(|e| located("backtest.spread_file", e))?
+                    .shared(),
+            ),
             None => None,
         },
         borrow: match borrow_file {
-            Some(p) => Some(Arc::new(
-                BorrowFile::read(&base.join(p)).map_err(|e| located("backtest.borrow_file", e))?,
-            )),
+            Some(p) => Some(
+                BorrowFile::read(&base.join(p))
+                    .map_err(|e| located("backtest.borrow_file", e))?
+                    .shared(),
+            ),
             None => None,
         },
     })
