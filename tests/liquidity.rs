@@ -315,11 +315,12 @@ fn bad_cost_files_exit_2_with_file_line_and_column() {
         .unwrap()
         .path();
     let trades = std::fs::read_to_string(folder.join("trades.csv")).unwrap();
-    assert!(trades.starts_with("date,ticker,side,quantity,price,value,commission,slippage,kind,impact,spread,ordered,carried\n"));
+    assert!(trades.starts_with("date,ticker,side,quantity,price,value,commission,slippage,impact,spread,ordered,carried,kind\n"));
     let aapl = trades.lines().find(|l| l.contains(",AAPL,")).unwrap();
     let f: Vec<f64> = aapl
         .split(',')
-        .skip(9)
+        .skip(8)
+        .take(4)
         .map(|x| x.parse().unwrap())
         .collect();
     let value: f64 = aapl.split(',').nth(5).unwrap().parse().unwrap();

@@ -59,7 +59,7 @@ pub fn weights_csv(o: &Outcome) -> String {
     s
 }
 
-/// `date,ticker,side,quantity,price,value,commission,slippage,kind,impact,spread,ordered,carried`:
+/// `date,ticker,side,quantity,price,value,commission,slippage,impact,spread,ordered,carried,kind`:
 /// one row per fill, `kind` `order`, `delisting` (a position closed because its asset stopped
 /// trading) or `reinvestment` (a dividend reinvested at the ex-date close, on raw prices);
 /// `impact` and `spread` are the market impact and half-spread paid, `ordered` the units the
@@ -76,7 +76,7 @@ pub fn weights_csv(o: &Outcome) -> String {
 pub fn trades_csv(o: &Outcome) -> String {
     let r = &o.result;
     let mut s = String::from(
-        "date,ticker,side,quantity,price,value,commission,slippage,kind,impact,spread,ordered,carried\n",
+        "date,ticker,side,quantity,price,value,commission,slippage,impact,spread,ordered,carried,kind\n",
     );
     for t in &r.trades {
         let _ = writeln!(
@@ -90,11 +90,11 @@ pub fn trades_csv(o: &Outcome) -> String {
             t.value(),
             t.commission,
             t.slippage,
-            t.kind,
             t.impact,
             t.spread,
             t.ordered,
-            t.carried
+            t.carried,
+            t.kind
         );
     }
     s
