@@ -179,20 +179,15 @@ fn square_root_impact_of_a_known_trade_equals_its_formula() {
     assert!((r.cash[4] - (1_000_000.0 - q * 103.0 - want)).abs() < 1e-6);
     assert!((r.nav[4] - (1_000_000.0 - want)).abs() < 1e-6);
     assert_eq!(r.totals.impact, trade.impact);
-    // Without two returns of history, the asset cannot be traded.
-    let r = run(
-        &t,
-        &mut Script(vec![(
-            1,
-            vec![Order {
-                asset: 0,
-                quantity: q,
-            }],
-        )]),
-        &config,
-    )
-    .unwrap();
-    assert!(r.trades.is_empty());
+    // Without two returns of history the order waits: decided on day 1, filled on day 3.
+    let order = Order {
+        asset: 0,
+        quantity: q,
+    };
+    let r = run(&t, &mut Script(vec![(1, vec![order])]), &config).unwrap();
+    assert_eq!(r.trades.len(), 1);
+    assert_eq!((r.trades[0].date, r.trades[0].quantity), (r.dates[3], q));
+    assert_eq!(r.carried_orders, 2);
 }
 
 #[test]
@@ -325,4 +320,95 @@ fn bad_cost_files_exit_2_with_file_line_and_column() {
         .collect();
     let value: f64 = aapl.split(',').nth(5).unwrap().parse().unwrap();
     assert!((f[1] - value * 5e-4).abs() < 1e-6 * value, "{aapl}");
+}
+
+#[test]
+fn the_keys_of_backtest_plan_impact_and_participation_and_read_volume() {
+    let text = strategy_text("strategies/buy_and_hold.toml").replace(
+        "[backtest]",
+        "[backtest]\nimpact = { k = 0.5, vol_window = 10 }\nparticipation = { max_share = 0.1, leftover = \"cancel\" }",
+    );
+    let path = std::path::Path::new("x.toml");
+    let file = folio::strategy::spec::StrategyFile::parse(&text, path).unwrap();
+    let plan = file.plan(path, &Default::default()).unwrap();
+    let l = plan.config.liquidity;
+    assert_eq!(
+        l.impact,
+        Some(SqrtImpact {
+            k: 0.5,
+            vol_window: 10,
+            adv_window: 20
+        })
+    );
+    assert_eq!(
+        l.participation,
+        Some(Participation {
+            max_share: 0.1,
+            leftover: Leftover::Cancel
+        })
+    );
+    assert!(
+        plan.read
+            .fields
+            .as_ref()
+            .unwrap()
+            .contains(&"volume".to_string())
+    );
+    let bad = text.replace("max_share = 0.1", "max_share = 1.5");
+    let e = folio::strategy::spec::StrategyFile::parse(&bad, path)
+        .unwrap()
+        .plan(path, &Default::default())
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("participation max_share must be in (0, 1], got 1.5"),
+        "{e}"
+    );
+    let bad = text.replace("k = 0.5", "kk = 0.5");
+    assert!(folio::strategy::spec::StrategyFile::parse(&bad, path).is_err());
+}
+
+#[test]
+fn every_cost_of_a_liquidity_run_is_in_its_trades_and_metrics() {
+    let dir = tmp();
+    let text = strategy_text("strategies/buy_and_hold.toml").replace(
+        "[backtest]",
+        "[backtest]\nimpact = { k = 1.0 }\nparticipation = { max_share = 0.0000001 }",
+    );
+    let file = write(dir.path(), "s.toml", &text);
+    let out = dir.path().join("out");
+    ok(&["run", s(&file), "--out", s(&out)]);
+    let folder = std::fs::read_dir(&out)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let trades = std::fs::read_to_string(folder.join("trades.csv")).unwrap();
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("metrics.json")).unwrap())
+            .unwrap();
+    let col = |k: usize| -> f64 {
+        trades
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(k).unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+    assert!(col(8) > 0.0);
+    assert!(close(col(8), metrics["impact_costs"].as_f64().unwrap()));
+    assert!(close(
+        col(6) + col(7) + col(8) + col(9),
+        metrics["total_costs"].as_f64().unwrap()
+    ));
+    // A cap this small cuts every fill, and what is left is carried.
+    assert!(metrics["partial_fills"].as_u64().unwrap() > 0);
+    assert_eq!(metrics["partial_fills"], metrics["carried_orders"]);
+    assert!(
+        trades
+            .lines()
+            .skip(1)
+            .any(|l| l.split(',').nth(11).unwrap() != "0")
+    );
 }

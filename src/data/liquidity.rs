@@ -368,7 +368,7 @@ mod tests {
         let (_d, p) = write("ticker,date,annual_rate,available\nA,2024-01-02,0.01,maybe\n");
         let e = BorrowFile::read(&p).unwrap_err().to_string();
         assert!(
-            e.ends_with("line 2, column 22: expected yes or no, found `maybe`"),
+            e.ends_with("line 2, column 19: expected yes or no, found `maybe`"),
             "{e}"
         );
         let (_d, p) = write("ticker,date,annual_rate,available\nA,2024-01-02,-1,yes\n");

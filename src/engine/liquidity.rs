@@ -16,7 +16,8 @@ use crate::data::{BorrowFile, Matrix, PriceTable, SpreadFile};
 /// returns before the fill day and ADV its mean daily volume (units) over the `adv_window`
 /// days before the fill day. Both use only days before the fill (the fill day's own close and
 /// volume are not known when it trades), and only days the asset has a price and a volume; an
-/// asset with fewer than 2 such returns or a zero ADV cannot be traded that day.
+/// asset with fewer than 2 such returns or a zero ADV cannot be traded that day (the order
+/// waits for the next day, unless a volume cap's `leftover` is `cancel`).
 ///
 /// ```
 /// let m = folio::engine::SqrtImpact { k: 0.5, vol_window: 20, adv_window: 20 };
@@ -374,8 +375,10 @@ impl Frictions for Market<'_> {
     }
 
     fn carries(&self) -> bool {
+        // Without a volume cap, the only fill held back is one on a ticker without the
+        // history impact needs: it waits for that history.
         self.participation
-            .is_some_and(|p| p.leftover == Leftover::Carry)
+            .is_none_or(|p| p.leftover == Leftover::Carry)
     }
 }
 
