@@ -412,3 +412,60 @@ fn every_cost_of_a_liquidity_run_is_in_its_trades_and_metrics() {
             .any(|l| l.split(',').nth(11).unwrap() != "0")
     );
 }
+
+/// Issue 19: square-root impact on real fills equals pandas' (tools/liquidity_reference.py).
+#[test]
+fn square_root_impact_on_the_sample_data_matches_the_pandas_reference() {
+    let fx = common::fixture("liquidity_reference.json");
+    let fills = fx["fills"].as_array().unwrap();
+    let tickers: Vec<String> = fills
+        .iter()
+        .map(|f| f["ticker"].as_str().unwrap().to_string())
+        .collect();
+    let opts = folio::data::ReadOptions {
+        tickers: Some(tickers),
+        fields: Some(vec!["volume".into()]),
+        ..Default::default()
+    };
+    let table = folio::data::load(
+        "data/sample_prices.csv".as_ref(),
+        &opts,
+        folio::data::MissingPolicy::Error,
+    )
+    .unwrap()
+    .table;
+    let mut script = Vec::new();
+    for (j, f) in fills.iter().enumerate() {
+        let day: NaiveDate = f["date"].as_str().unwrap().parse().unwrap();
+        let t = table.dates().iter().position(|d| *d == day).unwrap();
+        let asset = table.ticker_index(f["ticker"].as_str().unwrap()).unwrap();
+        assert_eq!(asset, j);
+        let quantity = f["units"].as_f64().unwrap();
+        script.push((t, vec![Order { asset, quantity }]));
+    }
+    let config = BacktestConfig {
+        initial_cash: 1e9,
+        execution: Execution::SameClose,
+        liquidity: Liquidity {
+            impact: Some(SqrtImpact {
+                k: fx["k"].as_f64().unwrap(),
+                vol_window: fx["vol_window"].as_u64().unwrap() as usize,
+                adv_window: fx["adv_window"].as_u64().unwrap() as usize,
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let r = run(&table, &mut Script(script), &config).unwrap();
+    assert_eq!(r.trades.len(), fills.len());
+    for (trade, f) in r.trades.iter().zip(fills) {
+        let want = f["impact"].as_f64().unwrap();
+        assert_eq!(trade.price, f["price"].as_f64().unwrap());
+        assert!(
+            (trade.impact - want).abs() <= 1e-12 * want,
+            "{}: {} vs {want}",
+            f["ticker"],
+            trade.impact
+        );
+    }
+}
