@@ -376,6 +376,18 @@ pub enum DataError {
         /// What is wrong, and what was expected.
         message: String,
     },
+    /// A spread or borrow-fee file that cannot be used.
+    #[error("{}, line {line}, column {column}: {message}", path.display())]
+    CostFile {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line (the header is line 1).
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
     /// A price table built by hand is inconsistent.
     #[error("invalid price table: {0}")]
     InvalidTable(String),

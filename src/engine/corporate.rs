@@ -116,6 +116,10 @@ impl Ledger {
                         price: close,
                         commission: 0.0,
                         slippage: 0.0,
+                        impact: 0.0,
+                        spread: 0.0,
+                        ordered: quantity,
+                        carried: 0.0,
                     });
                 }
             } else {

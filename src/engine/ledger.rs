@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::liquidity::Frictions;
 use super::{CostModel, EngineError, Financing};
 
 /// One fill: units of an asset bought (positive) or sold (negative) at a price.
@@ -12,6 +13,7 @@ use super::{CostModel, EngineError, Financing};
 ///     date: chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
 ///     kind: folio::engine::TradeKind::Order,
 ///     asset: 0, quantity: -2.0, price: 10.0, commission: 0.1, slippage: 0.0,
+///     impact: 0.0, spread: 0.0, ordered: -2.0, carried: 0.0,
 /// };
 /// assert_eq!(t.value(), 20.0);
 /// ```
@@ -31,6 +33,14 @@ pub struct Trade {
     pub commission: f64,
     /// Cost of slippage: |quantity| × mid price × slippage rate.
     pub slippage: f64,
+    /// Square-root market impact paid (0 unless `[backtest.impact]` is on).
+    pub impact: f64,
+    /// Half the quoted spread paid (0 without a spread file).
+    pub spread: f64,
+    /// Units the order asked for that day (the quantity, unless a volume cap cut the fill).
+    pub ordered: f64,
+    /// Units of the order carried to the next day (0 when filled in full or cancelled).
+    pub carried: f64,
 }
 
 impl Trade {
@@ -38,7 +48,8 @@ impl Trade {
     ///
     /// ```
     /// # let t = folio::engine::Trade { date: chrono::NaiveDate::MIN, kind: Default::default(), asset: 0,
-    /// #     quantity: 3.0, price: 2.0, commission: 0.0, slippage: 0.0 };
+    /// #     quantity: 3.0, price: 2.0, commission: 0.0, slippage: 0.0, impact: 0.0, spread: 0.0,
+    /// #     ordered: 3.0, carried: 0.0 };
     /// assert_eq!(t.value(), 6.0);
     /// ```
     pub fn value(&self) -> f64 {
@@ -96,6 +107,10 @@ pub struct TradeTotals {
     pub commission: f64,
     /// Slippage costs.
     pub slippage: f64,
+    /// Market impact costs.
+    pub impact: f64,
+    /// Spread costs.
+    pub spread: f64,
     /// Value bought.
     pub purchases: f64,
     /// Value sold.
@@ -121,14 +136,14 @@ pub struct TradeTotals {
 }
 
 impl TradeTotals {
-    /// Everything trading cost: commissions, fees and slippage.
+    /// Everything trading cost: commissions, fees, slippage, market impact and spread.
     ///
     /// ```
     /// let t = folio::engine::TradeTotals { commission: 1.0, slippage: 2.0, ..Default::default() };
     /// assert_eq!(t.costs(), 3.0);
     /// ```
     pub fn costs(&self) -> f64 {
-        self.commission + self.slippage
+        self.commission + self.slippage + self.impact + self.spread
     }
 }
 
@@ -163,36 +178,64 @@ impl Ledger {
     }
 
     /// Trades to target weights of the NAV left after this rebalance's own costs, selling
-    /// before buying. `delta` is scratch space of one value per asset.
+    /// before buying. `delta` is scratch space of one value per asset; with frictions on, it is
+    /// left holding what each asset's volume cap kept from filling (units), and buys the cash
+    /// left after capped sells cannot pay for are scaled down (the result is then `true`).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn rebalance(
+    pub(crate) fn rebalance<F: Frictions>(
         &mut self,
         weights: &[f64],
         prices: &[f64],
         costs: &CostModel,
+        fr: &mut F,
         date: NaiveDate,
         delta: &mut [f64],
         trades: &mut Vec<Trade>,
         totals: &mut TradeTotals,
-    ) -> Result<(), EngineError> {
+    ) -> Result<bool, EngineError> {
         let nav = self.nav(prices);
         let tiny = MIN_TRADE * nav.abs();
         // The NAV after costs, V' = V − C(V'), found by fixed-point iteration: C is piecewise
-        // linear with slope below the cost rate, so each step shrinks the error by that rate.
+        // linear with slope below the cost rate, so each step shrinks the error by that rate
+        // (impact adds a term in |trade|^1.5, whose slope is small at any fill a volume cap
+        // or a sane coefficient allows).
         let mut target = nav;
         for _ in 0..100 {
-            let cost: f64 = weights
-                .iter()
-                .zip(&self.units)
-                .zip(prices)
-                .map(|((&w, &q), &p)| {
-                    if w == 0.0 && q == 0.0 {
-                        0.0
-                    } else {
-                        costs.cost_of(w * target - q * p, tiny)
-                    }
-                })
-                .sum();
+            let cost: f64 = if F::ON {
+                (0..weights.len())
+                    .map(|j| {
+                        let (w, q, p) = (weights[j], self.units[j], prices[j]);
+                        if w == 0.0 && q == 0.0 {
+                            return 0.0;
+                        }
+                        let want = if w == 0.0 {
+                            -q
+                        } else {
+                            (w * target - q * p) / p
+                        };
+                        let units = capped(want, fr.cap(j));
+                        let v = value(units, p);
+                        if v.abs() <= tiny {
+                            return 0.0;
+                        }
+                        let (impact, spread) = fr.extra(j, units, p);
+                        costs.cost_of(v, tiny) + impact + spread
+                    })
+                    .sum()
+            } else {
+                weights
+                    .iter()
+                    .zip(&self.units)
+                    .zip(prices)
+                    .map(|((&w, &q), &p)| {
+                        if w == 0.0 && q == 0.0 {
+                            0.0
+                        } else {
+                            costs.cost_of(w * target - q * p, tiny)
+                        }
+                    })
+                    .sum()
+            };
             let next = nav - cost;
             let done = (next - target).abs() <= 1e-13 * nav.abs();
             target = next;
@@ -216,14 +259,83 @@ impl Ledger {
                 (weights[j] * target - self.units[j] * prices[j]) / prices[j]
             };
         }
-        for selling in [true, false] {
-            for j in 0..delta.len() {
-                if (delta[j] < 0.0) == selling && value(delta[j], prices[j]).abs() > tiny {
-                    self.fill(j, delta[j], prices[j], costs, date, trades, totals);
+        if !F::ON {
+            for selling in [true, false] {
+                for j in 0..delta.len() {
+                    if (delta[j] < 0.0) == selling && value(delta[j], prices[j]).abs() > tiny {
+                        self.fill(j, delta[j], prices[j], costs, date, trades, totals);
+                    }
                 }
             }
+            return Ok(false);
         }
-        Ok(())
+        let carries = fr.carries();
+        // Sells, capped by the day's volume.
+        for j in 0..delta.len() {
+            if delta[j] < 0.0 && value(delta[j], prices[j]).abs() > tiny {
+                let units = capped(delta[j], fr.cap(j));
+                let rest = residual(delta[j] - units, prices[j], tiny);
+                if value(units, prices[j]).abs() > tiny {
+                    self.fill_with(
+                        j, units, prices[j], costs, fr, delta[j], carries, rest, date, trades,
+                        totals,
+                    );
+                }
+                delta[j] = rest;
+            } else if delta[j] < 0.0 {
+                delta[j] = 0.0;
+            }
+        }
+        // Buys, capped by the day's volume, then scaled to the cash the sells left.
+        let buy = |j: usize, d: f64, fr: &F| -> f64 {
+            if d > 0.0 && value(d, prices[j]).abs() > tiny {
+                capped(d, fr.cap(j))
+            } else {
+                0.0
+            }
+        };
+        let need = |s: f64, fr: &F| -> f64 {
+            (0..delta.len())
+                .map(|j| {
+                    let units = buy(j, delta[j], fr) * s;
+                    let v = value(units, prices[j]);
+                    if v <= tiny {
+                        return 0.0;
+                    }
+                    let (impact, spread) = fr.extra(j, units, prices[j]);
+                    v + costs.cost_of(v, tiny) + impact + spread
+                })
+                .sum()
+        };
+        let mut scale = 1.0;
+        let clipped = need(1.0, fr) > self.cash + 1e-9 * nav.abs();
+        if clipped {
+            let (mut lo, mut hi) = (0.0, 1.0);
+            for _ in 0..80 {
+                let mid = 0.5 * (lo + hi);
+                if need(mid, fr) <= self.cash {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
+            }
+            scale = lo;
+        }
+        for j in 0..delta.len() {
+            let units = buy(j, delta[j], fr) * scale;
+            if delta[j] <= 0.0 {
+                continue;
+            }
+            let capped_units = buy(j, delta[j], fr);
+            let rest = residual(delta[j] - capped_units, prices[j], tiny);
+            if value(units, prices[j]).abs() > tiny {
+                self.fill_with(
+                    j, units, prices[j], costs, fr, delta[j], carries, rest, date, trades, totals,
+                );
+            }
+            delta[j] = rest;
+        }
+        Ok(clipped)
     }
 
     /// The most units of an asset at mid price `mid` the cash can buy, costs included (0 when
@@ -232,6 +344,34 @@ impl Ledger {
         let per_unit =
             mid * (1.0 + costs.slippage_bps * 1e-4) * (1.0 + costs.commission_bps * 1e-4);
         ((self.cash - costs.fixed_fee) / per_unit).max(0.0)
+    }
+
+    /// [`affordable`](Self::affordable) with the impact and spread of asset `j` as well.
+    pub(crate) fn affordable_with<F: Frictions>(
+        &self,
+        j: usize,
+        mid: f64,
+        costs: &CostModel,
+        fr: &F,
+    ) -> f64 {
+        let hi = self.affordable(mid, costs);
+        if !F::ON || hi == 0.0 {
+            return hi;
+        }
+        let need = |q: f64| {
+            let v = q * mid;
+            let (impact, spread) = fr.extra(j, q, mid);
+            v + costs.cost_of(v, 0.0) + impact + spread
+        };
+        if need(hi) <= self.cash {
+            return hi;
+        }
+        let (mut lo, mut hi) = (0.0, hi);
+        for _ in 0..80 {
+            let m = 0.5 * (lo + hi);
+            if need(m) <= self.cash { lo = m } else { hi = m }
+        }
+        lo
     }
 
     /// Gross exposure at `prices`: Σ |units × price|.
@@ -244,11 +384,14 @@ impl Ledger {
     }
 
     /// Accrues one day of interest on cash and of borrow fees on shorts, valued at `close`
-    /// (the previous day's), into cash and `totals`.
-    pub(crate) fn accrue(
+    /// (the previous day's, day `prev`), into cash and `totals`. A borrow file's rate in force
+    /// on `prev` replaces `borrow_fee_rate` for its tickers.
+    pub(crate) fn accrue<F: Frictions>(
         &mut self,
         close: &[f64],
+        prev: usize,
         financing: &Financing,
+        fr: &F,
         totals: &mut TradeTotals,
     ) {
         let per_day = crate::calendar::PERIODS_PER_YEAR;
@@ -257,7 +400,21 @@ impl Ledger {
             self.cash += interest;
             totals.interest += interest;
         }
-        if financing.borrow_fee_rate != 0.0 {
+        if F::ON {
+            let fee: f64 = self
+                .units
+                .iter()
+                .zip(close)
+                .enumerate()
+                .filter(|(_, (q, _))| **q < 0.0)
+                .map(|(j, (&q, &p))| {
+                    let rate = fr.borrow_rate(j, prev).unwrap_or(financing.borrow_fee_rate);
+                    -value(q, p) * rate / per_day
+                })
+                .sum();
+            self.cash -= fee;
+            totals.borrow_fees += fee;
+        } else if financing.borrow_fee_rate != 0.0 {
             let shorts: f64 = self
                 .units
                 .iter()
@@ -283,6 +440,66 @@ impl Ledger {
         trades: &mut Vec<Trade>,
         totals: &mut TradeTotals,
     ) {
+        self.fill_at(
+            asset,
+            quantity,
+            mid,
+            costs,
+            (0.0, 0.0),
+            (quantity, 0.0),
+            date,
+            trades,
+            totals,
+        );
+    }
+
+    /// Fills `quantity` units of an order for `ordered` units, paying the frictions' impact
+    /// and spread and using up the day's volume cap; `rest` units are left, carried if
+    /// `carries`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn fill_with<F: Frictions>(
+        &mut self,
+        asset: usize,
+        quantity: f64,
+        mid: f64,
+        costs: &CostModel,
+        fr: &mut F,
+        ordered: f64,
+        carries: bool,
+        rest: f64,
+        date: NaiveDate,
+        trades: &mut Vec<Trade>,
+        totals: &mut TradeTotals,
+    ) {
+        let extra = fr.extra(asset, quantity, mid);
+        fr.take(asset, quantity);
+        let carried = if carries { rest } else { 0.0 };
+        self.fill_at(
+            asset,
+            quantity,
+            mid,
+            costs,
+            extra,
+            (ordered, carried),
+            date,
+            trades,
+            totals,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fill_at(
+        &mut self,
+        asset: usize,
+        quantity: f64,
+        mid: f64,
+        costs: &CostModel,
+        (impact, spread): (f64, f64),
+        (ordered, carried): (f64, f64),
+        date: NaiveDate,
+        trades: &mut Vec<Trade>,
+        totals: &mut TradeTotals,
+    ) {
         let slip = costs.slippage_bps * 1e-4;
         let price = if quantity > 0.0 {
             mid * (1.0 + slip)
@@ -292,7 +509,7 @@ impl Ledger {
         let value = quantity.abs() * price;
         let commission = value * costs.commission_bps * 1e-4 + costs.fixed_fee;
         let slippage = quantity.abs() * mid * slip;
-        self.cash -= quantity * price + commission;
+        self.cash -= quantity * price + commission + impact + spread;
         self.units[asset] += quantity;
         if quantity > 0.0 {
             totals.purchases += value;
@@ -301,6 +518,8 @@ impl Ledger {
         }
         totals.commission += commission;
         totals.slippage += slippage;
+        totals.impact += impact;
+        totals.spread += spread;
         totals.fills += 1;
         trades.push(Trade {
             date,
@@ -310,7 +529,27 @@ impl Ledger {
             price,
             commission,
             slippage,
+            impact,
+            spread,
+            ordered,
+            carried,
         });
+    }
+}
+
+/// `units` cut to at most `cap` in absolute value, keeping the sign.
+#[inline]
+pub(crate) fn capped(units: f64, cap: f64) -> f64 {
+    units.clamp(-cap, cap)
+}
+
+/// What is left of an order, or 0 when that is float noise.
+#[inline]
+fn residual(rest: f64, price: f64, tiny: f64) -> f64 {
+    if value(rest, price).abs() > tiny {
+        rest
+    } else {
+        0.0
     }
 }
 
@@ -342,6 +581,10 @@ impl Ledger {
             price,
             commission: 0.0,
             slippage: 0.0,
+            impact: 0.0,
+            spread: 0.0,
+            ordered: quantity,
+            carried: 0.0,
         });
     }
 }
@@ -364,6 +607,7 @@ mod tests {
             &[0.25, 0.75],
             &p,
             &CostModel::default(),
+            &mut super::super::liquidity::Frictionless,
             day(),
             &mut delta,
             &mut trades,
@@ -391,6 +635,7 @@ mod tests {
             &[0.5, 0.5],
             &p,
             &costs,
+            &mut super::super::liquidity::Frictionless,
             day(),
             &mut delta,
             &mut trades,
@@ -413,6 +658,7 @@ mod tests {
             &[0.4],
             &[2.0],
             &CostModel::default(),
+            &mut super::super::liquidity::Frictionless,
             day(),
             &mut [0.0],
             &mut trades,

@@ -16,6 +16,7 @@ mod audit;
 mod corporate;
 mod decision;
 mod ledger;
+mod liquidity;
 mod result;
 mod strategy;
 mod view;
@@ -31,11 +32,13 @@ pub use audit::AuditTable;
 pub use corporate::{ActionKind, CorporateAction};
 pub use decision::{Decision, Order};
 pub use ledger::{Trade, TradeKind, TradeTotals};
+pub use liquidity::{Leftover, Liquidity, Participation, SqrtImpact};
 pub use result::BacktestResult;
 pub use strategy::Strategy;
 pub use view::{Context, History, MarketView, PortfolioView, UnknownField};
 
 use ledger::Ledger;
+use liquidity::{Frictionless, Frictions, Market};
 
 /// When a decision taken at the close of day t is filled.
 ///
@@ -151,6 +154,9 @@ pub struct BacktestConfig {
     /// (net of tax), at the ex-date's close, without costs, as a dividend reinvestment plan
     /// does. Otherwise dividends stay in cash.
     pub reinvest_dividends: bool,
+    /// Market impact, spreads, volume participation and borrow over time (all off by
+    /// default).
+    pub liquidity: Liquidity,
 }
 
 impl Default for BacktestConfig {
@@ -163,6 +169,7 @@ impl Default for BacktestConfig {
             delisting_return: 0.0,
             dividend_tax: 0.0,
             reinvest_dividends: false,
+            liquidity: Liquidity::default(),
         }
     }
 }
@@ -281,7 +288,7 @@ impl BacktestConfig {
                 f.max_gross_exposure
             )));
         }
-        Ok(())
+        self.liquidity.validate()
     }
 }
 
@@ -378,6 +385,27 @@ pub fn run<S: Strategy + ?Sized>(
     config: &BacktestConfig,
 ) -> Result<BacktestResult, EngineError> {
     config.validate()?;
+    if config.liquidity.is_off() {
+        run_with(table, strategy, config, &mut Frictionless)
+    } else {
+        run_with(
+            table,
+            strategy,
+            config,
+            &mut Market::new(table, &config.liquidity)?,
+        )
+    }
+}
+
+/// [`run`] with the frictions of `fr`: with [`Frictionless`] it is the plain engine; with a
+/// [`Market`], fills are capped by volume and what is left is carried (as orders for units)
+/// to the next day, unless a new decision replaces it or the settings cancel it.
+fn run_with<S: Strategy + ?Sized, F: Frictions>(
+    table: &PriceTable,
+    strategy: &mut S,
+    config: &BacktestConfig,
+    fr: &mut F,
+) -> Result<BacktestResult, EngineError> {
     let open = match config.execution {
         Execution::NextOpen => Some(table.open().ok_or(EngineError::NoOpenPrices)?),
         _ => None,
@@ -388,6 +416,12 @@ pub fn run<S: Strategy + ?Sized>(
     let mut record = BacktestResult::with_capacity(table, config);
     let mut pending: Option<Decision> = None;
     let mut delta = vec![0.0; n_assets];
+    // Units of each asset still to trade, carried from the previous day (frictions only).
+    let mut carry: Vec<f64> = if F::ON {
+        vec![0.0; n_assets]
+    } else {
+        Vec::new()
+    };
     // Assets whose prices stop before the last day, by the day after their last price.
     let mut delistings: Vec<(usize, usize)> = (0..n_assets)
         .map(|j| (table.listed_interval(j).1 + 1, j))
@@ -406,7 +440,13 @@ pub fn run<S: Strategy + ?Sized>(
         let date = table.dates()[t];
         let close = prices.row(t);
         if t > 0 {
-            ledger.accrue(prices.row(t - 1), &config.financing, &mut record.totals);
+            ledger.accrue(
+                prices.row(t - 1),
+                t - 1,
+                &config.financing,
+                fr,
+                &mut record.totals,
+            );
         }
         while let Some(&(_, j)) = delistings.get(next_delisting).filter(|(day, _)| *day == t) {
             ledger.delist(
@@ -447,15 +487,49 @@ pub fn run<S: Strategy + ?Sized>(
                 }
             }
             let fill_prices = open.map_or(close, |o| o.row(t));
+            if F::ON {
+                drop_carry(&mut carry, &mut record, date);
+            }
             apply(
                 &mut ledger,
                 decision,
                 fill_prices,
-                date,
+                (t, date),
                 config,
+                fr,
                 &mut delta,
                 &mut record,
             )?;
+            if F::ON {
+                settle(&mut carry, &delta, fr.carries(), &mut record, date);
+            }
+        } else if F::ON && carry.iter().any(|&c| c != 0.0) {
+            let mut orders = Vec::new();
+            for (j, c) in carry.iter_mut().enumerate() {
+                if *c != 0.0 {
+                    if table.is_listed(t, j) {
+                        orders.push(Order {
+                            asset: j,
+                            quantity: *c,
+                        });
+                    } else {
+                        record.dropped_orders += 1;
+                    }
+                    *c = 0.0;
+                }
+            }
+            let fill_prices = open.map_or(close, |o| o.row(t));
+            execute(
+                &mut ledger,
+                Decision::Orders(orders),
+                fill_prices,
+                (t, date),
+                config,
+                fr,
+                &mut delta,
+                &mut record,
+            )?;
+            settle(&mut carry, &delta, fr.carries(), &mut record, date);
         }
         let ctx = Context {
             market: MarketView::at(table, t),
@@ -475,15 +549,24 @@ pub fn run<S: Strategy + ?Sized>(
             }
             record.decisions += 1;
             match config.execution {
-                Execution::SameClose => apply(
-                    &mut ledger,
-                    decision,
-                    close,
-                    date,
-                    config,
-                    &mut delta,
-                    &mut record,
-                )?,
+                Execution::SameClose => {
+                    if F::ON {
+                        drop_carry(&mut carry, &mut record, date);
+                    }
+                    apply(
+                        &mut ledger,
+                        decision,
+                        close,
+                        (t, date),
+                        config,
+                        fr,
+                        &mut delta,
+                        &mut record,
+                    )?;
+                    if F::ON {
+                        settle(&mut carry, &delta, fr.carries(), &mut record, date);
+                    }
+                }
                 _ if t + 1 < n_days => pending = Some(decision),
                 _ => record.unfilled += 1,
             }
@@ -563,53 +646,162 @@ fn validate(decision: &Decision, n_assets: usize, date: NaiveDate) -> Result<(),
     }
 }
 
-fn apply(
+/// Drops what is still carried, replaced by a new decision (which is taken on the holdings
+/// the carried orders have left, so it decides again what they were to do).
+fn drop_carry(carry: &mut [f64], record: &mut BacktestResult, date: NaiveDate) {
+    let n = carry.iter().filter(|c| **c != 0.0).count();
+    if n > 0 {
+        record.dropped_orders += n;
+        record.note(format!(
+            "{date}: {n} carried order(s) replaced by the strategy's new decision"
+        ));
+        carry.iter_mut().for_each(|c| *c = 0.0);
+    }
+}
+
+/// After a day's fills with frictions: `left` holds, per asset, what the volume cap kept from
+/// filling; it is carried or dropped.
+fn settle(
+    carry: &mut [f64],
+    left: &[f64],
+    carries: bool,
+    record: &mut BacktestResult,
+    date: NaiveDate,
+) {
+    let n = left.iter().filter(|c| **c != 0.0).count();
+    if n == 0 {
+        return;
+    }
+    record.partial_fills += n;
+    if carries {
+        record.carried_orders += n;
+        carry.copy_from_slice(left);
+    } else {
+        record.dropped_orders += n;
+        record.note(format!(
+            "{date}: {n} order(s) cut by the volume cap, the rest cancelled (leftover = \"cancel\")"
+        ));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply<F: Frictions>(
     ledger: &mut Ledger,
     decision: Decision,
     prices: &[f64],
-    date: NaiveDate,
+    day: (usize, NaiveDate),
     config: &BacktestConfig,
+    fr: &mut F,
     delta: &mut [f64],
     record: &mut BacktestResult,
 ) -> Result<(), EngineError> {
     record.rebalances += 1;
+    execute(ledger, decision, prices, day, config, fr, delta, record)
+}
+
+/// Fills a decision on day `day` at `prices`. With frictions, `delta` is left holding what
+/// the volume cap kept from filling, per asset.
+#[allow(clippy::too_many_arguments)]
+fn execute<F: Frictions>(
+    ledger: &mut Ledger,
+    decision: Decision,
+    prices: &[f64],
+    (t, date): (usize, NaiveDate),
+    config: &BacktestConfig,
+    fr: &mut F,
+    delta: &mut [f64],
+    record: &mut BacktestResult,
+) -> Result<(), EngineError> {
+    fr.prepare(t);
     match decision {
-        Decision::Hold => Ok(()),
-        Decision::TargetWeights(w) => ledger.rebalance(
-            &w,
-            prices,
-            &config.costs,
-            date,
-            delta,
-            &mut record.trades,
-            &mut record.totals,
-        ),
+        Decision::Hold => {
+            if F::ON {
+                delta.iter_mut().for_each(|d| *d = 0.0);
+            }
+            Ok(())
+        }
+        Decision::TargetWeights(w) => {
+            let clipped = ledger.rebalance(
+                &w,
+                prices,
+                &config.costs,
+                fr,
+                date,
+                delta,
+                &mut record.trades,
+                &mut record.totals,
+            )?;
+            if clipped {
+                record.clipped_orders += 1;
+            }
+            Ok(())
+        }
         Decision::Orders(orders) => {
+            let carries = fr.carries();
+            if F::ON {
+                delta.iter_mut().for_each(|d| *d = 0.0);
+            }
             // Sells first, so their proceeds pay for the buys; a buy the cash left cannot pay
             // for (with its costs) is cut to what it can.
             for selling in [true, false] {
                 for o in orders.iter().filter(|o| (o.quantity < 0.0) == selling) {
-                    let quantity = if selling {
-                        o.quantity
-                    } else {
-                        let affordable = ledger.affordable(prices[o.asset], &config.costs);
-                        if o.quantity > affordable {
+                    let (mut quantity, mut rest) = (o.quantity, 0.0);
+                    if F::ON {
+                        quantity = ledger::capped(o.quantity, fr.cap(o.asset));
+                        rest = o.quantity - quantity;
+                        let floor = -ledger.units[o.asset].max(0.0);
+                        if selling && quantity < floor && !fr.can_short(o.asset) {
+                            record.borrow_refused += 1;
+                            record.note(format!(
+                                "{date}: a short of asset {} refused: the borrow file says it cannot be borrowed",
+                                record.tickers[o.asset]
+                            ));
+                            quantity = floor;
+                            rest = 0.0;
+                        }
+                    }
+                    if !selling {
+                        let affordable = if F::ON {
+                            ledger.affordable_with(o.asset, prices[o.asset], &config.costs, fr)
+                        } else {
+                            ledger.affordable(prices[o.asset], &config.costs)
+                        };
+                        if quantity > affordable {
                             record.clipped_orders += 1;
                         }
-                        o.quantity.min(affordable)
-                    };
+                        quantity = quantity.min(affordable);
+                    }
+                    if F::ON {
+                        delta[o.asset] += rest;
+                    }
                     if quantity == 0.0 {
                         continue;
                     }
-                    ledger.fill(
-                        o.asset,
-                        quantity,
-                        prices[o.asset],
-                        &config.costs,
-                        date,
-                        &mut record.trades,
-                        &mut record.totals,
-                    );
+                    if F::ON {
+                        ledger.fill_with(
+                            o.asset,
+                            quantity,
+                            prices[o.asset],
+                            &config.costs,
+                            fr,
+                            o.quantity,
+                            carries,
+                            rest,
+                            date,
+                            &mut record.trades,
+                            &mut record.totals,
+                        );
+                    } else {
+                        ledger.fill(
+                            o.asset,
+                            quantity,
+                            prices[o.asset],
+                            &config.costs,
+                            date,
+                            &mut record.trades,
+                            &mut record.totals,
+                        );
+                    }
                     if !config.financing.allow_short && ledger.units[o.asset] < -1e-9 {
                         return Err(EngineError::InvalidDecision {
                             date,

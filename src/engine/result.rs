@@ -54,6 +54,15 @@ pub struct BacktestResult {
     pub refused: usize,
     /// Orders whose asset stopped trading between the decision and the fill, cancelled.
     pub cancelled: usize,
+    /// Orders (per asset and day) a volume cap cut short (frictions only).
+    pub partial_fills: usize,
+    /// Of those, the ones whose rest was carried to the next day.
+    pub carried_orders: usize,
+    /// Rests of orders dropped: cancelled by `leftover = "cancel"`, replaced by a new
+    /// decision, or on an asset that stopped trading.
+    pub dropped_orders: usize,
+    /// Shorts refused because the borrow file says the name cannot be borrowed.
+    pub borrow_refused: usize,
     /// What the engine refused or cancelled, first few occurrences, for the report.
     pub engine_notes: Vec<String>,
 }
@@ -77,6 +86,10 @@ impl BacktestResult {
             clipped_orders: 0,
             refused: 0,
             cancelled: 0,
+            partial_fills: 0,
+            carried_orders: 0,
+            dropped_orders: 0,
+            borrow_refused: 0,
             engine_notes: Vec::new(),
         }
     }

@@ -59,9 +59,11 @@ pub fn weights_csv(o: &Outcome) -> String {
     s
 }
 
-/// `date,ticker,side,quantity,price,value,commission,slippage,kind`: one row per fill, `kind`
-/// `order`, `delisting` (a position closed because its asset stopped trading) or
-/// `reinvestment` (a dividend reinvested at the ex-date close, on raw prices).
+/// `date,ticker,side,quantity,price,value,commission,slippage,impact,spread,ordered,carried,kind`:
+/// one row per fill, `kind` `order`, `delisting` (a position closed because its asset stopped
+/// trading) or `reinvestment` (a dividend reinvested at the ex-date close, on raw prices);
+/// `impact` and `spread` are the market impact and half-spread paid, `ordered` the units the
+/// order asked for that day and `carried` the units a volume cap left for the next day.
 ///
 /// ```
 /// # use folio::strategy::spec::{Overrides, StrategyFile};
@@ -73,11 +75,13 @@ pub fn weights_csv(o: &Outcome) -> String {
 /// ```
 pub fn trades_csv(o: &Outcome) -> String {
     let r = &o.result;
-    let mut s = String::from("date,ticker,side,quantity,price,value,commission,slippage,kind\n");
+    let mut s = String::from(
+        "date,ticker,side,quantity,price,value,commission,slippage,impact,spread,ordered,carried,kind\n",
+    );
     for t in &r.trades {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
             t.date,
             csv_field(&r.tickers[t.asset]),
             if t.quantity > 0.0 { "buy" } else { "sell" },
@@ -86,6 +90,10 @@ pub fn trades_csv(o: &Outcome) -> String {
             t.value(),
             t.commission,
             t.slippage,
+            t.impact,
+            t.spread,
+            t.ordered,
+            t.carried,
             t.kind
         );
     }

@@ -217,7 +217,7 @@ type OptionField = (&'static str, fn(&Summary) -> Option<f64>);
 type CountField = (&'static str, fn(&Summary) -> usize);
 type DateField = (&'static str, fn(&Summary) -> Option<NaiveDate>);
 
-const FLOATS: [FloatField; 17] = [
+const FLOATS: [FloatField; 21] = [
     ("total_return", |s| s.metrics.total_return),
     ("cagr", |s| s.metrics.cagr),
     ("annual_volatility", |s| s.metrics.annual_volatility),
@@ -235,6 +235,10 @@ const FLOATS: [FloatField; 17] = [
     ("cash_interest", |s| s.cash_interest),
     ("mean_gross_exposure", |s| s.mean_gross_exposure),
     ("final_nav", |s| s.final_nav),
+    ("commission_costs", |s| s.commission_costs),
+    ("slippage_costs", |s| s.slippage_costs),
+    ("impact_costs", |s| s.impact_costs),
+    ("spread_costs", |s| s.spread_costs),
 ];
 const OPTIONS: [OptionField; 5] = [
     ("beta", |s| s.metrics.beta),
@@ -243,11 +247,14 @@ const OPTIONS: [OptionField; 5] = [
     ("information_ratio", |s| s.metrics.information_ratio),
     ("active_return", |s| s.metrics.active_return),
 ];
-const COUNTS: [CountField; 4] = [
+const COUNTS: [CountField; 7] = [
     ("rebalances", |s| s.rebalances),
     ("trades", |s| s.trades),
     ("periods", |s| s.periods),
     ("max_drawdown_days", |s| s.max_drawdown_days),
+    ("partial_fills", |s| s.partial_fills),
+    ("carried_orders", |s| s.carried_orders),
+    ("borrow_refused", |s| s.borrow_refused),
 ];
 const DATES: [DateField; 5] = [
     ("start", |s| Some(s.start)),
@@ -443,10 +450,17 @@ fn decode(bytes: &[u8]) -> PolarsResult<Vec<VariantResult>> {
             cash_interest: f[14][i],
             mean_gross_exposure: f[15][i],
             final_nav: f[16][i],
+            commission_costs: f[17][i],
+            slippage_costs: f[18][i],
+            impact_costs: f[19][i],
+            spread_costs: f[20][i],
             rebalances: c[0][i],
             trades: c[1][i],
             periods: c[2][i],
             max_drawdown_days: c[3][i],
+            partial_fills: c[4][i],
+            carried_orders: c[5][i],
+            borrow_refused: c[6][i],
             start: d[0][i].ok_or_else(|| missing("start"))?,
             end: d[1][i].ok_or_else(|| missing("end"))?,
             max_drawdown_peak: d[2][i],

@@ -127,3 +127,22 @@ pub(super) fn corporate_actions_table(result: &BacktestResult) -> AuditTable {
             .collect(),
     }
 }
+
+/// What liquidity cost and held back: impact, spread, commission and slippage paid, orders a
+/// volume cap cut and carried, shorts refused for want of borrow.
+pub(crate) fn liquidity_note(result: &BacktestResult) -> String {
+    let t = &result.totals;
+    format!(
+        "liquidity: market impact {:.2}, spread {:.2}, commission {:.2}, slippage {:.2} paid; \
+         {} order(s) cut by the volume cap ({} carried to the next day, {} dropped); \
+         {} short(s) refused (not available to borrow)",
+        t.impact,
+        t.spread,
+        t.commission,
+        t.slippage,
+        result.partial_fills,
+        result.carried_orders,
+        result.dropped_orders,
+        result.borrow_refused
+    )
+}

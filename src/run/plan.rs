@@ -3,7 +3,9 @@
 
 use rayon::prelude::*;
 
-use super::notes::{corporate_actions_note, corporate_actions_table, suspect_moves, window_note};
+use super::notes::{
+    corporate_actions_note, corporate_actions_table, liquidity_note, suspect_moves, window_note,
+};
 use super::{Outcome, Summary, load_distinct};
 use crate::data::Loaded;
 use crate::engine;
@@ -140,6 +142,9 @@ pub fn run_plan_with(
     }
     if table.corporate_actions().is_some() {
         notes.push(corporate_actions_note(&result));
+    }
+    if !plan.config.liquidity.is_off() {
+        notes.push(liquidity_note(&result));
     }
     notes.extend(result.engine_notes.iter().cloned());
     notes.push(suspect_moves(table));

@@ -20,6 +20,20 @@ pub struct Summary {
     pub total_costs: f64,
     /// Return lost to costs per year: total costs / average NAV / years.
     pub cost_drag: f64,
+    /// Of the total costs: commissions and fixed fees.
+    pub commission_costs: f64,
+    /// Of the total costs: slippage.
+    pub slippage_costs: f64,
+    /// Of the total costs: square-root market impact.
+    pub impact_costs: f64,
+    /// Of the total costs: half-spreads paid.
+    pub spread_costs: f64,
+    /// Orders (per asset and day) a volume cap cut short.
+    pub partial_fills: usize,
+    /// Of those, the ones whose rest was carried to the next day.
+    pub carried_orders: usize,
+    /// Shorts refused because the name could not be borrowed.
+    pub borrow_refused: usize,
     /// Borrow fees paid on shorts, in cash.
     pub borrow_fees: f64,
     /// Interest earned on cash, in cash.
@@ -73,6 +87,13 @@ impl Summary {
             "turnover",
             "total_costs",
             "cost_drag",
+            "commission_costs",
+            "slippage_costs",
+            "impact_costs",
+            "spread_costs",
+            "partial_fills",
+            "carried_orders",
+            "borrow_refused",
             "borrow_fees",
             "cash_interest",
             "mean_gross_exposure",
@@ -154,6 +175,13 @@ impl Summary {
             turnover: result.turnover(),
             total_costs: result.total_costs(),
             cost_drag: result.cost_drag(),
+            commission_costs: result.totals.commission,
+            slippage_costs: result.totals.slippage,
+            impact_costs: result.totals.impact,
+            spread_costs: result.totals.spread,
+            partial_fills: result.partial_fills,
+            carried_orders: result.carried_orders,
+            borrow_refused: result.borrow_refused,
             borrow_fees: result.totals.borrow_fees,
             cash_interest: result.totals.interest,
             mean_gross_exposure: {

@@ -42,6 +42,7 @@
 
 mod arbitrage;
 mod buy_and_hold;
+pub mod costs;
 mod index;
 mod kind;
 mod optimised;

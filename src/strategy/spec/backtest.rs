@@ -50,6 +50,18 @@ pub struct BacktestSpec {
     /// ex-date's close, without costs (default false: dividends stay in cash).
     #[serde(default)]
     pub reinvest_dividends: bool,
+    /// `[backtest.impact]`: square-root market impact (off by default).
+    #[serde(default)]
+    pub impact: Option<crate::strategy::costs::ImpactSpec>,
+    /// `[backtest.participation]`: a cap on each fill's share of the day's volume (off).
+    #[serde(default)]
+    pub participation: Option<crate::strategy::costs::ParticipationSpec>,
+    /// A file `ticker,spread_bps` of quoted spreads; each fill pays half (off).
+    #[serde(default)]
+    pub spread_file: Option<std::path::PathBuf>,
+    /// A file `ticker,date,annual_rate,available` of borrow fees over time (off).
+    #[serde(default)]
+    pub borrow_file: Option<std::path::PathBuf>,
 }
 
 fn default_gross() -> f64 {
@@ -76,6 +88,10 @@ impl Default for BacktestSpec {
             delisting_return: 0.0,
             dividend_tax: 0.0,
             reinvest_dividends: false,
+            impact: None,
+            participation: None,
+            spread_file: None,
+            borrow_file: None,
         }
     }
 }

@@ -136,6 +136,14 @@ impl StrategyFile {
             delisting_return: over.delisting_return.unwrap_or(b.delisting_return),
             dividend_tax: over.dividend_tax.unwrap_or(b.dividend_tax),
             reinvest_dividends: over.reinvest_dividends.unwrap_or(b.reinvest_dividends),
+            liquidity: crate::strategy::costs::liquidity(
+                b.impact.as_ref(),
+                b.participation.as_ref(),
+                b.spread_file.as_ref(),
+                b.borrow_file.as_ref(),
+                base,
+                path,
+            )?,
         };
         let prices = over.prices.unwrap_or(self.data.prices);
         // A setting given on the command line has no place in the file to point at.
@@ -236,6 +244,9 @@ impl StrategyFile {
                 Execution::NextOpen => vec!["open".into(), "close".into()],
                 _ => Vec::new(),
             };
+            if config.liquidity.needs_volume() {
+                fields.push("volume".into());
+            }
             for f in declared.fields {
                 if !fields.contains(&f) {
                     fields.push(f);
