@@ -1218,7 +1218,11 @@ fn text_in_csv_outputs_cannot_be_a_spreadsheet_formula() {
         "--out",
         s(&out),
     ]);
-    assert!(csv.starts_with("metric,\"'@SUM(A1)\"\n"), "{csv}");
+    // `--format csv` is one row per run (issue #17): the name is the row's first cell.
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("\"'@SUM(A1)"),
+        "{csv}"
+    );
     let folder = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())

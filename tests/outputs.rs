@@ -169,11 +169,11 @@ fn parquet_and_csv_tables_have_typed_schemas_and_agree() {
             "value",
             "commission",
             "slippage",
-            "kind",
             "decision_date",
             "mid_price",
             "fill_price",
-            "cash_flow"
+            "cash_flow",
+            "kind"
         ]
     );
     assert_eq!(

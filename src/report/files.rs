@@ -269,8 +269,9 @@ fn positions_sheet(o: &Outcome) -> Sheet {
     }
 }
 
-/// `date,ticker,side,quantity,price,value,commission,slippage,kind,decision_date,mid_price,
-/// fill_price,cash_flow`: one row per fill, `kind` `order`, `delisting` (a position closed
+/// `date,ticker,side,quantity,price,value,commission,slippage,decision_date,mid_price,
+/// fill_price,cash_flow,kind`: one row per fill (the first eight columns and `kind` last, as
+/// before; the four others added between), `kind` `order`, `delisting` (a position closed
 /// because its asset stopped trading) or `reinvestment` (a dividend reinvested at the ex-date
 /// close, on raw prices).
 ///
@@ -335,10 +336,6 @@ fn trades_sheet(o: &Outcome) -> Sheet {
             ("commission".into(), floats(&|t| t.commission)),
             ("slippage".into(), floats(&|t| t.slippage)),
             (
-                "kind".into(),
-                Cells::Text(ts.iter().map(|t| t.kind.to_string()).collect()),
-            ),
-            (
                 "decision_date".into(),
                 Cells::Date(ts.iter().map(decision).collect()),
             ),
@@ -347,6 +344,10 @@ fn trades_sheet(o: &Outcome) -> Sheet {
             (
                 "cash_flow".into(),
                 floats(&|t| -t.quantity.signum() * t.value() - t.commission),
+            ),
+            (
+                "kind".into(),
+                Cells::Text(ts.iter().map(|t| t.kind.to_string()).collect()),
             ),
         ],
     }
