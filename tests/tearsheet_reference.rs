@@ -18,7 +18,7 @@ const TOLERANCE: f64 = 1e-9;
 fn close(actual: Option<f64>, expected: &Value) -> bool {
     match (actual, expected.as_f64()) {
         (None, None) => true,
-        (Some(a), Some(e)) if e == 0.0 => a.abs() <= 1e-15,
+        (Some(a), Some(0.0)) => a.abs() <= 1e-15,
         (Some(a), Some(e)) => ((a - e) / e).abs() <= TOLERANCE,
         _ => false,
     }

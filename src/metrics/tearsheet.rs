@@ -24,8 +24,8 @@
 //!   daily risk-free rate; gain-to-pain Σr / |Σ r⁻| of daily returns (quantstats).
 //! - Ulcer index: √(Σ dd² / (n − 1)) of the n daily drawdowns from the running peak, the
 //!   initial capital included (quantstats').
-//! - probabilistic Sharpe ratio: Bailey & López de Prado's Φ((SR − 0) √(n − 1) / √(1 − γ₃ SR
-//!   + (γ₄ − 1)/4 SR²)) of the daily excess returns over the risk-free rate, population
+//! - probabilistic Sharpe ratio: Bailey & López de Prado's Φ(SR √(n − 1) / √(1 − γ₃ SR +
+//!   (γ₄ − 1)/4 SR²)) of the daily excess returns over the risk-free rate, population
 //!   moments, γ₄ not in excess (quantstats subtracts 3 from an excess kurtosis, a bug).
 
 use chrono::{Datelike, Months, NaiveDate};
