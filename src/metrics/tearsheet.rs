@@ -264,7 +264,7 @@ pub fn ulcer_index(returns: &[f64]) -> f64 {
 /// Gain-to-pain ratio: Σr / |Σ of the negative r|; `NaN` with no loss.
 ///
 /// ```
-/// assert_eq!(folio::metrics::gain_to_pain(&[0.03, -0.01]), 2.0);
+/// assert_eq!(folio::metrics::gain_to_pain(&[0.75, -0.25]), 2.0);
 /// ```
 pub fn gain_to_pain(returns: &[f64]) -> f64 {
     let pain: f64 = returns.iter().filter(|r| **r < 0.0).sum::<f64>().abs();

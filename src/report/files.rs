@@ -141,7 +141,7 @@ impl Sheet {
 /// # let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
 /// # let outcomes = folio::sweep::run_plans(&[plan]).unwrap();
 /// let csv = folio::report::returns_csv(&outcomes[0]);
-/// assert!(csv.starts_with("date,nav,return\n"));
+/// assert!(csv.starts_with("date,nav,return,benchmark_return,excess_return\n"));
 /// ```
 pub fn returns_csv(o: &Outcome) -> String {
     returns_sheet(o).csv()
