@@ -472,7 +472,11 @@ fn tracking_difference(r: &RunReport, colour: &'static str) -> String {
         .zip(value_curve(b))
         .map(|(s, b)| s - b)
         .collect();
-    let mut line = Line::new("tracking difference", colour, td);
+    let name = format!(
+        "tracking difference against {}",
+        r.benchmark_label.as_deref().unwrap_or("the benchmark")
+    );
+    let mut line = Line::new(&name, colour, td);
     if let Some(&last) = line.values.last() {
         line.tip = Some(format!(
             "tracking difference: {last:.6} on {}",
@@ -481,10 +485,7 @@ fn tracking_difference(r: &RunReport, colour: &'static str) -> String {
     }
     let lines = [line.filled()];
     Plot::dated(&r.dates, &lines, false).render(
-        &format!(
-            "Tracking difference: cumulative return minus the benchmark's ({})",
-            r.benchmark_label.as_deref().unwrap_or("benchmark")
-        ),
+        "Tracking difference: cumulative return minus the benchmark's",
         "return difference (% of initial cash)",
         Fmt::Percent,
         &lines,
@@ -567,16 +568,23 @@ fn run_section(k: usize, r: &RunReport) -> String {
         gaps(rolling_sharpe(&r.returns, ROLLING_DAYS, rf)),
     )];
     if let Some(b) = &r.benchmark {
-        vol.push(Line::new(
-            "benchmark",
-            BENCHMARK_COLOUR,
-            rolling_volatility(b, ROLLING_DAYS),
-        ));
-        sharpe.push(Line::new(
-            "benchmark",
-            BENCHMARK_COLOUR,
-            gaps(rolling_sharpe(b, ROLLING_DAYS, rf)),
-        ));
+        // The benchmark first, so the strategy is drawn on top of it.
+        vol.insert(
+            0,
+            Line::new(
+                "benchmark",
+                BENCHMARK_COLOUR,
+                rolling_volatility(b, ROLLING_DAYS),
+            ),
+        );
+        sharpe.insert(
+            0,
+            Line::new(
+                "benchmark",
+                BENCHMARK_COLOUR,
+                gaps(rolling_sharpe(b, ROLLING_DAYS, rf)),
+            ),
+        );
     }
     s.push_str(&Plot::dated(&r.dates, &vol, false).render(
         "Rolling 6-month volatility",
