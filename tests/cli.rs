@@ -830,8 +830,22 @@ fn side_by_side_runs_show_each_runs_risk_free_rate() {
         assert_eq!(json[run]["conventions"]["risk_free_rate"], rf);
     }
 
+    // `--format csv` is one row per run (issue #17; it was one row per metric): each run's
+    // row holds its own rate.
     let csv = ok(&["run", s(&zero), s(&two), "--format", "csv"]);
-    assert!(csv.lines().any(|l| l == "risk_free_rate,0.0,0.02"), "{csv}");
+    use polars::prelude::SerReader;
+    let runs = polars::prelude::CsvReader::new(std::io::Cursor::new(csv.clone().into_bytes()))
+        .finish()
+        .unwrap();
+    let rates = runs
+        .column("risk_free_rate")
+        .unwrap()
+        .as_materialized_series()
+        .f64()
+        .unwrap()
+        .clone();
+    let rates: Vec<Option<f64>> = (0..rates.len()).map(|i| rates.get(i)).collect();
+    assert_eq!(rates, [Some(0.0), Some(0.02)], "{csv}");
 
     // One rate for all runs: stated once, as before.
     let same = ok(&["run", s(&two), s(&two)]);
@@ -1204,7 +1218,11 @@ fn text_in_csv_outputs_cannot_be_a_spreadsheet_formula() {
         "--out",
         s(&out),
     ]);
-    assert!(csv.starts_with("metric,\"'@SUM(A1)\"\n"), "{csv}");
+    // `--format csv` is one row per run (issue #17): the name is the row's first cell.
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("\"'@SUM(A1)"),
+        "{csv}"
+    );
     let folder = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -56,11 +56,13 @@ fn the_report_is_self_contained_and_every_chart_has_data_and_labelled_axes() {
         assert!(!page.contains(banned), "the page contains {banned}");
     }
     let all = charts(&page);
-    // Summary (linear + log), then per run: equity (2), drawdown, rolling volatility and
-    // Sharpe, monthly heatmap, annual bars, weights.
+    // Summary (linear + log), then per run: equity (2), drawdown, rolling volatility, Sharpe
+    // and beta (every run here has a benchmark), monthly heatmap and histogram, annual bars,
+    // weights; and for each of the three index runs its tracking difference (issue #17 added
+    // the rolling beta, the histogram and the tracking difference: 8 charts a run became 10).
     assert_eq!(
         all.len(),
-        2 + FILES.len() * 8,
+        2 + FILES.len() * 10 + 3,
         "charts found: {}",
         all.len()
     );

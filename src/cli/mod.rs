@@ -310,7 +310,8 @@ struct SweepArgs {
     /// Variants shown in the table.
     #[arg(long, default_value_t = 20)]
     rows: usize,
-    /// Write every variant's settings and figures here (.csv, or .parquet).
+    /// Write every variant's settings and figures here (.csv, or .parquet); with
+    /// --walk-forward, each window's choice and figures.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Walk forward over [data] from .. to with [sweep] walk_forward windows instead.
@@ -384,9 +385,13 @@ struct RunArgs {
     /// Output format on standard output.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also write returns.csv, weights.csv, trades.csv and metrics.json per strategy here.
+    /// Also write returns, weights, positions and trades tables, metrics.json and report.json
+    /// per strategy here.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Format of the --out tables.
+    #[arg(long, value_enum, default_value_t = OutFormatArg::Csv)]
+    out_format: OutFormatArg,
     /// Also write a self-contained HTML report (charts as inline SVG) to this file.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -394,6 +399,15 @@ struct RunArgs {
     /// on it.
     #[arg(long)]
     threads: Option<usize>,
+}
+
+/// Format of the `--out` tables.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutFormatArg {
+    /// Comma-separated text.
+    Csv,
+    /// Apache Parquet (typed columns).
+    Parquet,
 }
 
 #[derive(Debug, Args)]
@@ -642,6 +656,14 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
             })
             .with_context(|| file.clone())?;
         bar.finish_and_clear();
+        if let Some(path) = &args.out {
+            folio::report::write_walk_forward(path, &wf)
+                .with_context(|| format!("{}: cannot write the windows", path.display()))?;
+            eprintln!(
+                "wrote {}",
+                folio::report::printable(&path.display().to_string())
+            );
+        }
         print!(
             "{}",
             folio::report::printable_lines(&folio::report::walk_forward_table(&wf))
@@ -770,7 +792,13 @@ fn show_sweep(
 }
 
 fn run(args: RunArgs, registry: &Registry) -> Result<()> {
-    let plans = plans(&args.files, &args.over, registry)?;
+    let mut plans = plans(&args.files, &args.over, registry)?;
+    if let Some(tickers) = &args.over.tickers {
+        // The file's name may describe its own universe ("23 large caps"): say what ran.
+        for p in &mut plans {
+            p.name = folio::report::name_with_tickers(&p.name, tickers);
+        }
+    }
     let pool = thread_pool(args.threads)?;
     let outcomes = pool.install(|| folio::sweep::run_plans(&plans))?;
     let text = match args.format {
@@ -788,7 +816,11 @@ fn run(args: RunArgs, registry: &Registry) -> Result<()> {
         );
     }
     if let Some(dir) = &args.out {
-        let written = folio::report::write_dir(dir, &outcomes)
+        let format = match args.out_format {
+            OutFormatArg::Csv => folio::report::OutFormat::Csv,
+            OutFormatArg::Parquet => folio::report::OutFormat::Parquet,
+        };
+        let written = folio::report::write_dir_as(dir, &outcomes, format)
             .with_context(|| format!("{}: cannot write the results", dir.display()))?;
         for w in written {
             eprintln!(

@@ -19,17 +19,24 @@
 //! assert!(sharpe(&r, 0.0).is_finite());
 //! ```
 
+mod catalogue;
 mod drawdown;
 mod series;
 mod summary;
+mod tearsheet;
 mod window;
 
+pub use catalogue::{FIGURES, Figure, Unit, figure};
 pub use drawdown::{Drawdown, curve_day, max_drawdown};
 pub use series::{
-    ROLLING_SHARPE_VOLATILITY_FLOOR, growth, period_returns, rolling_sharpe, rolling_volatility,
-    underwater, worst_drawdowns,
+    ROLLING_SHARPE_VOLATILITY_FLOOR, growth, period_returns, rolling_beta, rolling_sharpe,
+    rolling_volatility, underwater, worst_drawdowns,
 };
 pub use summary::{Conventions, Metrics};
+pub use tearsheet::{
+    Tearsheet, gain_to_pain, kurtosis, omega, probabilistic_sharpe, sharpe_moments, skew,
+    standard_normal, tail_ratio, ulcer_index, win_rate,
+};
 pub use window::MetricsFrom;
 
 pub use crate::calendar::PERIODS_PER_YEAR;

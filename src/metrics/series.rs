@@ -127,6 +127,32 @@ pub fn rolling_sharpe(returns: &[f64], window: usize, rf: f64) -> Vec<Option<f64
     .collect()
 }
 
+/// Rolling beta over `window` returns: cov(r, b) / var(b) of each full window (a constant
+/// risk-free rate cancels); `NaN` until the window is full and where var(b) < 1e-30.
+///
+/// ```
+/// let b = [0.01, -0.02, 0.03, 0.0];
+/// let r: Vec<f64> = b.iter().map(|x| 2.0 * x + 0.001).collect();
+/// let beta = folio::metrics::rolling_beta(&r, &b, 3);
+/// assert!(beta[1].is_nan());
+/// assert!((beta[3] - 2.0).abs() < 1e-12);
+/// ```
+pub fn rolling_beta(returns: &[f64], benchmark: &[f64], window: usize) -> Vec<f64> {
+    let k = window as f64;
+    (0..returns.len().min(benchmark.len()))
+        .map(|i| {
+            if window < 2 || i + 1 < window {
+                return f64::NAN;
+            }
+            let (r, b) = (&returns[i + 1 - window..=i], &benchmark[i + 1 - window..=i]);
+            let (mr, mb) = (r.iter().sum::<f64>() / k, b.iter().sum::<f64>() / k);
+            let cov: f64 = r.iter().zip(b).map(|(x, y)| (x - mr) * (y - mb)).sum();
+            let var: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
+            if var / k < 1e-30 { f64::NAN } else { cov / var }
+        })
+        .collect()
+}
+
 /// `f(mean, sample std)` over each full window, each window computed on its own in two passes
 /// (running sums cancel catastrophically once a volatile stretch has passed through them, and
 /// would turn a quiet window's tiny spread into noise of either sign).

@@ -56,7 +56,12 @@ fn describe(rate: &str) -> String {
              VaR/CVaR 95% historical on daily returns (numpy linear percentile; CVaR mean of the \
              floor(0.05(n-1))+1 worst); alpha (1+mean(r-rf-beta(b-rf)))^252-1; tracking error \
              std(r-b)*sqrt(252); IR mean(r-b)*252/TE; turnover min(purchases, sales)/average NAV \
-             per year; values match empyrical",
+             per year; values match empyrical; tearsheet: period returns from the window's \
+             start (3Y/5Y/10Y annualised (1+R)^(252/n)-1, n/a when longer than the run), \
+             calendar months and years, win rates over non-zero periods, drawdown lengths in \
+             trading days, bias-corrected skew and excess kurtosis, Omega over rf, Ulcer \
+             sqrt(sum dd^2/(n-1)), probabilistic Sharpe (Bailey-Lopez de Prado) of the excess \
+             returns; values match quantstats",
         rate
     )
 }

@@ -11,10 +11,12 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::{ROWS, SURVIVORSHIP_NOTE, data_line, settings_line};
+use super::{
+    SURVIVORSHIP_NOTE, benchmark_name, clean_label, data_line, metric_rows, settings_line,
+};
 use crate::metrics::{
     Conventions, ROLLING_SHARPE_VOLATILITY_FLOOR, curve_day, daily_rate, growth, period_returns,
-    rolling_sharpe, rolling_volatility, underwater, worst_drawdowns,
+    rolling_beta, rolling_sharpe, rolling_volatility, underwater, worst_drawdowns,
 };
 use crate::run::Outcome;
 
@@ -27,6 +29,8 @@ const BENCHMARK_COLOUR: &str = "#000000";
 const OTHER_COLOUR: &str = "#DDDDDD";
 /// Trading days in the rolling windows (six months).
 const ROLLING_DAYS: usize = 126;
+/// Drawdowns shaded on a run's equity curve (the worst, as quantstats does).
+const SHADED_DRAWDOWNS: usize = 5;
 /// Holdings drawn by name; the rest are summed as "other".
 const TOP_HOLDINGS: usize = 8;
 
@@ -49,6 +53,10 @@ pub struct RunReport {
     pub conventions: String,
     /// The metrics table: label and formatted value.
     pub metrics: Vec<(String, String)>,
+    /// The benchmark's own value of each row of `metrics` (empty where only a run has one);
+    /// `None` without a benchmark.
+    #[serde(default)]
+    pub benchmark_metrics: Option<Vec<String>>,
     /// The calendar.
     pub dates: Vec<NaiveDate>,
     /// Daily returns, one per date (day 0's is NAV_0 / initial cash − 1).
@@ -145,6 +153,7 @@ impl RunReport {
         let conventions = Conventions {
             risk_free_rate: o.plan.risk_free_rate,
         };
+        let rows = metric_rows(&o.summary);
         RunReport {
             name: o.plan.name.clone(),
             file: o.plan.source.display().to_string(),
@@ -153,14 +162,19 @@ impl RunReport {
             data: data_line(o),
             notes: o.notes.clone(),
             conventions: conventions.to_string(),
-            metrics: ROWS
+            metrics: rows
                 .iter()
-                .map(|r| (r.label.trim().to_string(), (r.show)(&o.summary)))
+                .map(|r| (r.0.trim().to_string(), r.1.clone()))
                 .collect(),
+            benchmark_metrics: rows.first().and_then(|r| r.2.as_ref()).map(|_| {
+                rows.iter()
+                    .map(|r| r.2.clone().unwrap_or_default())
+                    .collect()
+            }),
             dates: res.dates.clone(),
             returns: res.returns(),
             risk_free_rate: o.plan.risk_free_rate,
-            benchmark_label: o.benchmark_label.clone(),
+            benchmark_label: benchmark_name(o),
             benchmark: o.benchmark_returns.clone(),
             holdings,
             signal,
@@ -202,6 +216,8 @@ pub fn read_reports(dir: &Path) -> io::Result<Vec<RunReport>> {
             };
             let mut run: RunReport =
                 serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+            // Saved with a benchmark's path as its label: its clean name.
+            run.benchmark_label = run.benchmark_label.as_deref().map(clean_label);
             let n = run.dates.len();
             // Saved before returns had a day 0 (one fewer than the dates): day 0 earned nothing.
             for series in std::iter::once(&mut run.returns).chain(run.benchmark.as_mut()) {
@@ -244,8 +260,16 @@ pub fn html(runs: &[RunReport]) -> String {
     page.push_str("<h1>folio backtest report</h1>\n");
     // Side by side: the metrics of every run, and their equity curves together.
     page.push_str("<section><h2>Summary</h2>\n<table class=\"metrics\"><thead><tr><th></th>");
+    // One column per run, its benchmark's own column beside it.
     for r in runs {
         let _ = write!(page, "<th>{}</th>", esc(&r.name));
+        if r.benchmark_metrics.is_some() {
+            let _ = write!(
+                page,
+                "<th class=\"bench\">benchmark: {}</th>",
+                esc(r.benchmark_label.as_deref().unwrap_or(""))
+            );
+        }
     }
     page.push_str("</tr></thead><tbody>\n");
     let rows = runs.first().map_or(0, |r| r.metrics.len());
@@ -254,6 +278,10 @@ pub fn html(runs: &[RunReport]) -> String {
         for r in runs {
             let v = r.metrics.get(i).map_or("", |m| m.1.as_str());
             let _ = write!(page, "<td>{}</td>", esc(v));
+            if let Some(b) = &r.benchmark_metrics {
+                let v = b.get(i).map_or("", String::as_str);
+                let _ = write!(page, "<td class=\"bench\">{}</td>", esc(v));
+            }
         }
         page.push_str("</tr>\n");
     }
@@ -271,7 +299,10 @@ pub fn html(runs: &[RunReport]) -> String {
         "<p class=\"caveat\"><b>Survivorship.</b> {}.</p>",
         esc(SURVIVORSHIP_NOTE)
     );
-    page.push_str(&equity_section("all", runs, "Equity curves, all runs"));
+    // A single run's equity curve is drawn once, in its own section.
+    if runs.len() > 1 {
+        page.push_str(&equity_section("all", runs, "Equity curves, all runs"));
+    }
     page.push_str("</section>\n");
     for (k, r) in runs.iter().enumerate() {
         page.push_str(&run_section(k, r));
@@ -280,60 +311,97 @@ pub fn html(runs: &[RunReport]) -> String {
     page
 }
 
-/// Equity curves (growth of 1) of `runs` and of the first run's benchmark, on a linear and on
-/// a log scale, switched by a checkbox (CSS only).
+/// Equity curves (growth of 1) of `runs`, each with its own benchmark (one line for a
+/// benchmark several runs share, none for a run without), on a linear and on a log scale,
+/// switched by a checkbox (CSS only). Benchmarks are drawn first, so every strategy's line is
+/// on top. Runs that start on different days are rebased to 1 on the latest start, the first
+/// day all of them trade, so their curves compare from a common start.
 fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
-    let Some(first) = runs.first() else {
+    if runs.is_empty() {
         return String::new();
-    };
+    }
     // One calendar for all runs: the union of their days; each curve is drawn over its own
     // span, carrying its last value over days it does not trade.
     let mut dates: Vec<NaiveDate> = runs.iter().flat_map(|r| r.dates.iter().copied()).collect();
     dates.sort_unstable();
     dates.dedup();
+    let common = common_start(runs);
+    let base = common.map(|c| dates.partition_point(|d| *d < c));
     let align = |own: &[NaiveDate], values: Vec<f64>| -> Vec<f64> {
-        let (start, end) = (own[0], own[own.len() - 1]);
-        let mut k = 0;
-        dates
-            .iter()
-            .map(|d| {
-                while k + 1 < own.len() && own[k + 1] <= *d {
-                    k += 1;
-                }
-                if *d < start || *d > end {
-                    f64::NAN
-                } else {
-                    values[k]
-                }
-            })
-            .collect()
+        let aligned = on_calendar(&dates, own, &values);
+        // Rebased on the close before the common start (1, the initial cash, for a run that
+        // starts then), so every curve's growth from there on is the same day's.
+        match base {
+            Some(b) => {
+                let before = b
+                    .checked_sub(1)
+                    .map(|p| aligned[p])
+                    .filter(|v| v.is_finite())
+                    .unwrap_or(1.0);
+                aligned.iter().map(|v| v / before).collect()
+            }
+            None => aligned,
+        }
     };
-    let mut series: Vec<Line> = runs
+    let benchmarks = distinct_benchmarks(runs);
+    let shared = benchmarks.len() == 1 && runs.iter().all(|r| r.benchmark.is_some());
+    let mut series: Vec<Line> = benchmarks
         .iter()
-        .enumerate()
-        .map(|(k, r)| {
-            Line::new(
-                &r.name,
-                PALETTE[k % PALETTE.len()],
-                align(&r.dates, value_curve(&r.returns)),
-            )
+        .map(|&(k, ref label)| {
+            let r = &runs[k];
+            let b = r.benchmark.as_deref().unwrap_or_default();
+            let name = if shared {
+                format!("benchmark: {label}")
+            } else {
+                format!("benchmark of {}: {label}", r.name)
+            };
+            let mut line = Line::new(&name, BENCHMARK_COLOUR, align(&r.dates, value_curve(b)));
+            if benchmarks.len() > 1 {
+                line.colour = PALETTE[k % PALETTE.len()];
+                line.dash = true;
+            }
+            line
         })
         .collect();
-    if let (Some(b), Some(label)) = (&first.benchmark, &first.benchmark_label) {
-        let name = if runs.len() > 1 {
-            format!("benchmark of {}: {label}", first.name)
-        } else {
-            format!("benchmark: {label}")
-        };
-        series.push(Line::new(
-            &name,
-            BENCHMARK_COLOUR,
-            align(&first.dates, value_curve(b)),
-        ));
+    series.extend(runs.iter().enumerate().map(|(k, r)| {
+        Line::new(
+            &r.name,
+            PALETTE[k % PALETTE.len()],
+            align(&r.dates, value_curve(&r.returns)),
+        )
+    }));
+    // Each curve's tooltip: its last value, so the chart can be read against the figures.
+    for l in &mut series {
+        if let Some(t) = l.values.iter().rposition(|v| v.is_finite()) {
+            l.tip = Some(format!("{}: {:.6}× on {}", l.name, l.values[t], dates[t]));
+        }
     }
-    let linear =
-        Plot::dated(&dates, &series, false).render(title, "growth of 1 (×)", Fmt::Times, &series);
-    let log = Plot::dated(&dates, &series, true).render(
+    let title = match common {
+        Some(c) => format!("{title}, rebased to 1 at the latest start, {c}"),
+        None => title.to_string(),
+    };
+    // One run: its five worst drawdowns shaded, peak to recovery (or to the end).
+    let shade: Vec<(usize, usize)> = match runs {
+        [r] => worst_drawdowns(&r.returns, SHADED_DRAWDOWNS)
+            .iter()
+            .map(|d| {
+                let end = d.recovery.unwrap_or(d.points - 1);
+                (curve_day(d.peak), curve_day(end))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let title = if shade.is_empty() {
+        title
+    } else {
+        format!("{title} (grey: the {} worst drawdowns)", shade.len())
+    };
+    let mut plot = Plot::dated(&dates, &series, false);
+    plot.shade.clone_from(&shade);
+    let linear = plot.render(&title, "growth of 1 (×)", Fmt::Times, &series);
+    let mut plot = Plot::dated(&dates, &series, true);
+    plot.shade = shade;
+    let log = plot.render(
         &format!("{title} (log scale)"),
         "growth of 1 (×, log scale)",
         Fmt::Times,
@@ -342,6 +410,85 @@ fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
     format!(
         "<div class=\"toggle\"><input type=\"checkbox\" id=\"log-{id}\"><label for=\"log-{id}\">log scale</label>\
          <div class=\"linear\">{linear}</div><div class=\"log\">{log}</div></div>\n"
+    )
+}
+
+/// The day curves of runs that start on different days are rebased to: the latest start, if
+/// every run still trades then; `None` when all start together (or never overlap).
+fn common_start(runs: &[RunReport]) -> Option<NaiveDate> {
+    let latest = runs.iter().filter_map(|r| r.dates.first()).max()?;
+    let earliest_end = runs.iter().filter_map(|r| r.dates.last()).min()?;
+    let differ = runs.iter().any(|r| r.dates.first() != Some(latest));
+    (differ && latest <= earliest_end).then_some(*latest)
+}
+
+/// `values` (one per day of `own`) on `calendar`: carried over days `own` lacks, NaN outside
+/// `own`'s span.
+fn on_calendar(calendar: &[NaiveDate], own: &[NaiveDate], values: &[f64]) -> Vec<f64> {
+    let (start, end) = (own[0], own[own.len() - 1]);
+    let mut k = 0;
+    calendar
+        .iter()
+        .map(|d| {
+            while k + 1 < own.len() && own[k + 1] <= *d {
+                k += 1;
+            }
+            if *d < start || *d > end {
+                f64::NAN
+            } else {
+                values[k]
+            }
+        })
+        .collect()
+}
+
+/// The benchmarks to draw: (the first run that has it, its label), one per distinct series (a
+/// benchmark several runs share on the same days is drawn once).
+fn distinct_benchmarks(runs: &[RunReport]) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for (k, r) in runs.iter().enumerate() {
+        let (Some(b), Some(label)) = (&r.benchmark, &r.benchmark_label) else {
+            continue;
+        };
+        let seen = out.iter().any(|(j, l)| {
+            let o = &runs[*j];
+            l == label && o.dates == r.dates && o.benchmark.as_ref() == Some(b)
+        });
+        if !seen {
+            out.push((k, label.clone()));
+        }
+    }
+    out
+}
+
+/// An index run's tracking difference: its cumulative return minus its benchmark's (the ideal
+/// index, unless another benchmark is given), day by day; none without a benchmark.
+fn tracking_difference(r: &RunReport, colour: &'static str) -> String {
+    let Some(b) = &r.benchmark else {
+        return String::new();
+    };
+    let td: Vec<f64> = value_curve(&r.returns)
+        .iter()
+        .zip(value_curve(b))
+        .map(|(s, b)| s - b)
+        .collect();
+    let name = format!(
+        "tracking difference against {}",
+        r.benchmark_label.as_deref().unwrap_or("the benchmark")
+    );
+    let mut line = Line::new(&name, colour, td);
+    if let Some(&last) = line.values.last() {
+        line.tip = Some(format!(
+            "tracking difference: {last:.6} on {}",
+            r.dates[r.dates.len() - 1]
+        ));
+    }
+    let lines = [line.filled()];
+    Plot::dated(&r.dates, &lines, false).render(
+        "Tracking difference: cumulative return minus the benchmark's",
+        "return difference (% of initial cash)",
+        Fmt::Percent,
+        &lines,
     )
 }
 
@@ -379,6 +526,9 @@ fn run_section(k: usize, r: &RunReport) -> String {
         std::slice::from_ref(r),
         "Equity curve",
     ));
+    if r.kind == "index" {
+        s.push_str(&tracking_difference(r, colour));
+    }
 
     // Drawdowns.
     let uw = underwater(&r.returns)[1..].to_vec();
@@ -418,16 +568,23 @@ fn run_section(k: usize, r: &RunReport) -> String {
         gaps(rolling_sharpe(&r.returns, ROLLING_DAYS, rf)),
     )];
     if let Some(b) = &r.benchmark {
-        vol.push(Line::new(
-            "benchmark",
-            BENCHMARK_COLOUR,
-            rolling_volatility(b, ROLLING_DAYS),
-        ));
-        sharpe.push(Line::new(
-            "benchmark",
-            BENCHMARK_COLOUR,
-            gaps(rolling_sharpe(b, ROLLING_DAYS, rf)),
-        ));
+        // The benchmark first, so the strategy is drawn on top of it.
+        vol.insert(
+            0,
+            Line::new(
+                "benchmark",
+                BENCHMARK_COLOUR,
+                rolling_volatility(b, ROLLING_DAYS),
+            ),
+        );
+        sharpe.insert(
+            0,
+            Line::new(
+                "benchmark",
+                BENCHMARK_COLOUR,
+                gaps(rolling_sharpe(b, ROLLING_DAYS, rf)),
+            ),
+        );
     }
     s.push_str(&Plot::dated(&r.dates, &vol, false).render(
         "Rolling 6-month volatility",
@@ -441,6 +598,22 @@ fn run_section(k: usize, r: &RunReport) -> String {
         Fmt::Number,
         &sharpe,
     ));
+    if let Some(b) = &r.benchmark {
+        let beta = [Line::new(
+            &r.name,
+            colour,
+            rolling_beta(&r.returns, b, ROLLING_DAYS),
+        )];
+        s.push_str(&Plot::dated(&r.dates, &beta, false).render(
+            &format!(
+                "Rolling 6-month beta to the benchmark ({})",
+                r.benchmark_label.as_deref().unwrap_or("benchmark")
+            ),
+            "beta (cov(r, b) / var(b))",
+            Fmt::Number,
+            &beta,
+        ));
+    }
     let _ = writeln!(
         s,
         "<p class=\"caveat\">The rolling Sharpe ratio is undefined, and left out (a gap), where \
@@ -450,13 +623,20 @@ fn run_section(k: usize, r: &RunReport) -> String {
     );
 
     // Calendar returns.
-    s.push_str(&heatmap(&period_returns(&r.dates, &r.returns, true)));
+    let monthly = period_returns(&r.dates, &r.returns, true);
+    s.push_str(&heatmap(&monthly));
+    let bench_monthly = r
+        .benchmark
+        .as_ref()
+        .map(|b| period_returns(&r.dates, b, true));
+    s.push_str(&histogram(&monthly, bench_monthly.as_deref(), colour));
     let annual = period_returns(&r.dates, &r.returns, false);
     let bench_annual = r
         .benchmark
         .as_ref()
         .map(|b| period_returns(&r.dates, b, false));
     s.push_str(&annual_bars(&annual, bench_annual.as_deref(), colour));
+    s.push_str(&annual_table(&annual, bench_annual.as_deref()));
 
     // Holdings.
     let long_only = r
@@ -529,6 +709,10 @@ struct Line {
     base: Vec<f64>,
     /// (day, value, is entry) markers.
     markers: Vec<(usize, f64, bool)>,
+    /// Drawn dashed (a benchmark in its run's colour).
+    dash: bool,
+    /// Tooltip, when it says more than the name.
+    tip: Option<String>,
 }
 
 impl Line {
@@ -540,6 +724,8 @@ impl Line {
             fill: false,
             base: Vec::new(),
             markers: Vec::new(),
+            dash: false,
+            tip: None,
         }
     }
 
@@ -604,6 +790,8 @@ struct Plot<'a> {
     lo: f64,
     hi: f64,
     log: bool,
+    /// Day spans shaded behind the data (drawdowns).
+    shade: Vec<(usize, usize)>,
 }
 
 impl<'a> Plot<'a> {
@@ -636,6 +824,7 @@ impl<'a> Plot<'a> {
             lo,
             hi: hi + pad,
             log,
+            shade: Vec::new(),
         }
     }
 
@@ -704,6 +893,17 @@ impl<'a> Plot<'a> {
             "<text class=\"title\" x=\"{LEFT}\" y=\"16\">{}</text>",
             esc(title)
         );
+        for &(a, b) in &self.shade {
+            let _ = write!(
+                s,
+                "<rect class=\"shade\" x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#000\" fill-opacity=\"0.08\"><title>drawdown {} → {}</title></rect>",
+                self.x(a),
+                (self.x(b) - self.x(a)).max(0.5),
+                H - TOP - BOTTOM,
+                self.dates[a],
+                self.dates[b]
+            );
+        }
         s.push_str(&self.value_grid(fmt));
         // Year ticks, spaced so labels never overlap.
         let (first, last) = (
@@ -813,11 +1013,19 @@ impl<'a> Plot<'a> {
                 l.colour, l.colour
             )
         } else {
-            format!("fill=\"none\" stroke=\"{}\" stroke-width=\"1.4\"", l.colour)
+            format!(
+                "fill=\"none\" stroke=\"{}\" stroke-width=\"1.4\"{}",
+                l.colour,
+                if l.dash {
+                    " stroke-dasharray=\"5 3\""
+                } else {
+                    ""
+                }
+            )
         };
         let mut s = format!(
             "<path class=\"data\" d=\"{d}\" {style}><title>{}</title></path>",
-            esc(&l.name)
+            esc(l.tip.as_deref().unwrap_or(&l.name))
         );
         for &(t, v, entry) in &l.markers {
             if !v.is_finite() {
@@ -964,6 +1172,7 @@ fn annual_bars(
         lo: lo - 0.05 * (hi - lo),
         hi: hi + 0.05 * (hi - lo) + 1e-9,
         log: false,
+        shade: Vec::new(),
     };
     let mut s = format!(
         "<figure><svg class=\"chart bars\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Annual returns\"><title>Annual returns</title><text class=\"title\" x=\"{LEFT}\" y=\"16\">Annual returns</text>"
@@ -1020,6 +1229,138 @@ fn annual_bars(
     s
 }
 
+/// The annual returns as a table: year, the run's, the benchmark's and the difference.
+fn annual_table(years: &[(i32, u32, f64)], bench: Option<&[(i32, u32, f64)]>) -> String {
+    let mut s = String::from("<table class=\"annual\"><thead><tr><th>year</th><th>return</th>");
+    if bench.is_some() {
+        s.push_str("<th>benchmark</th><th>difference</th>");
+    }
+    s.push_str("</tr></thead><tbody>");
+    for &(y, _, r) in years {
+        let _ = write!(s, "<tr><td>{y}</td><td>{}</td>", super::pct(r));
+        if let Some(b) = bench {
+            match b.iter().find(|b| b.0 == y) {
+                Some(b) => {
+                    let _ = write!(
+                        s,
+                        "<td>{}</td><td>{}</td>",
+                        super::pct(b.2),
+                        super::pct(r - b.2)
+                    );
+                }
+                None => s.push_str("<td>n/a</td><td>n/a</td>"),
+            }
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>\n");
+    s
+}
+
+/// Monthly returns as a histogram, the benchmark's bars beside the run's: share of months in
+/// each of about 20 equal bins.
+fn histogram(
+    months: &[(i32, u32, f64)],
+    bench: Option<&[(i32, u32, f64)]>,
+    colour: &'static str,
+) -> String {
+    if months.len() < 2 {
+        return String::new();
+    }
+    let all = months
+        .iter()
+        .chain(bench.into_iter().flatten())
+        .map(|m| m.2);
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let step = nice_ticks(lo, hi.max(lo + 1e-9))
+        .windows(2)
+        .map(|w| (w[1] - w[0]) / 4.0)
+        .next()
+        .unwrap_or((hi - lo).max(1e-9) / 20.0);
+    let first = (lo / step).floor() * step;
+    let bins = (((hi - first) / step).floor() as usize + 1).max(1);
+    let shares = |m: &[(i32, u32, f64)]| -> Vec<f64> {
+        let mut c = vec![0.0; bins];
+        for x in m {
+            let k = (((x.2 - first) / step).floor() as usize).min(bins - 1);
+            c[k] += 1.0 / m.len() as f64;
+        }
+        c
+    };
+    let own = shares(months);
+    let theirs = bench.map(shares);
+    let top = own
+        .iter()
+        .chain(theirs.iter().flatten())
+        .fold(0.0f64, |a, &b| a.max(b));
+    let dates = [NaiveDate::MIN, NaiveDate::MIN];
+    let plot = Plot {
+        dates: &dates,
+        lo: 0.0,
+        hi: top * 1.08 + 1e-9,
+        log: false,
+        shade: Vec::new(),
+    };
+    let mut s = format!(
+        "<figure><svg class=\"chart bars\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Distribution of monthly returns\"><title>Distribution of monthly returns</title><text class=\"title\" x=\"{LEFT}\" y=\"16\">Distribution of monthly returns</text>"
+    );
+    s.push_str(&plot.value_grid(Fmt::Percent));
+    let slot = (W - LEFT - RIGHT) / bins as f64;
+    let bar = slot * if theirs.is_some() { 0.45 } else { 0.9 };
+    let zero = plot.y(0.0);
+    let mut bars = |series: &[f64], offset: f64, fill: &str, opacity: f64, who: &str| {
+        for (k, &c) in series.iter().enumerate() {
+            if c == 0.0 {
+                continue;
+            }
+            let from = first + k as f64 * step;
+            let _ = write!(
+                s,
+                "<rect class=\"data\" x=\"{:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{fill}\" fill-opacity=\"{opacity}\"><title>{who}: {:.1} % of months from {} % to {} %</title></rect>",
+                LEFT + slot * k as f64 + slot * 0.05 + offset,
+                plot.y(c),
+                zero - plot.y(c),
+                100.0 * c,
+                trim(100.0 * from),
+                trim(100.0 * (from + step)),
+            );
+        }
+    };
+    bars(&own, 0.0, colour, 1.0, "strategy");
+    if let Some(t) = &theirs {
+        bars(t, bar, BENCHMARK_COLOUR, 0.55, "benchmark");
+    }
+    let every = (bins / 8).max(1);
+    for k in (0..=bins).step_by(every) {
+        let _ = write!(
+            s,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{} %</text>",
+            LEFT + slot * k as f64,
+            H - BOTTOM + 16.0,
+            trim(100.0 * (first + k as f64 * step))
+        );
+    }
+    let _ = write!(
+        s,
+        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">monthly return (%)</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">share of months (%)</text>",
+        W - LEFT - RIGHT,
+        H - TOP - BOTTOM,
+        (LEFT + W - RIGHT) / 2.0,
+        H - 8.0,
+        (TOP + H - BOTTOM) / 2.0
+    );
+    s.push_str("</svg>");
+    let mut items = vec![("strategy", colour)];
+    if theirs.is_some() {
+        items.push(("benchmark", BENCHMARK_COLOUR));
+    }
+    s.push_str(&legend(items.into_iter()));
+    s.push_str("</figure>\n");
+    s
+}
+
 /// A legend under a chart: a coloured square and a name per series (wraps, never overlaps).
 fn legend<'n>(items: impl Iterator<Item = (&'n str, &'n str)>) -> String {
     let mut s = String::from("<figcaption class=\"legend\">");
@@ -1053,6 +1394,7 @@ table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; }
 th, td { padding: .15rem .6rem; border-bottom: 1px solid #eee; text-align: right; }
 th:first-child { text-align: left; }
 .metrics td { font-variant-numeric: tabular-nums; }
+.metrics .bench { color: #555; background: #f6f6f6; }
 .meta, .conventions, .caveat, .notes { font-size: .85rem; color: #444; }
 figure { margin: .8rem 0; }
 svg.chart { width: 100%; height: auto; background: #fff; }

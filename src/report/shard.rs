@@ -307,6 +307,14 @@ fn encode(results: &[VariantResult]) -> PolarsResult<Vec<u8>> {
         let values: Vec<Option<i32>> = results.iter().map(|v| get(&v.summary).map(days)).collect();
         columns.push(Column::new(name.into(), values).cast(&DataType::Date)?);
     }
+    // The tearsheet figures as JSON, as `Summary::figure` (which the sweep's files read)
+    // sees them; the benchmark's own figures are not kept (no sweep output reads them).
+    let tearsheet: Vec<String> = results
+        .iter()
+        .map(|v| serde_json::to_string(&v.summary.tearsheet))
+        .collect::<Result<_, _>>()
+        .map_err(|e| polars_err!(ComputeError: "tearsheet figures: {e}"))?;
+    columns.push(Column::new("tearsheet".into(), tearsheet));
     let curve_days: Vec<Option<Series>> = results
         .iter()
         .map(|v| {
@@ -405,6 +413,7 @@ fn decode(bytes: &[u8]) -> PolarsResult<Vec<VariantResult>> {
     // A column of no curve at all may have been written without its list type.
     let curve_days = df.column("curve_days")?.list().ok().cloned();
     let curve_returns = df.column("curve_returns")?.list().ok().cloned();
+    let tearsheet = df.column("tearsheet")?.str()?.clone();
     let missing = |name: &str| polars_err!(ComputeError: "column `{name}` has an empty cell");
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
@@ -466,6 +475,9 @@ fn decode(bytes: &[u8]) -> PolarsResult<Vec<VariantResult>> {
             max_drawdown_peak: d[2][i],
             max_drawdown_trough: d[3][i],
             max_drawdown_recovery: d[4][i],
+            tearsheet: serde_json::from_str(tearsheet.get(i).ok_or_else(|| missing("tearsheet"))?)
+                .map_err(|e| polars_err!(ComputeError: "column `tearsheet`: {e}"))?,
+            benchmark_figures: None,
         };
         out.push(VariantResult {
             index: index[i],

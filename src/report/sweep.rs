@@ -117,7 +117,11 @@ fn frame(result: &SweepResult, csv: bool) -> PolarsResult<DataFrame> {
                 })
             })
             .collect();
-        columns.push(Column::new(key.as_str().into(), values));
+        columns.push(if csv {
+            Column::new(key.as_str().into(), values)
+        } else {
+            typed(key, values)
+        });
     }
     for name in Summary::figure_names() {
         let values: Vec<Option<f64>> = result
@@ -128,6 +132,33 @@ fn frame(result: &SweepResult, csv: bool) -> PolarsResult<DataFrame> {
         columns.push(Column::new((*name).into(), values));
     }
     DataFrame::new(n, columns)
+}
+
+/// A parameter column as its values' type: integers, then numbers, then booleans, else text.
+fn typed(key: &str, values: Vec<String>) -> Column {
+    let name: PlSmallStr = key.into();
+    if let Ok(v) = values
+        .iter()
+        .map(|s| s.parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+    {
+        return Column::new(name, v);
+    }
+    if let Ok(v) = values
+        .iter()
+        .map(|s| s.parse::<f64>())
+        .collect::<Result<Vec<_>, _>>()
+    {
+        return Column::new(name, v);
+    }
+    if let Ok(v) = values
+        .iter()
+        .map(|s| s.parse::<bool>())
+        .collect::<Result<Vec<_>, _>>()
+    {
+        return Column::new(name, v);
+    }
+    Column::new(name, values)
 }
 
 /// Writes every variant's settings and figures to `path`: Parquet if it ends in `.parquet`,
@@ -159,6 +190,96 @@ pub fn write_variants(path: &Path, result: &SweepResult) -> std::io::Result<()> 
                 .map_err(std::io::Error::other)
         }
     })
+}
+
+/// Writes a walk-forward's windows to `path` (Parquet if it ends in `.parquet`, else CSV),
+/// through a temporary file renamed into place: one row per window (its number, in- and
+/// out-of-sample first and last days, the variant chosen, then `is_<figure>` and
+/// `oos_<figure>` for each figure of the chosen variant in and out of sample), then a row
+/// `stitched` with the stitched out-of-sample figures (its `is_` cells empty).
+pub fn write_walk_forward(path: &Path, wf: &WalkForward) -> std::io::Result<()> {
+    use super::files::{Cells, Sheet};
+    let n = wf.windows.len();
+    let figures = |m: &crate::metrics::Metrics| serde_json::to_value(m).unwrap_or_default();
+    let is: Vec<serde_json::Value> = wf
+        .windows
+        .iter()
+        .map(|w| figures(&w.in_sample_metrics))
+        .collect();
+    let mut oos: Vec<serde_json::Value> = wf
+        .windows
+        .iter()
+        .map(|w| figures(&w.out_of_sample_metrics))
+        .collect();
+    oos.push(figures(&wf.stitched));
+    let first = wf.windows.first();
+    let last = wf.windows.last();
+    let dates = |f: &dyn Fn(&crate::sweep::Window) -> chrono::NaiveDate,
+                 stitched: Option<chrono::NaiveDate>| {
+        Cells::Text(
+            wf.windows
+                .iter()
+                .map(|w| f(w).to_string())
+                .chain([stitched.map_or(String::new(), |d| d.to_string())])
+                .collect(),
+        )
+    };
+    let mut columns = vec![
+        (
+            "window".to_string(),
+            Cells::Text(
+                (1..=n)
+                    .map(|k| k.to_string())
+                    .chain(["stitched".into()])
+                    .collect(),
+            ),
+        ),
+        ("in_sample_start".into(), dates(&|w| w.in_sample.0, None)),
+        ("in_sample_end".into(), dates(&|w| w.in_sample.1, None)),
+        (
+            "out_of_sample_start".into(),
+            dates(&|w| w.out_of_sample.0, first.map(|w| w.out_of_sample.0)),
+        ),
+        (
+            "out_of_sample_end".into(),
+            dates(&|w| w.out_of_sample.1, last.map(|w| w.out_of_sample.1)),
+        ),
+        (
+            "chosen".into(),
+            Cells::Text(
+                wf.windows
+                    .iter()
+                    .map(|w| super::inert_text(&w.chosen))
+                    .chain([String::new()])
+                    .collect(),
+            ),
+        ),
+    ];
+    let keys: Vec<String> = match oos.last() {
+        Some(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    for key in &keys {
+        let get = |v: &serde_json::Value| v.get(key).and_then(serde_json::Value::as_f64);
+        columns.push((
+            format!("is_{key}"),
+            Cells::MaybeFloat(is.iter().map(get).chain([None]).collect()),
+        ));
+    }
+    for key in &keys {
+        let get = |v: &serde_json::Value| v.get(key).and_then(serde_json::Value::as_f64);
+        columns.push((
+            format!("oos_{key}"),
+            Cells::MaybeFloat(oos.iter().map(get).collect()),
+        ));
+    }
+    let sheet = Sheet { columns };
+    let bytes = if path.extension().is_some_and(|e| e == "parquet") {
+        sheet.parquet()?
+    } else {
+        sheet.csv().into_bytes()
+    };
+    super::output::write_file(path, bytes)
 }
 
 /// Walk-forward windows and the stitched out-of-sample figures.

@@ -19,4 +19,4 @@ mod summary;
 pub use loads::{DistinctLoads, load_distinct};
 pub use outcome::Outcome;
 pub use plan::{benchmark_prices, run_plan, run_plan_with, run_plans};
-pub use summary::Summary;
+pub use summary::{SeriesFigures, Summary};

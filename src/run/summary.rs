@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::engine::BacktestResult;
-use crate::metrics::{Conventions, Metrics, curve_day, max_drawdown};
+use crate::metrics::{Conventions, Metrics, Tearsheet, curve_day, max_drawdown};
 
 /// The figures of one run: the return metrics plus what only the backtest knows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,6 +60,22 @@ pub struct Summary {
     pub max_drawdown_recovery: Option<NaiveDate>,
     /// Trading days from peak to recovery (or to the end if not recovered).
     pub max_drawdown_days: usize,
+    /// The tearsheet figures (period returns, best and worst, win rates, shape, …).
+    #[serde(flatten)]
+    pub tearsheet: Tearsheet,
+    /// The benchmark's own figures over the same days, if the run has a benchmark.
+    pub benchmark_figures: Option<SeriesFigures>,
+}
+
+/// The figures of a return series alone (a benchmark's): those that need no trading.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SeriesFigures {
+    /// Return-series metrics (the benchmark-relative ones empty).
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Tearsheet figures.
+    #[serde(flatten)]
+    pub tearsheet: Tearsheet,
 }
 
 impl Summary {
@@ -69,39 +85,9 @@ impl Summary {
     /// assert!(folio::run::Summary::figure_names().contains(&"sharpe"));
     /// ```
     pub fn figure_names() -> &'static [&'static str] {
-        &[
-            "total_return",
-            "cagr",
-            "annual_volatility",
-            "sharpe",
-            "sortino",
-            "max_drawdown",
-            "calmar",
-            "var_95",
-            "cvar_95",
-            "beta",
-            "alpha",
-            "tracking_error",
-            "information_ratio",
-            "active_return",
-            "turnover",
-            "total_costs",
-            "cost_drag",
-            "commission_costs",
-            "slippage_costs",
-            "impact_costs",
-            "spread_costs",
-            "partial_fills",
-            "carried_orders",
-            "borrow_refused",
-            "borrow_fees",
-            "cash_interest",
-            "mean_gross_exposure",
-            "final_nav",
-            "trades",
-            "rebalances",
-            "max_drawdown_days",
-        ]
+        static NAMES: std::sync::LazyLock<Vec<&'static str>> =
+            std::sync::LazyLock::new(|| crate::metrics::FIGURES.iter().map(|f| f.key).collect());
+        &NAMES
     }
 
     /// A figure by its name in `metrics.json`; `None` if unknown or undefined (no benchmark).
@@ -198,6 +184,11 @@ impl Summary {
             max_drawdown_trough: has_dd.then(|| day(dd.trough)),
             max_drawdown_recovery: dd.recovery.map(day),
             max_drawdown_days: if has_dd { dd.length() } else { 0 },
+            tearsheet: Tearsheet::compute(&result.dates[s..], returns, conv.risk_free_rate),
+            benchmark_figures: benchmark.map(|b| SeriesFigures {
+                metrics: Metrics::compute(b, None, conv),
+                tearsheet: Tearsheet::compute(&result.dates[s..], b, conv.risk_free_rate),
+            }),
         }
     }
 }

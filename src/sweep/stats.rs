@@ -8,42 +8,13 @@
 //! excess (3 for a normal); a constant rf does not change them.
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::distribution::ContinuousCDF;
 
 /// The Euler–Mascheroni constant.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
 
-fn standard_normal() -> Normal {
-    Normal::new(0.0, 1.0).expect("a standard normal")
-}
-
-/// Per-period Sharpe ratio, skewness and kurtosis of a return series.
-fn moments(returns: &[f64]) -> (f64, f64, f64) {
-    let n = returns.len() as f64;
-    let mean = returns.iter().sum::<f64>() / n;
-    let m = |k: i32| returns.iter().map(|r| (r - mean).powi(k)).sum::<f64>() / n;
-    let (m2, m3, m4) = (m(2), m(3), m(4));
-    let sd = (m2 * n / (n - 1.0)).sqrt();
-    (mean / sd, m3 / m2.powf(1.5), m4 / (m2 * m2))
-}
-
-/// The probability that the true per-period Sharpe ratio exceeds `threshold`, given the
-/// observed `returns`: Φ((SR − SR*) √(T − 1) / √(1 − γ₃ SR + (γ₄ − 1)/4 · SR²)).
-///
-/// ```
-/// // A steady positive series is very likely better than a zero Sharpe ratio.
-/// let r: Vec<f64> = (0..500).map(|i| 0.001 + 0.01 * ((i * 37 % 11) as f64 - 5.0) / 5.0).collect();
-/// assert!(folio::sweep::probabilistic_sharpe(&r, 0.0) > 0.95);
-/// ```
-pub fn probabilistic_sharpe(returns: &[f64], threshold: f64) -> f64 {
-    if returns.len() < 3 {
-        return f64::NAN;
-    }
-    let (sr, skew, kurt) = moments(returns);
-    let t = returns.len() as f64;
-    let denom = (1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr).sqrt();
-    standard_normal().cdf((sr - threshold) * (t - 1.0).sqrt() / denom)
-}
+pub use crate::metrics::probabilistic_sharpe;
+use crate::metrics::{sharpe_moments as moments, standard_normal};
 
 /// The Sharpe ratio the best of `trials` independent trials reaches by luck alone when every
 /// true Sharpe ratio is zero and the trials' Sharpe ratios vary with `variance`:
