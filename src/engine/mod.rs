@@ -31,7 +31,7 @@ pub use audit::AuditTable;
 pub use corporate::{ActionKind, CorporateAction};
 pub use decision::{Decision, Order};
 pub use ledger::{Trade, TradeKind, TradeTotals};
-pub use result::BacktestResult;
+pub use result::{BacktestResult, Recording};
 pub use strategy::Strategy;
 pub use view::{Context, History, MarketView, PortfolioView};
 
@@ -377,6 +377,17 @@ pub fn run<S: Strategy + ?Sized>(
     strategy: &mut S,
     config: &BacktestConfig,
 ) -> Result<BacktestResult, EngineError> {
+    run_recording(table, strategy, config, Recording::FULL)
+}
+
+/// [`run`], keeping only what `recording` asks for beyond NAV, cash and the totals (a sweep
+/// keeps neither weights nor fills); the books and every figure are the same.
+pub fn run_recording<S: Strategy + ?Sized>(
+    table: &PriceTable,
+    strategy: &mut S,
+    config: &BacktestConfig,
+    recording: Recording,
+) -> Result<BacktestResult, EngineError> {
     config.validate()?;
     let open = match config.execution {
         Execution::NextOpen => Some(table.open().ok_or(EngineError::NoOpenPrices)?),
@@ -385,7 +396,7 @@ pub fn run<S: Strategy + ?Sized>(
     let (n_days, n_assets) = (table.n_days(), table.n_assets());
     let prices = table.prices();
     let mut ledger = Ledger::new(config.initial_cash, n_assets);
-    let mut record = BacktestResult::with_capacity(table, config);
+    let mut record = BacktestResult::with_capacity(table, config, recording);
     let mut pending: Option<Decision> = None;
     let mut delta = vec![0.0; n_assets];
     // Assets whose prices stop before the last day, by the day after their last price.
@@ -457,9 +468,12 @@ pub fn run<S: Strategy + ?Sized>(
                 &mut record,
             )?;
         }
+        // The close's NAV, once: the strategy sees it, and it is recorded unless a same-close
+        // fill changes the books after the decision.
+        let mut nav = record.value_day(t, ledger.cash, &ledger.units, close);
         let ctx = Context {
             market: MarketView::at(table, t),
-            portfolio: PortfolioView::new(ledger.cash, &ledger.units, close),
+            portfolio: PortfolioView::with_nav(ledger.cash, &ledger.units, close, nav),
         };
         let mut decision = strategy.decide(&ctx);
         if !matches!(decision, Decision::Hold) {
@@ -475,31 +489,33 @@ pub fn run<S: Strategy + ?Sized>(
             }
             record.decisions += 1;
             match config.execution {
-                Execution::SameClose => apply(
-                    &mut ledger,
-                    decision,
-                    close,
-                    date,
-                    config,
-                    &mut delta,
-                    &mut record,
-                )?,
+                Execution::SameClose => {
+                    apply(
+                        &mut ledger,
+                        decision,
+                        close,
+                        date,
+                        config,
+                        &mut delta,
+                        &mut record,
+                    )?;
+                    nav = record.value_day(t, ledger.cash, &ledger.units, close);
+                }
                 _ if t + 1 < n_days => pending = Some(decision),
                 _ => record.unfilled += 1,
             }
         }
-        record.push_day(t, ledger.cash, &ledger.units, close);
-        if !record.nav[t].is_finite() {
-            return Err(EngineError::Overflow {
-                date,
-                nav: record.nav[t],
-            });
+        record.push_day(t, nav, ledger.cash);
+        record.forget_trades();
+        if !nav.is_finite() {
+            return Err(EngineError::Overflow { date, nav });
         }
         debug_assert!(
-            (record.nav[t] - ledger.nav(close)).abs() <= 1e-9 * record.nav[t].abs().max(1.0),
+            (nav - ledger.nav(close)).abs() <= 1e-9 * nav.abs().max(1.0),
             "NAV must equal cash plus positions"
         );
     }
+    record.finish();
     Ok(record)
 }
 

@@ -657,11 +657,11 @@ impl StrategySpec {
                     )?),
                 };
                 let definition = IndexDefinition::new(weighting, table.n_assets());
-                let ideal = definition.ideal_returns(table, config.delisting_return);
-                (
-                    Box::new(Index::new(definition, spec.rebalance)),
-                    Some(ideal),
-                )
+                // The benchmark when the run names none (computed only then).
+                let ideal = benchmark
+                    .is_none()
+                    .then(|| definition.ideal_returns(table, config.delisting_return));
+                (Box::new(Index::new(definition, spec.rebalance)), ideal)
             }
             StrategySpec::Rating(params) => {
                 let indicators = || {
