@@ -12,7 +12,10 @@ them) and is checked by its final value, printed beside the time:
 - buy_and_hold: equal weights bought on the first day, never rebalanced.
 - monthly: equal weights, rebalanced on the first trading day of each month.
 - momentum: each month, the 20 names with the best return over the past 231 days ending 21 days
-  before, in equal weights (12-1 momentum, no liquidity screen).
+  before, in equal weights (12-1 momentum, no liquidity screen). folio's rating kind rates only
+  names with the whole lookback of history and counts its days its own way, so its final value
+  differs from vectorbt's and bt's (which agree); the buy-and-hold and monthly values of all
+  three agree to the cent.
 - min_variance / max_sharpe: PyPortfolioOpt, long-only, re-optimised on the first trading day of
   each month from 2006-01 on, on the 252 daily returns before it (sample covariance; mean
   historical return for max-Sharpe, risk-free rate 0).
@@ -212,7 +215,7 @@ def folio_job(binary, tickers, kind, workdir):
                              text=True).stdout
         line = next((l for l in out.splitlines() if "final" in l.lower() and "nav" in l.lower()),
                     "")
-        return line.strip()
+        return " ".join(line.replace("│", " ").replace("┆", " ").split())
 
     return job
 
