@@ -334,3 +334,90 @@ fn variant_settings_written_as_csv_cannot_be_a_spreadsheet_formula() {
     // The file name is text made inert; the numbers stay numbers.
     assert!(row.starts_with("0,1,0,'=prices.csv,0."), "{csv}");
 }
+
+/// A sweep runs each variant keeping only its figures (no weight matrix, fills, notes or
+/// audit): every figure and daily return is the same, bit for bit, as a full run's, for each
+/// kind of strategy, execution, ragged (delisting) data and a run without a benchmark.
+#[test]
+fn a_sweep_run_has_the_figures_of_a_full_run_bit_for_bit() {
+    use folio::data::load;
+    use folio::engine::Execution;
+    use folio::strategy::spec::StrategyFile;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let short = Overrides {
+        from: Some(d("2013-01-02")),
+        to: Some(d("2016-06-30")),
+        ..Default::default()
+    };
+    // Without a benchmark: an index is measured against its ideal portfolio.
+    let no_benchmark = dir.path().join("no_benchmark.toml");
+    let text = common::strategy_text("strategies/index_equal_band.toml");
+    let text: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("benchmark"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&no_benchmark, text).unwrap();
+    // A rating on the bundled sample (it has volume), quarterly.
+    let rating = dir.path().join("rating.toml");
+    let text = common::strategy_text("strategies/rating_normal.toml")
+        .replace("sp500_daily.parquet", "sample_prices.csv")
+        .replace("missing = \"drop\"", "missing = \"listed\"");
+    std::fs::write(&rating, text).unwrap();
+    let ragged = Overrides {
+        missing: Some("listed".parse().unwrap()),
+        tickers: Some(vec![
+            "AAPL".into(),
+            "GOOG".into(),
+            "KO".into(),
+            "XOM".into(),
+        ]),
+        from: Some(d("2013-06-03")),
+        to: Some(d("2015-12-31")),
+        ..Default::default()
+    };
+    let same_close = Overrides {
+        execution: Some(Execution::SameClose),
+        ..short.clone()
+    };
+    let cases: Vec<(PathBuf, Overrides)> = vec![
+        ("strategies/buy_and_hold.toml".into(), short.clone()),
+        ("strategies/buy_and_hold.toml".into(), ragged.clone()),
+        ("strategies/index_equal_band.toml".into(), short.clone()),
+        (
+            "strategies/index_equal_band.toml".into(),
+            same_close.clone(),
+        ),
+        ("strategies/index_equal_annual.toml".into(), ragged.clone()),
+        ("strategies/index_cap_semiannual.toml".into(), short.clone()),
+        ("strategies/arbitrage_goog_googl.toml".into(), short.clone()),
+        ("strategies/min_variance_rolling.toml".into(), short.clone()),
+        (no_benchmark, short.clone()),
+        (rating, Overrides::default()),
+    ];
+    for (path, over) in cases {
+        let plan = StrategyFile::load(&path)
+            .unwrap()
+            .plan(&path, &over)
+            .unwrap();
+        let loaded = load(&plan.data, &plan.read, plan.missing).unwrap();
+        let prices = folio::run::benchmark_prices(&plan, &loaded).unwrap();
+        let returns = prices.as_deref().map(folio::metrics::daily_returns);
+        let full = folio::run::run_plan_with(&plan, &loaded, prices.as_deref()).unwrap();
+        let lean =
+            folio::run::run_plan_figures(&plan, &loaded, prices.as_deref(), returns.as_deref())
+                .unwrap();
+        let what = format!("{} {:?}", path.display(), over.execution);
+        assert!(full.summary.trades > 0, "{what}");
+        // Debug formatting compares every figure exactly, NaN included.
+        assert_eq!(
+            format!("{:?}", lean.summary),
+            format!("{:?}", full.summary),
+            "{what}"
+        );
+        let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&lean.returns), bits(&full.result.returns()), "{what}");
+    }
+}

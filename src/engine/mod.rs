@@ -33,7 +33,7 @@ pub use corporate::{ActionKind, CorporateAction};
 pub use decision::{Decision, Order};
 pub use ledger::{Trade, TradeKind, TradeTotals};
 pub use liquidity::{Leftover, Liquidity, Participation, SqrtImpact};
-pub use result::BacktestResult;
+pub use result::{BacktestResult, Recording};
 pub use strategy::Strategy;
 pub use view::{Context, History, MarketView, PortfolioView, UnknownField};
 
@@ -384,14 +384,26 @@ pub fn run<S: Strategy + ?Sized>(
     strategy: &mut S,
     config: &BacktestConfig,
 ) -> Result<BacktestResult, EngineError> {
+    run_recording(table, strategy, config, Recording::FULL)
+}
+
+/// [`run`], keeping only what `recording` asks for beyond NAV, cash and the totals (a sweep
+/// keeps neither weights nor fills); the books and every figure are the same.
+pub fn run_recording<S: Strategy + ?Sized>(
+    table: &PriceTable,
+    strategy: &mut S,
+    config: &BacktestConfig,
+    recording: Recording,
+) -> Result<BacktestResult, EngineError> {
     config.validate()?;
     if config.liquidity.is_off() {
-        run_with(table, strategy, config, &mut Frictionless)
+        run_with(table, strategy, config, recording, &mut Frictionless)
     } else {
         run_with(
             table,
             strategy,
             config,
+            recording,
             &mut Market::new(table, &config.liquidity)?,
         )
     }
@@ -404,6 +416,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
     table: &PriceTable,
     strategy: &mut S,
     config: &BacktestConfig,
+    recording: Recording,
     fr: &mut F,
 ) -> Result<BacktestResult, EngineError> {
     let open = match config.execution {
@@ -413,7 +426,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
     let (n_days, n_assets) = (table.n_days(), table.n_assets());
     let prices = table.prices();
     let mut ledger = Ledger::new(config.initial_cash, n_assets);
-    let mut record = BacktestResult::with_capacity(table, config);
+    let mut record = BacktestResult::with_capacity(table, config, recording);
     let mut pending: Option<Decision> = None;
     let mut delta = vec![0.0; n_assets];
     // Units of each asset still to trade, carried from the previous day (frictions only).
@@ -531,9 +544,12 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
             )?;
             settle(&mut carry, &delta, fr.carries(), &mut record, date);
         }
+        // The close's NAV, once: the strategy sees it, and it is recorded unless a same-close
+        // fill changes the books after the decision.
+        let mut nav = record.value_day(t, ledger.cash, &ledger.units, close);
         let ctx = Context {
             market: MarketView::at(table, t),
-            portfolio: PortfolioView::new(ledger.cash, &ledger.units, close),
+            portfolio: PortfolioView::with_nav(ledger.cash, &ledger.units, close, nav),
         };
         let mut decision = strategy.decide(&ctx);
         if !matches!(decision, Decision::Hold) {
@@ -566,23 +582,23 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
                     if F::ON {
                         settle(&mut carry, &delta, fr.carries(), &mut record, date);
                     }
+                    nav = record.value_day(t, ledger.cash, &ledger.units, close);
                 }
                 _ if t + 1 < n_days => pending = Some(decision),
                 _ => record.unfilled += 1,
             }
         }
-        record.push_day(t, ledger.cash, &ledger.units, close);
-        if !record.nav[t].is_finite() {
-            return Err(EngineError::Overflow {
-                date,
-                nav: record.nav[t],
-            });
+        record.push_day(t, nav, ledger.cash);
+        record.forget_trades();
+        if !nav.is_finite() {
+            return Err(EngineError::Overflow { date, nav });
         }
         debug_assert!(
-            (record.nav[t] - ledger.nav(close)).abs() <= 1e-9 * record.nav[t].abs().max(1.0),
+            (nav - ledger.nav(close)).abs() <= 1e-9 * nav.abs().max(1.0),
             "NAV must equal cash plus positions"
         );
     }
+    record.finish();
     Ok(record)
 }
 

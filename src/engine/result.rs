@@ -65,18 +65,91 @@ pub struct BacktestResult {
     pub borrow_refused: usize,
     /// What the engine refused or cancelled, first few occurrences, for the report.
     pub engine_notes: Vec<String>,
+    /// What the run kept.
+    pub recording: Recording,
+    /// Gross exposure of each day, kept when the weights are not.
+    gross: Vec<f64>,
+    /// Without the weights: the holdings' values of the day being valued and of the day
+    /// before, whose gross exposure (over `previous_nav`) is summed in the same pass as the
+    /// next day's NAV, so the two sums run side by side.
+    values: [Vec<f64>; 2],
+    /// The divisor of the day before's values, while its gross exposure is still to be summed.
+    previous_nav: Option<f64>,
+    /// Fills and corporate actions not kept (their number), when the trades are not.
+    forgotten_trades: usize,
+    /// The first fill's day, kept when the trades are not.
+    first_trade_day: Option<NaiveDate>,
+}
+
+/// What a run records beyond NAV, cash, the totals and the counts. A report needs
+/// everything ([`Recording::FULL`], the default); a sweep, which ranks runs by their figures,
+/// needs neither the T × N weight matrix nor the list of fills ([`Recording::FIGURES`]): the
+/// run then keeps each day's gross exposure, the number of fills and the first fill's day,
+/// and every figure of [`Summary`](crate::run::Summary) is the same, bit for bit.
+///
+/// ```
+/// # use folio::data::{Matrix, PriceTable};
+/// # use folio::engine::{run, run_recording, BacktestConfig, Recording};
+/// # use folio::strategy::BuyAndHold;
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
+/// #     vec!["X".into(), "Y".into()], Matrix::from_rows(3, 2, vec![1.0, 2.0, 3.0, 2.0, 2.0, 5.0]).unwrap()).unwrap();
+/// let config = BacktestConfig::default();
+/// let full = run(&table, &mut BuyAndHold::equal(), &config).unwrap();
+/// let lean = run_recording(&table, &mut BuyAndHold::equal(), &config, Recording::FIGURES).unwrap();
+/// assert_eq!((lean.weights.rows(), lean.trades.len()), (0, 0));
+/// assert_eq!(lean.nav, full.nav);
+/// assert_eq!(lean.gross_exposure(), full.gross_exposure());
+/// assert_eq!((lean.trade_count(), lean.first_trade_day()), (2, Some(d("2024-01-03"))));
+/// assert_eq!((full.trade_count(), full.first_trade_day()), (2, Some(d("2024-01-03"))));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recording {
+    /// Each asset's weight at each close ([`BacktestResult::weights`]).
+    pub weights: bool,
+    /// Every fill and corporate action ([`BacktestResult::trades`],
+    /// [`BacktestResult::corporate_actions`]).
+    pub trades: bool,
+}
+
+impl Recording {
+    /// Everything, for a report.
+    pub const FULL: Recording = Recording {
+        weights: true,
+        trades: true,
+    };
+    /// What the figures need, for a sweep.
+    pub const FIGURES: Recording = Recording {
+        weights: false,
+        trades: false,
+    };
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        Recording::FULL
+    }
 }
 
 impl BacktestResult {
-    pub(crate) fn with_capacity(table: &PriceTable, config: &BacktestConfig) -> Self {
+    pub(crate) fn with_capacity(
+        table: &PriceTable,
+        config: &BacktestConfig,
+        recording: Recording,
+    ) -> Self {
         let n = table.n_days();
+        let (rows, gross) = if recording.weights {
+            (n, Vec::new())
+        } else {
+            (0, Vec::with_capacity(n))
+        };
         BacktestResult {
             dates: table.dates().to_vec(),
             tickers: table.tickers().to_vec(),
             config: *config,
             nav: Vec::with_capacity(n),
             cash: Vec::with_capacity(n),
-            weights: Matrix::filled(n, table.n_assets(), 0.0),
+            weights: Matrix::filled(rows, table.n_assets(), 0.0),
             trades: Vec::new(),
             corporate_actions: Vec::new(),
             totals: TradeTotals::default(),
@@ -91,6 +164,16 @@ impl BacktestResult {
             dropped_orders: 0,
             borrow_refused: 0,
             engine_notes: Vec::new(),
+            recording,
+            gross,
+            values: if recording.weights {
+                [Vec::new(), Vec::new()]
+            } else {
+                [vec![0.0; table.n_assets()], vec![0.0; table.n_assets()]]
+            },
+            previous_nav: None,
+            forgotten_trades: 0,
+            first_trade_day: None,
         }
     }
 
@@ -101,20 +184,87 @@ impl BacktestResult {
         }
     }
 
+    /// Values each holding of day `t` at `prices` (into the day's row of the weight matrix,
+    /// or into scratch space) and returns the NAV: cash plus the values, summed in asset
+    /// order. The one NAV of the day: the strategy's view and the record share it.
     #[inline]
-    pub(crate) fn push_day(&mut self, t: usize, cash: f64, units: &[f64], prices: &[f64]) {
-        let row = self.weights.row_mut(t);
+    pub(crate) fn value_day(&mut self, t: usize, cash: f64, units: &[f64], prices: &[f64]) -> f64 {
         let mut invested = 0.0;
-        for ((w, &q), &p) in row.iter_mut().zip(units).zip(prices) {
-            *w = super::ledger::value(q, p);
-            invested += *w;
+        if self.recording.weights {
+            for ((w, &q), &p) in self.weights.row_mut(t).iter_mut().zip(units).zip(prices) {
+                *w = super::ledger::value(q, p);
+                invested += *w;
+            }
+            return cash + invested;
         }
-        let nav = cash + invested;
-        if nav != 0.0 {
-            row.iter_mut().for_each(|w| *w /= nav);
+        let [today, before] = &mut self.values;
+        if let Some(divisor) = self.previous_nav.take() {
+            // The day before's gross exposure, Σ |value / NAV| in asset order (the sum
+            // `gross_exposure` takes of the weights), beside today's NAV.
+            let mut gross = 0.0;
+            for (((w, &q), &p), &v) in today.iter_mut().zip(units).zip(prices).zip(before.iter()) {
+                *w = super::ledger::value(q, p);
+                invested += *w;
+                gross += (v / divisor).abs();
+            }
+            self.gross.push(gross);
+        } else {
+            for ((w, &q), &p) in today.iter_mut().zip(units).zip(prices) {
+                *w = super::ledger::value(q, p);
+                invested += *w;
+            }
+        }
+        cash + invested
+    }
+
+    /// Records the close of day `t`: its NAV and cash, and its holdings' values (from
+    /// [`Self::value_day`]) as weights.
+    #[inline]
+    pub(crate) fn push_day(&mut self, t: usize, nav: f64, cash: f64) {
+        if self.recording.weights {
+            if nav != 0.0 {
+                self.weights.row_mut(t).iter_mut().for_each(|w| *w /= nav);
+            }
+        } else {
+            self.values.swap(0, 1);
+            self.previous_nav = Some(if nav != 0.0 { nav } else { 1.0 });
         }
         self.nav.push(nav);
         self.cash.push(cash);
+    }
+
+    /// Ends the record: sums the last day's gross exposure when the weights are not kept.
+    pub(crate) fn finish(&mut self) {
+        if let Some(divisor) = self.previous_nav.take() {
+            let gross = self.values[1].iter().map(|v| (v / divisor).abs()).sum();
+            self.gross.push(gross);
+        }
+    }
+
+    /// Forgets the fills and corporate actions recorded so far (when they are not kept),
+    /// remembering their number and the first fill's day.
+    #[inline]
+    pub(crate) fn forget_trades(&mut self) {
+        if self.recording.trades || self.trades.is_empty() && self.corporate_actions.is_empty() {
+            return;
+        }
+        if self.first_trade_day.is_none() {
+            self.first_trade_day = self.trades.first().map(|t| t.date);
+        }
+        self.forgotten_trades += self.trades.len();
+        self.trades.clear();
+        self.corporate_actions.clear();
+    }
+
+    /// Number of fills (order fills, delisting close-outs, reinvested dividends), kept or not.
+    pub fn trade_count(&self) -> usize {
+        self.forgotten_trades + self.trades.len()
+    }
+
+    /// Day of the first fill, kept or not.
+    pub fn first_trade_day(&self) -> Option<NaiveDate> {
+        self.first_trade_day
+            .or_else(|| self.trades.first().map(|t| t.date))
     }
 
     /// Daily simple returns of NAV, one per day: day 0's is NAV_0 / initial cash − 1, so the
@@ -179,6 +329,9 @@ impl BacktestResult {
     /// assert!((r.gross_exposure()[0] - 1.0).abs() < 1e-12);
     /// ```
     pub fn gross_exposure(&self) -> Vec<f64> {
+        if !self.recording.weights {
+            return self.gross.clone();
+        }
         (0..self.nav.len())
             .map(|t| self.weights.row(t).iter().map(|w| w.abs()).sum())
             .collect()
@@ -195,8 +348,10 @@ impl BacktestResult {
     /// let r = run(&table, &mut BuyAndHold::equal(), &BacktestConfig::default()).unwrap();
     /// assert_eq!(r.net_exposure(), vec![0.0]);   // next-close execution: nothing filled yet
     /// ```
+    ///
+    /// It needs the weights: empty for a run that did not keep them ([`Recording`]).
     pub fn net_exposure(&self) -> Vec<f64> {
-        (0..self.nav.len())
+        (0..self.nav.len().min(self.weights.rows()))
             .map(|t| self.weights.row(t).iter().sum())
             .collect()
     }

@@ -19,6 +19,13 @@ pub trait Strategy {
         Vec::new()
     }
 
+    /// Told before the run whether its [`audit`](Self::audit) will be read: a sweep, which
+    /// writes no audit table, says no, so a strategy that builds one as it goes may skip it.
+    /// Ignored by default.
+    fn keep_audit(&mut self, keep: bool) {
+        let _ = keep;
+    }
+
     /// One-line facts about the finished run for the report (win rate, …). None by default.
     fn notes(&self, result: &BacktestResult) -> Vec<String> {
         let _ = result;
@@ -33,6 +40,10 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
 
     fn audit(&self, result: &BacktestResult) -> Vec<AuditTable> {
         (**self).audit(result)
+    }
+
+    fn keep_audit(&mut self, keep: bool) {
+        (**self).keep_audit(keep)
     }
 
     fn notes(&self, result: &BacktestResult) -> Vec<String> {

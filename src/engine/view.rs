@@ -370,6 +370,17 @@ impl<'a> PortfolioView<'a> {
         }
     }
 
+    /// A snapshot whose NAV the engine has already summed (cash plus the positions' values in
+    /// asset order, as [`new`](Self::new) sums it).
+    pub(crate) fn with_nav(cash: f64, positions: &'a [f64], prices: &'a [f64], nav: f64) -> Self {
+        PortfolioView {
+            cash,
+            positions,
+            prices,
+            nav,
+        }
+    }
+
     /// Cash held.
     ///
     /// ```
@@ -404,6 +415,21 @@ impl<'a> PortfolioView<'a> {
     /// ```
     pub fn weight(&self, asset: usize) -> f64 {
         super::ledger::value(self.positions[asset], self.prices[asset]) / self.nav
+    }
+
+    /// Each asset's share of NAV, in asset order: [`weight`](Self::weight) of every asset,
+    /// in one pass.
+    ///
+    /// ```
+    /// let v = folio::engine::PortfolioView::new(0.0, &[3.0, 1.0], &[2.0, 2.0]);
+    /// assert_eq!(v.weights().collect::<Vec<_>>(), vec![0.75, 0.25]);
+    /// ```
+    pub fn weights(&self) -> impl ExactSizeIterator<Item = f64> + 'a {
+        let nav = self.nav;
+        self.positions
+            .iter()
+            .zip(self.prices)
+            .map(move |(&q, &p)| super::ledger::value(q, p) / nav)
     }
 
     /// Whether any position is open.

@@ -18,5 +18,5 @@ mod summary;
 
 pub use loads::{DistinctLoads, load_distinct};
 pub use outcome::Outcome;
-pub use plan::{benchmark_prices, run_plan, run_plan_with, run_plans};
+pub use plan::{Figures, benchmark_prices, run_plan, run_plan_figures, run_plan_with, run_plans};
 pub use summary::{SeriesFigures, Summary};

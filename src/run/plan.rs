@@ -8,7 +8,7 @@ use super::notes::{
 };
 use super::{Outcome, Summary, load_distinct};
 use crate::data::Loaded;
-use crate::engine;
+use crate::engine::{self, BacktestResult, Recording};
 use crate::metrics::Conventions;
 use crate::strategy::spec::RunPlan;
 use crate::{Error, Result};
@@ -107,22 +107,7 @@ pub fn run_plan_with(
     };
     let benchmark_label = benchmark_label.filter(|_| benchmark_returns.is_some());
     let result = engine::run(table, &mut built.strategy, &plan.config)?;
-    if result.refused > 0 {
-        // The engine refuses and counts what a strategy asks of an unlisted asset; a kind run
-        // from a strategy file (built-in or registered) must not ask, so it is a bug worth
-        // stopping for.
-        let first = result.engine_notes.first().cloned().unwrap_or_default();
-        return Err(engine::EngineError::Unlisted(first).into());
-    }
-    let conv = Conventions {
-        risk_free_rate: plan.risk_free_rate,
-    };
-    let first_trade = result
-        .trades
-        .first()
-        .map(|t| result.dates.partition_point(|d| *d < t.date));
-    let first_day = plan.metrics_from.first_day(&result.dates, first_trade);
-    let summary = Summary::over(&result, benchmark_returns.as_deref(), &conv, first_day);
+    let (summary, first_day, first_trade) = figures(plan, &result, benchmark_returns.as_deref())?;
     let mut notes = built.notes;
     notes.push(window_note(
         &result,
@@ -162,5 +147,87 @@ pub fn run_plan_with(
         notes,
         audit,
         summary,
+    })
+}
+
+/// The figures of a finished run, its first evaluation day and its first fill's day; an
+/// error if the engine refused what a built-in strategy asked.
+fn figures(
+    plan: &RunPlan,
+    result: &BacktestResult,
+    benchmark_returns: Option<&[f64]>,
+) -> Result<(Summary, usize, Option<usize>)> {
+    if result.refused > 0 {
+        // The engine refuses and counts what a custom strategy asks of an unlisted asset; a
+        // built-in kind never asks, so for one it is a bug worth stopping for.
+        let first = result.engine_notes.first().cloned().unwrap_or_default();
+        return Err(engine::EngineError::Unlisted(first).into());
+    }
+    let conv = Conventions {
+        risk_free_rate: plan.risk_free_rate,
+    };
+    let first_trade = result
+        .first_trade_day()
+        .map(|day| result.dates.partition_point(|d| *d < day));
+    let first_day = plan.metrics_from.first_day(&result.dates, first_trade);
+    let summary = Summary::over(result, benchmark_returns, &conv, first_day);
+    Ok((summary, first_day, first_trade))
+}
+
+/// What a sweep keeps of a run: its figures and the daily returns they are computed from.
+#[derive(Debug, Clone)]
+pub struct Figures {
+    /// The figures, the same as the [`Outcome`]'s of [`run_plan_with`].
+    pub summary: Summary,
+    /// Daily returns of the whole run, one per day of the table (the figures are those of
+    /// the days from `summary.start`).
+    pub returns: Vec<f64>,
+}
+
+/// [`run_plan_with`] for a sweep: the same figures, without what only a report reads. The
+/// engine keeps neither the weight matrix nor the fills ([`Recording::FIGURES`]); no note or
+/// audit table is written; the benchmark's daily returns (of `benchmark_prices`) are passed
+/// in, computed once per table.
+///
+/// ```
+/// # use folio::data::load;
+/// # use folio::strategy::spec::{Overrides, StrategyFile};
+/// # let path = std::path::Path::new("strategies/buy_and_hold.toml");
+/// # let plan = StrategyFile::load(path).unwrap().plan(path, &Overrides::default()).unwrap();
+/// let loaded = load(&plan.data, &plan.read, plan.missing).unwrap();
+/// let spy = folio::run::benchmark_prices(&plan, &loaded).unwrap();
+/// let returns = spy.as_deref().map(folio::metrics::daily_returns);
+/// let full = folio::run::run_plan_with(&plan, &loaded, spy.as_deref()).unwrap();
+/// let lean = folio::run::run_plan_figures(&plan, &loaded, spy.as_deref(), returns.as_deref()).unwrap();
+/// assert_eq!(lean.summary, full.summary);
+/// ```
+pub fn run_plan_figures(
+    plan: &RunPlan,
+    loaded: &Loaded,
+    benchmark_prices: Option<&[f64]>,
+    benchmark_returns: Option<&[f64]>,
+) -> Result<Figures> {
+    let mut built = plan
+        .strategy
+        .build(loaded, benchmark_prices, &plan.config)?;
+    built.strategy.keep_audit(false);
+    let ideal;
+    let benchmark_returns = match (&plan.benchmark, benchmark_returns) {
+        (Some(_), Some(r)) => Some(r),
+        _ => {
+            ideal = built.ideal_returns.take();
+            ideal.as_deref()
+        }
+    };
+    let result = engine::run_recording(
+        &loaded.table,
+        &mut built.strategy,
+        &plan.config,
+        Recording::FIGURES,
+    )?;
+    let (summary, _, _) = figures(plan, &result, benchmark_returns)?;
+    Ok(Figures {
+        summary,
+        returns: result.returns(),
     })
 }

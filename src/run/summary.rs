@@ -176,7 +176,7 @@ impl Summary {
             },
             rebalances: result.rebalances,
             final_nav: result.nav.last().copied().unwrap_or(f64::NAN),
-            trades: result.trades.len(),
+            trades: result.trade_count(),
             start: result.dates[s],
             end: result.dates[result.dates.len() - 1],
             periods: returns.len(),

@@ -292,6 +292,9 @@ pub struct Index {
     scratch: Vec<f64>,
     /// Which assets were in the index at the last decision.
     members: Vec<bool>,
+    /// Whether the index was defined at the last decision, when its weights then depend only
+    /// on the members (equal weights): kept in `target` and reused while they do not change.
+    equal_defined: Option<bool>,
 }
 
 impl Index {
@@ -312,6 +315,7 @@ impl Index {
             target: vec![0.0; n],
             scratch: Vec::with_capacity(n),
             members: vec![true; n],
+            equal_defined: None,
         }
     }
 
@@ -350,12 +354,22 @@ impl Strategy for Index {
             changed |= now != *was;
             *was = now;
         }
-        if !self.definition.weights_among(
-            m.date(),
-            m.prices_today(),
-            |j| m.is_eligible(j),
-            &mut self.target,
-        ) {
+        let defined = match self.equal_defined {
+            Some(defined) if !changed => defined,
+            _ => {
+                let defined = self.definition.weights_among(
+                    m.date(),
+                    m.prices_today(),
+                    |j| m.is_eligible(j),
+                    &mut self.target,
+                );
+                if matches!(self.definition.weighting, IndexWeighting::Equal) {
+                    self.equal_defined = Some(defined);
+                }
+                defined
+            }
+        };
+        if !defined {
             return Decision::Hold;
         }
         if changed && ctx.portfolio.is_invested() {

@@ -403,6 +403,8 @@ pub struct Rating {
     has_target: bool,
     scratch: Vec<f64>,
     audit: Vec<Vec<String>>,
+    /// Whether the audit is built (not in a sweep).
+    keep_audit: bool,
 }
 
 /// Why an ranked asset is or is not in the selection.
@@ -483,6 +485,7 @@ impl Rating {
             has_target: false,
             scratch: Vec::with_capacity(n),
             audit: Vec::new(),
+            keep_audit: true,
         })
     }
 
@@ -648,6 +651,9 @@ impl Rating {
         self.has_target = true;
 
         // Audit: one row per asset.
+        if !self.keep_audit {
+            return;
+        }
         let date = m.date().to_string();
         for j in 0..n {
             let mut row = vec![date.clone(), self.tickers[j].clone()];
@@ -864,6 +870,10 @@ impl Strategy for Rating {
         self.params
             .rebalance
             .decide(ctx, &self.target, &mut self.scratch)
+    }
+
+    fn keep_audit(&mut self, keep: bool) {
+        self.keep_audit = keep;
     }
 
     fn audit(&self, _result: &crate::engine::BacktestResult) -> Vec<AuditTable> {

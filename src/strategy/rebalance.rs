@@ -298,7 +298,7 @@ impl RebalancePolicy {
         }
         let full = self.calendar.is_some_and(|s| s.is_due(dates, t));
         weights.clear();
-        weights.extend((0..target.len()).map(|j| p.weight(j)));
+        weights.extend(p.weights());
         if !full {
             let Some(band) = &self.band else {
                 return Decision::Hold;

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::stats::{DeflatedSharpe, deflated_sharpe};
 use crate::data::load;
-use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, daily_rate};
-use crate::run::{Summary, benchmark_prices, run_plan, run_plan_with};
+use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, daily_rate, daily_returns};
+use crate::run::{Summary, benchmark_prices, run_plan, run_plan_figures};
 use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
 use crate::strategy::{Files, Registry};
 use crate::{Error, Result};
@@ -729,26 +729,31 @@ where
             file: first.source.clone(),
             error: Box::new(e),
         })?;
+        let benchmark_returns = benchmark.as_deref().map(daily_returns);
         let part = group
             .par_iter()
             .map(|&i| {
                 let v = get(i)?;
-                let outcome =
-                    run_plan_with(&v.plan, &loaded, benchmark.as_deref()).map_err(|e| {
-                        Error::InFile {
-                            file: v.plan.source.clone(),
-                            error: Box::new(e),
-                        }
-                    })?;
+                // Only the figures: no weight matrix, fills, notes or audit tables.
+                let run = run_plan_figures(
+                    &v.plan,
+                    &loaded,
+                    benchmark.as_deref(),
+                    benchmark_returns.as_deref(),
+                )
+                .map_err(|e| Error::InFile {
+                    file: v.plan.source.clone(),
+                    error: Box::new(e),
+                })?;
                 tick();
-                let score = outcome.summary.figure(metric).unwrap_or(f64::NAN);
-                let dates = &outcome.result.dates;
-                let first = dates.partition_point(|d| *d < outcome.summary.start);
-                let returns = outcome.result.returns();
+                let score = run.summary.figure(metric).unwrap_or(f64::NAN);
+                let dates = loaded.table.dates();
+                let first = dates.partition_point(|d| *d < run.summary.start);
+                let returns = run.returns;
                 Ok(VariantResult {
                     index: v.index,
                     settings: v.settings.clone(),
-                    summary: outcome.summary,
+                    summary: run.summary,
                     score,
                     risk_free_rate: v.plan.risk_free_rate,
                     curve: Some((dates[first..].to_vec(), returns[first..].to_vec())),
