@@ -310,11 +310,13 @@ fn bad_cost_files_exit_2_with_file_line_and_column() {
         .unwrap()
         .path();
     let trades = std::fs::read_to_string(folder.join("trades.csv")).unwrap();
-    assert!(trades.starts_with("date,ticker,side,quantity,price,value,commission,slippage,impact,spread,ordered,carried,kind\n"));
+    assert!(trades.starts_with(
+        "date,ticker,side,quantity,price,value,commission,slippage,decision_date,mid_price,fill_price,cash_flow,impact,spread,ordered,carried,kind\n"
+    ));
     let aapl = trades.lines().find(|l| l.contains(",AAPL,")).unwrap();
     let f: Vec<f64> = aapl
         .split(',')
-        .skip(8)
+        .skip(12)
         .take(4)
         .map(|x| x.parse().unwrap())
         .collect();
@@ -396,10 +398,10 @@ fn every_cost_of_a_liquidity_run_is_in_its_trades_and_metrics() {
             .sum()
     };
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
-    assert!(col(8) > 0.0);
-    assert!(close(col(8), metrics["impact_costs"].as_f64().unwrap()));
+    assert!(col(12) > 0.0);
+    assert!(close(col(12), metrics["impact_costs"].as_f64().unwrap()));
     assert!(close(
-        col(6) + col(7) + col(8) + col(9),
+        col(6) + col(7) + col(12) + col(13),
         metrics["total_costs"].as_f64().unwrap()
     ));
     // A cap this small cuts every fill, and what is left is carried.
@@ -409,7 +411,7 @@ fn every_cost_of_a_liquidity_run_is_in_its_trades_and_metrics() {
         trades
             .lines()
             .skip(1)
-            .any(|l| l.split(',').nth(11).unwrap() != "0")
+            .any(|l| l.split(',').nth(15).unwrap().parse::<f64>().unwrap() != 0.0)
     );
 }
 

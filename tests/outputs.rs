@@ -173,6 +173,10 @@ fn parquet_and_csv_tables_have_typed_schemas_and_agree() {
             "mid_price",
             "fill_price",
             "cash_flow",
+            "impact",
+            "spread",
+            "ordered",
+            "carried",
             "kind"
         ]
     );

@@ -5,7 +5,10 @@
 //! The Parquet file holds every field of each variant's result, with floats stored bit for bit
 //! (so a merge ranks and prints exactly what one process would): `variant`, one
 //! `settings.KEY` text column per setting, `score`, `run_risk_free_rate`, every field of the
-//! run's [`Summary`] under its `metrics.json` name (dates as dates), and for the shard's best
+//! run's [`Summary`] under its `metrics.json` name (dates as dates), the tearsheet figures as
+//! one JSON text column (`tearsheet`, exactly as `Summary::figure` and so every sweep output
+//! reads them; the benchmark's own figures, which no sweep output reads, are not kept), and
+//! for the shard's best
 //! `top` variants their evaluation-window curve (`curve_days`: days since 1970-01-01,
 //! `curve_returns`), empty for the others.
 
@@ -516,6 +519,10 @@ mod tests {
         results[1].summary.metrics.sortino = f64::NAN;
         results[1].summary.metrics.beta = None;
         results[2].summary.max_drawdown_recovery = None;
+        // The benchmark's own figures are not kept (no sweep output reads them).
+        for r in &mut results {
+            r.summary.benchmark_figures = None;
+        }
         let back = decode(&encode(&results).unwrap()).unwrap();
         assert_eq!(back.len(), 3);
         for (a, b) in results.iter().zip(&back) {
