@@ -10,7 +10,9 @@
 //! # impl folio::strategy::StrategyKind for VolTargetMomentum {
 //! #     type Params = Self;
 //! #     fn plan(p: Self, _: &mut folio::strategy::Planning<'_>) -> folio::Result<Self> { Ok(p) }
-//! #     fn build(&self, _: &folio::strategy::Input<'_>) -> folio::Result<folio::strategy::Built> { unimplemented!() }
+//! #     fn build(&self, _: &folio::strategy::Input<'_>) -> folio::Result<folio::strategy::Built> {
+//! #         Ok(folio::strategy::Built::new(folio::strategy::BuyAndHold::equal()))
+//! #     }
 //! # }
 //! fn main() -> std::process::ExitCode {
 //!     folio::cli::Folio::new().strategy::<VolTargetMomentum>("vol_target_momentum").main()
