@@ -1,7 +1,7 @@
 //! Long/short books and the arbitrage strategy: a hand-computed round trip after costs, no
 //! trade when costs exceed every gap, financing accrued exactly, and the bundled pairs.
 
-mod common;
+use crate::common;
 
 use chrono::NaiveDate;
 use folio::data::{Matrix, PriceTable};

@@ -1,9 +1,9 @@
 //! The `folio` command on the bundled data: the README's backtest, output formats, the
 //! textbook buy-and-hold, determinism across threads, and every kind of bad input.
 
-mod common;
+use crate::common;
 
-use common::{fails, ok, s, strategy_text, tmp, write};
+use crate::common::{fails, ok, s, strategy_text, tmp, write};
 
 use std::path::{Path, PathBuf};
 

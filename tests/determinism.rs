@@ -2,11 +2,9 @@
 //! of several files (standard output, every `--out` file and the `--report` page), a
 //! 100-variant slice of strategies/index_sweep_1000.toml, and a walk-forward.
 
-mod common;
-
 use std::path::Path;
 
-use common::{ok, s, strategy_text, tmp, write};
+use crate::common::{ok, s, strategy_text, tmp, write};
 
 const THREADS: [&str; 4] = ["1", "2", "3", "8"];
 

@@ -3,9 +3,7 @@
 //! PyPortfolioOpt and numpy (tests/fixtures/ppo_estimators_reference.json, written by
 //! tools/ppo_estimators_reference.py, never by folio), on the same prices.
 
-mod common;
-
-use common::{fixture, floats, max_diff, ok};
+use crate::common::{fixture, floats, max_diff, ok};
 use folio::data::{Matrix, MissingPolicy, ReadOptions, SeriesRef, load};
 use folio::optimise::{
     self, Constraints, Estimates, InvestorProfile, ReturnModel, RiskAversion, RiskModel,

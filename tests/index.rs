@@ -2,9 +2,7 @@
 //! hand-built cases: exact tracking of the ideal index, tracking error by calendar period,
 //! drift bands crossed on a known day, and point-in-time index files.
 
-mod common;
-
-use common::write;
+use crate::common::write;
 
 use std::path::Path;
 

@@ -1,10 +1,10 @@
 //! Liquidity-aware fills, by hand: volume participation with carry and cancel, square-root
 //! impact against its formula, spreads and borrow files, and bad files on the command line.
 
-mod common;
+use crate::common;
 
+use crate::common::{fails, ok, s, strategy_text, tmp, write};
 use chrono::NaiveDate;
-use common::{fails, ok, s, strategy_text, tmp, write};
 use folio::data::{BorrowFile, Matrix, PriceTable, SpreadFile};
 use folio::engine::{
     BacktestConfig, Context, Decision, Execution, Financing, Leftover, Liquidity, Order,

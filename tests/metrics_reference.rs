@@ -3,9 +3,9 @@
 //! The fixture is made by `tools/empyrical_reference.py` (empyrical-reloaded, numpy), never by
 //! folio. Every metric must agree to a relative error of 1e-9.
 
-mod common;
+use crate::common;
 
-use common::floats;
+use crate::common::floats;
 
 use folio::metrics::{Conventions, Metrics};
 use serde_json::Value;

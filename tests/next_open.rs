@@ -2,12 +2,10 @@
 //! written by tools/next_open_reference.py with numpy and pandas): a hand-built table with opening
 //! prices and a script of orders; fill dates, fill prices, commissions, NAV and returns.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::{fixture, floats};
 use chrono::NaiveDate;
-use common::{fixture, floats};
 use folio::data::{Matrix, PriceTable};
 use folio::engine::{BacktestConfig, Context, CostModel, Execution, run};
 use folio::strategy::{Decision, Order, Strategy};

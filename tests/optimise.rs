@@ -2,9 +2,9 @@
 //! tools/ppo_reference.py), the optimality (KKT) conditions checked independently of the
 //! solver, closed forms, typed errors, and the single-index model.
 
-mod common;
+use crate::common;
 
-use common::{csv_rows, floats, folio, max_diff};
+use crate::common::{csv_rows, floats, folio, max_diff};
 
 use folio::data::{Matrix, MissingPolicy, ReadOptions, SeriesRef, load};
 use folio::optimise::{

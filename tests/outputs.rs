@@ -3,9 +3,7 @@
 //! and excess returns, positions, trades with the decision date and mid price, self-describing
 //! `metrics.json`, `--format csv` one row per run, typed sweep parameters, walk-forward `--out`.
 
-mod common;
-
-use common::{ok, s, strategy_text, tmp, write};
+use crate::common::{ok, s, strategy_text, tmp, write};
 use polars::prelude::*;
 use serde_json::Value;
 

@@ -2,7 +2,7 @@
 //! dated after a decision day changes that day, and hysteresis keeps a holding until it falls
 //! below `keep_until`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

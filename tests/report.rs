@@ -1,9 +1,7 @@
 //! The HTML report: self-contained, every chart with data and labelled axes, the conventions
 //! and data caveats of the run, and the same page from `--report` and from `folio report DIR`.
 
-mod common;
-
-use common::{folio, ok};
+use crate::common::{folio, ok};
 
 const FILES: [&str; 4] = [
     "strategies/buy_and_hold.toml",

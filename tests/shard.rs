@@ -3,12 +3,12 @@
 //! prints and writes; merge refuses a missing, a duplicated, a failed or a tampered shard and
 //! shards made from a changed data file, in one line with exit code 2.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
+use crate::common::{fails, ok};
 use assert_cmd::Command;
-use common::{fails, ok};
 
 /// `index_sweep_1000.toml` in small: an equal-weight index of 8 names with a benchmark and
 /// `missing = "drop"`, crossing calendars, drift bands, commissions and minimum trades (24

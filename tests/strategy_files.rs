@@ -2,11 +2,9 @@
 //! file's weights at a solve date equal a direct `folio optimise` of the same window, and the
 //! three rating profiles differ in the intended direction. Short --from/--to windows.
 
-mod common;
-
 use std::path::Path;
 
-use common::{csv_rows, max_diff, ok, s, tmp};
+use crate::common::{csv_rows, max_diff, ok, s, tmp};
 use serde_json::Value;
 
 const TICKERS: &str =

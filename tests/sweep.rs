@@ -2,9 +2,9 @@
 //! curves kept for the best only, the deflated Sharpe ratio against an independent reference,
 //! and walk-forward windows on the bundled data.
 
-mod common;
+use crate::common;
 
-use common::{fails, folio, ok};
+use crate::common::{fails, folio, ok};
 
 use std::path::{Path, PathBuf};
 

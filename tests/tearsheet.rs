@@ -4,9 +4,7 @@
 //! one equity chart on a single-run page, clean benchmark names, and every curve's last point
 //! equal to the run's own figures.
 
-mod common;
-
-use common::{ok, s, strategy_text, tmp, write};
+use crate::common::{ok, s, strategy_text, tmp, write};
 use serde_json::Value;
 
 const BH: &str = "strategies/buy_and_hold.toml";

@@ -5,9 +5,9 @@
 //! folio. Every figure must agree to a relative error of 1e-9 (counts exactly); a figure
 //! quantstats leaves undefined (a window longer than the series) must be undefined in folio.
 
-mod common;
+use crate::common;
 
-use common::floats;
+use crate::common::floats;
 
 use chrono::NaiveDate;
 use folio::metrics::{FIGURES, Tearsheet};

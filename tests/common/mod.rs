@@ -1,7 +1,7 @@
-//! Helpers shared by the integration tests (`mod common;` in each test file): running the
-//! built `folio` binary, temporary files, fixtures and small comparisons.
+//! Helpers shared by the integration tests (`use crate::common;` in each test module): running
+//! the built `folio` binary, temporary files, fixtures and small comparisons.
 //!
-//! Each test file is its own crate and uses only some of these, hence the `dead_code` allowance.
+//! A helper may serve only tests that are filtered out of a build, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
