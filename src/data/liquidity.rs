@@ -8,124 +8,15 @@ use std::sync::Mutex;
 use chrono::NaiveDate;
 
 use super::DataError;
+use super::keyed_csv::KeyedCsv;
 
-/// The rows of a small CSV file with a fixed header: each row's line number, its cells and the
-/// 1-based column where each cell starts.
-struct Rows {
-    path: PathBuf,
-    rows: Vec<(usize, Vec<String>, Vec<usize>)>,
-}
-
-impl Rows {
-    fn err(&self, line: usize, column: usize, message: String) -> DataError {
-        DataError::CostFile {
-            path: self.path.clone(),
-            line,
-            column,
-            message,
-        }
-    }
-
-    fn read(path: &Path, header: &[&str]) -> Result<Rows, DataError> {
-        let err = |line: usize, column: usize, message: String| DataError::CostFile {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        };
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DataError::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => err(1, 1, format!("cannot read the file: {e}")),
-        })?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| err(1, 1, "the file is not UTF-8 text".into()))?;
-        let want = header.join(",");
-        let mut lines = text.lines().enumerate();
-        let first = lines
-            .next()
-            .map(|(_, h)| h.trim_start_matches('\u{feff}').trim_end_matches('\r'))
-            .ok_or_else(|| {
-                err(
-                    1,
-                    1,
-                    format!("the file is empty; expected the header {want}"),
-                )
-            })?;
-        let names: Vec<&str> = first.split(',').map(str::trim).collect();
-        if names != header {
-            let (column, found) = names
-                .iter()
-                .zip(header)
-                .position(|(n, e)| n != e)
-                .map_or((names.len().min(header.len()) + 1, "end of line"), |k| {
-                    (k + 1, names[k])
-                });
-            return Err(err(
-                1,
-                column,
-                format!("expected the header {want}, found `{found}`"),
-            ));
-        }
-        let mut rows = Vec::new();
-        for (i, raw) in lines {
-            let line = i + 1;
-            let raw = raw.trim_end_matches('\r');
-            if raw.trim().is_empty() {
-                continue;
-            }
-            let cells: Vec<&str> = raw.split(',').collect();
-            if cells.len() != header.len() {
-                return Err(err(
-                    line,
-                    1,
-                    format!(
-                        "expected {} cells ({want}), found {}",
-                        header.len(),
-                        cells.len()
-                    ),
-                ));
-            }
-            let mut starts = Vec::with_capacity(cells.len());
-            let mut at = 1;
-            for c in &cells {
-                starts.push(at);
-                at += c.chars().count() + 1;
-            }
-            if cells[0].trim().is_empty() {
-                return Err(err(
-                    line,
-                    1,
-                    "expected a ticker, found an empty cell".into(),
-                ));
-            }
-            rows.push((
-                line,
-                cells.iter().map(|c| c.trim().to_string()).collect(),
-                starts,
-            ));
-        }
-        if rows.is_empty() {
-            return Err(err(2, 1, "the file has a header but no rows".into()));
-        }
-        Ok(Rows {
-            path: path.to_path_buf(),
-            rows,
-        })
-    }
-
-    /// A finite number ≥ 0 and below `max` in cell `k` of a row.
-    fn number(&self, row: usize, k: usize, max: f64, what: &str) -> Result<f64, DataError> {
-        let (line, cells, starts) = &self.rows[row];
-        match cells[k].parse::<f64>() {
-            Ok(v) if v.is_finite() && (0.0..max).contains(&v) => Ok(v),
-            _ => Err(self.err(
-                *line,
-                starts[k],
-                format!("expected {what}, found `{}`", cells[k]),
-            )),
-        }
+/// The error of a spread or borrow file.
+fn cost_error(path: PathBuf, line: usize, column: usize, message: String) -> DataError {
+    DataError::CostFile {
+        path,
+        line,
+        column,
+        message,
     }
 }
 
@@ -166,7 +57,7 @@ impl SpreadFile {
     /// Reads the header `ticker,spread_bps` and one row per ticker: a spread ≥ 0 and below
     /// 10,000 bps, each ticker once.
     pub fn read(path: &Path) -> Result<SpreadFile, DataError> {
-        let rows = Rows::read(path, &["ticker", "spread_bps"])?;
+        let rows = KeyedCsv::read(path, &["ticker", "spread_bps"], cost_error, true)?;
         let mut spreads = BTreeMap::new();
         let mut first = BTreeMap::new();
         for (i, (line, cells, _)) in rows.rows.iter().enumerate() {
@@ -244,7 +135,12 @@ impl BorrowFile {
     /// YYYY-MM-DD, a rate ≥ 0 and at most 10 (1,000 % a year), `yes`/`no` (or `true`/`false`,
     /// `1`/`0`); one row per ticker and date, in any order.
     pub fn read(path: &Path) -> Result<BorrowFile, DataError> {
-        let rows = Rows::read(path, &["ticker", "date", "annual_rate", "available"])?;
+        let rows = KeyedCsv::read(
+            path,
+            &["ticker", "date", "annual_rate", "available"],
+            cost_error,
+            true,
+        )?;
         let mut out: BTreeMap<String, Vec<(BorrowRow, usize)>> = BTreeMap::new();
         for (i, (line, cells, starts)) in rows.rows.iter().enumerate() {
             let date = NaiveDate::parse_from_str(&cells[1], "%Y-%m-%d").map_err(|_| {

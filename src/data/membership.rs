@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
+use super::keyed_csv::KeyedCsv;
 use super::{DataError, Membership, PriceTable};
 
 /// Membership intervals as read from a file: for each ticker, the days it belonged to the
@@ -38,101 +39,41 @@ impl MembershipFile {
     /// Reads and checks a membership file: the header, dates as YYYY-MM-DD, an end after its
     /// start, no overlapping intervals of one ticker. Errors name the file, line and column.
     pub fn read(path: &Path) -> Result<MembershipFile, DataError> {
-        let err = |line: usize, column: usize, message: String| DataError::Membership {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
-        };
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DataError::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => err(1, 1, format!("cannot read the file: {e}")),
-        })?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| err(1, 1, "the file is not UTF-8 text".into()))?;
-        let mut lines = text.lines().enumerate();
-        let header = lines
-            .next()
-            .map(|(_, h)| h.trim_start_matches('\u{feff}').trim_end_matches('\r'))
-            .ok_or_else(|| {
-                err(
-                    1,
-                    1,
-                    "the file is empty; expected the header ticker,start_date,end_date".into(),
-                )
-            })?;
-        let expected = ["ticker", "start_date", "end_date"];
-        let names: Vec<&str> = header.split(',').map(str::trim).collect();
-        if names != expected {
-            let (column, found) = names
-                .iter()
-                .zip(expected)
-                .position(|(n, e)| *n != e)
-                .map_or((names.len().min(3) + 1, "end of line"), |k| {
-                    (k + 1, names[k])
-                });
-            return Err(err(
-                1,
+        let csv = KeyedCsv::read(
+            path,
+            &["ticker", "start_date", "end_date"],
+            |path, line, column, message| DataError::Membership {
+                path,
+                line,
                 column,
-                format!("expected the header ticker,start_date,end_date, found `{found}`"),
-            ));
-        }
+                message,
+            },
+            false,
+        )?;
         type Rows = Vec<(NaiveDate, Option<NaiveDate>, usize, usize)>;
         let mut intervals: BTreeMap<String, Rows> = BTreeMap::new();
-        for (i, raw) in lines {
-            let line = i + 1;
-            let raw = raw.trim_end_matches('\r');
-            if raw.trim().is_empty() {
-                continue;
-            }
-            let cells: Vec<&str> = raw.split(',').collect();
-            if cells.len() != 3 {
-                return Err(err(
-                    line,
-                    1,
-                    format!(
-                        "expected 3 cells (ticker,start_date,end_date), found {}",
-                        cells.len()
-                    ),
-                ));
-            }
-            let column_of = |k: usize| {
-                cells[..k]
-                    .iter()
-                    .map(|c| c.chars().count() + 1)
-                    .sum::<usize>()
-                    + 1
-            };
-            let ticker = cells[0].trim();
-            if ticker.is_empty() {
-                return Err(err(
-                    line,
-                    1,
-                    "expected a ticker, found an empty cell".into(),
-                ));
-            }
+        for (line, cells, starts) in &csv.rows {
+            let line = *line;
             let date = |k: usize| {
-                let cell = cells[k].trim();
+                let cell = &cells[k];
                 NaiveDate::parse_from_str(cell, "%Y-%m-%d").map_err(|_| {
-                    err(
+                    csv.err(
                         line,
-                        column_of(k),
+                        starts[k],
                         format!("expected a date as YYYY-MM-DD, found `{cell}`"),
                     )
                 })
             };
             let start = date(1)?;
-            let end = if cells[2].trim().is_empty() {
+            let end = if cells[2].is_empty() {
                 None
             } else {
                 Some(date(2)?)
             };
             if end.is_some_and(|e| e <= start) {
-                return Err(err(
+                return Err(csv.err(
                     line,
-                    column_of(2),
+                    starts[2],
                     format!(
                         "end_date {} is not after start_date {start} (end_date is the first day out of the index)",
                         end.expect("checked")
@@ -140,9 +81,9 @@ impl MembershipFile {
                 ));
             }
             intervals
-                .entry(ticker.to_string())
+                .entry(cells[0].clone())
                 .or_default()
-                .push((start, end, line, column_of(1)));
+                .push((start, end, line, starts[1]));
         }
         let mut out = BTreeMap::new();
         for (ticker, mut list) in intervals {
@@ -150,7 +91,7 @@ impl MembershipFile {
             for w in list.windows(2) {
                 let ((_, end, ..), (start, _, line, column)) = (w[0], w[1]);
                 if end.is_none_or(|e| e > start) {
-                    return Err(err(
+                    return Err(csv.err(
                         line,
                         column,
                         format!(

@@ -14,6 +14,7 @@ mod corporate;
 mod error;
 mod guard;
 mod inspect;
+mod keyed_csv;
 mod liquidity;
 mod load;
 mod matrix;
