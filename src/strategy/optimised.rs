@@ -467,7 +467,6 @@ impl Optimised {
 }
 
 impl OptimisedTarget {
-
     /// Estimates and solves on the window ending today.
     fn optimise(&mut self, ctx: &Context<'_>) -> Solve {
         let m = &ctx.market;
@@ -608,7 +607,6 @@ impl OptimisedTarget {
         }
         solve
     }
-
 }
 
 impl TargetStrategy for OptimisedTarget {
