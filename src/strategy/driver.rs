@@ -126,7 +126,7 @@ pub trait TargetStrategy {
 /// # let table = load("data/sample_prices.csv".as_ref(), &opts, MissingPolicy::Error).unwrap().table;
 /// let mut s = Driver::new(SixtyForty, RebalancePolicy::calendar(Schedule::Quarterly));
 /// let result = folio::engine::run(&table, &mut s, &Default::default()).unwrap();
-/// assert_eq!(result.rebalances, 48);   // 12 years of quarters
+/// assert_eq!(result.rebalances, 46);   // 2010 Q1 … 2021 Q2, each quarter's first day
 /// ```
 #[derive(Debug, Clone)]
 pub struct Driver<T> {
