@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::driver::{Driver, Target, TargetStrategy, driven};
 use super::rebalance::RebalancePolicy;
-use super::{Built, Decision, Input, InvalidParam, Planning, Strategy, StrategyKind};
+use super::{Built, Input, InvalidParam, Planning, StrategyKind};
 use crate::data::{AsOfTable, DataError, DataReport, PriceTable};
 use crate::engine::Context;
 
@@ -285,15 +286,17 @@ impl IndexDefinition {
 /// assert_eq!(result.rebalances, 12);   // 2010 … 2021, each year's first trading day
 /// ```
 #[derive(Debug, Clone)]
-pub struct Index {
+pub struct Index(Driver<IndexTarget>);
+
+/// The index's weights as the target: computed every day, traded in full the day its members
+/// change.
+#[derive(Debug, Clone)]
+struct IndexTarget {
     definition: IndexDefinition,
-    policy: RebalancePolicy,
-    target: Vec<f64>,
-    scratch: Vec<f64>,
     /// Which assets were in the index at the last decision.
     members: Vec<bool>,
     /// Whether the index was defined at the last decision, when its weights then depend only
-    /// on the members (equal weights): kept in `target` and reused while they do not change.
+    /// on the members (equal weights): kept in the target and reused while they do not change.
     equal_defined: Option<bool>,
 }
 
@@ -309,14 +312,12 @@ impl Index {
     /// ```
     pub fn new(definition: IndexDefinition, policy: RebalancePolicy) -> Self {
         let n = definition.n_assets;
-        Index {
+        let target = IndexTarget {
             definition,
-            policy,
-            target: vec![0.0; n],
-            scratch: Vec::with_capacity(n),
             members: vec![true; n],
             equal_defined: None,
-        }
+        };
+        Index(Driver::new(target, policy))
     }
 
     /// The index tracked.
@@ -327,9 +328,11 @@ impl Index {
     /// assert!(matches!(i.definition().weighting(), IndexWeighting::Price));
     /// ```
     pub fn definition(&self) -> &IndexDefinition {
-        &self.definition
+        &self.0.strategy().definition
     }
 }
+
+driven!(Index);
 
 impl IndexDefinition {
     /// How the index weighs its constituents.
@@ -343,8 +346,12 @@ impl IndexDefinition {
     }
 }
 
-impl Strategy for Index {
-    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+impl TargetStrategy for IndexTarget {
+    fn every_day(&self) -> bool {
+        true
+    }
+
+    fn target(&mut self, ctx: &Context<'_>, target: &mut [f64]) -> Target {
         let m = &ctx.market;
         // A change of the index's members (a name joins, leaves or delists) is traded the day
         // it is known, whatever the calendar, as an index fund must.
@@ -361,7 +368,7 @@ impl Strategy for Index {
                     m.date(),
                     m.prices_today(),
                     |j| m.is_eligible(j),
-                    &mut self.target,
+                    target,
                 );
                 if matches!(self.definition.weighting, IndexWeighting::Equal) {
                     self.equal_defined = Some(defined);
@@ -370,12 +377,12 @@ impl Strategy for Index {
             }
         };
         if !defined {
-            return Decision::Hold;
+            Target::Hold
+        } else if changed && ctx.portfolio.is_invested() {
+            Target::Now
+        } else {
+            Target::New
         }
-        if changed && ctx.portfolio.is_invested() {
-            return Decision::TargetWeights(self.target.clone());
-        }
-        self.policy.decide(ctx, &self.target, &mut self.scratch)
     }
 }
 

@@ -43,6 +43,7 @@
 mod arbitrage;
 mod buy_and_hold;
 pub mod costs;
+pub mod driver;
 mod index;
 mod kind;
 mod optimised;
@@ -55,6 +56,7 @@ pub use crate::engine::{AuditTable, Context, Decision, Order, Strategy};
 pub(crate) use arbitrage::ArbitrageKind;
 pub use arbitrage::{Arbitrage, ArbitrageMode, ArbitrageParams};
 pub use buy_and_hold::{BuyAndHold, BuyAndHoldSpec, WeightsSpec};
+pub use driver::{Driver, Target, TargetStrategy};
 pub(crate) use index::IndexKind;
 pub use index::{Index, IndexDefinition, IndexSpec, IndexWeighting, Published, WeightingChoice};
 pub(crate) use kind::Files;

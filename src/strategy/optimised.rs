@@ -19,10 +19,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::driver::{Driver, Target, TargetStrategy, driven};
 use super::rebalance::RebalancePolicy;
-use super::{
-    AuditTable, Built, Decision, Input, InvalidParam, Order, Planning, Strategy, StrategyKind,
-};
+use super::{AuditTable, Built, Input, InvalidParam, Planning, StrategyKind};
 use crate::data::Matrix;
 use crate::engine::{BacktestResult, Context};
 use crate::optimise::{
@@ -369,17 +368,19 @@ struct Solve {
 /// assert!(result.rebalances > 4);
 /// ```
 #[derive(Debug, Clone)]
-pub struct Optimised {
+pub struct Optimised(Driver<OptimisedTarget>);
+
+driven!(Optimised);
+
+/// The optimal weights as the target: solved on the policy's schedule.
+#[derive(Debug, Clone)]
+struct OptimisedTarget {
     model: Model,
     risk_free_rate: f64,
     window: usize,
     expanding: bool,
-    rebalance: RebalancePolicy,
     tickers: Vec<String>,
-    target: Vec<f64>,
-    has_target: bool,
     last: Option<Vec<f64>>,
-    scratch: Vec<f64>,
     log: Vec<Solve>,
 }
 
@@ -403,13 +404,16 @@ impl Optimised {
             covariance: params.covariance,
             constraints: params.constraints(&tickers)?,
         };
-        Ok(Self::with(
-            model,
-            params.risk_free_rate.unwrap_or(risk_free_rate),
-            params.window,
-            params.expanding,
-            params.rebalance,
-            tickers,
+        Ok(Optimised(
+            Self::with(
+                model,
+                params.risk_free_rate.unwrap_or(risk_free_rate),
+                params.window,
+                params.expanding,
+                params.rebalance,
+                tickers,
+            )
+            .allow_short(params.allows_short()),
         ))
     }
 
@@ -431,14 +435,14 @@ impl Optimised {
             returns: params.returns,
             index,
         };
-        Ok(Self::with(
+        Ok(Optimised(Self::with(
             model,
             params.risk_free_rate.unwrap_or(risk_free_rate),
             params.window,
             params.expanding,
             params.rebalance,
             tickers,
-        ))
+        )))
     }
 
     fn with(
@@ -448,23 +452,21 @@ impl Optimised {
         expanding: bool,
         rebalance: RebalancePolicy,
         tickers: Vec<String>,
-    ) -> Self {
-        let n = tickers.len();
-        Optimised {
+    ) -> Driver<OptimisedTarget> {
+        let target = OptimisedTarget {
             model,
             risk_free_rate,
             window,
             expanding,
-            rebalance,
             tickers,
-            target: vec![0.0; n],
-            has_target: false,
             last: None,
-            scratch: Vec::new(),
             log: Vec::new(),
-        }
+        };
+        Driver::new(target, rebalance)
     }
+}
 
+impl OptimisedTarget {
     /// Estimates and solves on the window ending today.
     fn optimise(&mut self, ctx: &Context<'_>) -> Solve {
         let m = &ctx.market;
@@ -605,71 +607,29 @@ impl Optimised {
         }
         solve
     }
-
-    /// Orders to a target with short positions, sized at today's close.
-    fn orders_to(&self, ctx: &Context<'_>) -> Decision {
-        let p = &ctx.portfolio;
-        let prices = ctx.market.prices_today();
-        let nav = p.nav();
-        let orders: Vec<Order> = self
-            .target
-            .iter()
-            .enumerate()
-            .map(|(j, w)| Order {
-                asset: j,
-                quantity: w * nav / prices[j] - p.positions()[j],
-            })
-            .filter(|o| (o.quantity * prices[o.asset]).abs() > 1e-9 * nav.abs().max(1.0))
-            .collect();
-        if orders.is_empty() {
-            Decision::Hold
-        } else {
-            Decision::Orders(orders)
-        }
-    }
 }
 
-impl Strategy for Optimised {
-    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
-        let m = &ctx.market;
-        let t = m.today();
-        // Solves fall on the schedule only: the calendar's days (the first with a full window
-        // is the first solve; a failed day waits for the next one). A band-only policy, with
-        // no calendar, solves on its `band_check` days until its first success.
-        let due = match self.rebalance.calendar {
-            Some(calendar) => calendar.is_due(m.dates(), t),
-            None => !self.has_target && self.rebalance.band_check.is_due(m.dates(), t),
-        };
-        if due && t >= self.window {
-            let solve = self.optimise(ctx);
-            let ok = solve.outcome.as_ref().ok().map(|p| p.weights.clone());
-            self.log.push(solve);
-            match ok {
-                Some(w) => {
-                    self.target.copy_from_slice(&w);
-                    self.last = Some(w);
-                    self.has_target = true;
-                }
-                // A failed solve keeps the portfolio as it is.
-                None => return Decision::Hold,
+impl TargetStrategy for OptimisedTarget {
+    fn target(&mut self, ctx: &Context<'_>, target: &mut [f64]) -> Target {
+        // Solves fall on the schedule only: the driver asks on the calendar's days (the first
+        // with a full window is the first solve; a failed day waits for the next one); a
+        // band-only policy, with no calendar, asks on its `band_check` days until a first
+        // success.
+        if ctx.market.today() < self.window {
+            return Target::Keep;
+        }
+        let solve = self.optimise(ctx);
+        let ok = solve.outcome.as_ref().ok().map(|p| p.weights.clone());
+        self.log.push(solve);
+        match ok {
+            Some(w) => {
+                target.copy_from_slice(&w);
+                self.last = Some(w);
+                Target::New
             }
+            // A failed solve keeps the portfolio as it is.
+            None => Target::Hold,
         }
-        if !self.has_target {
-            return Decision::Hold;
-        }
-        if self.target.iter().any(|w| *w < 0.0) {
-            let full = self
-                .rebalance
-                .calendar
-                .is_some_and(|s| s.is_due(m.dates(), t))
-                || self.log.last().is_some_and(|s| s.date == m.date());
-            return if full {
-                self.orders_to(ctx)
-            } else {
-                Decision::Hold
-            };
-        }
-        self.rebalance.decide(ctx, &self.target, &mut self.scratch)
     }
 
     fn audit(&self, _result: &BacktestResult) -> Vec<AuditTable> {

@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::driver::{Driver, Target, TargetStrategy, driven};
 use super::rebalance::RebalancePolicy;
-use super::{AuditTable, Built, Decision, Input, InvalidParam, Planning, Strategy, StrategyKind};
+use super::{AuditTable, Built, Input, InvalidParam, Planning, StrategyKind};
 use crate::data::AsOfTable;
 use crate::engine::{Context, History};
 use crate::metrics::PERIODS_PER_YEAR;
@@ -393,15 +394,18 @@ pub struct RatingInputs {
 /// assert!(result.weights.row(table.n_days() - 1).iter().filter(|w| **w > 0.0).count() == 5);
 /// ```
 #[derive(Debug, Clone)]
-pub struct Rating {
+pub struct Rating(Driver<RatingTarget>);
+
+driven!(Rating);
+
+/// The rating table's selection, weighted, as the target: rebuilt on the policy's calendar.
+#[derive(Debug, Clone)]
+struct RatingTarget {
     params: RatingParams,
     inputs: RatingInputs,
     tickers: Vec<String>,
     indicators: Vec<Indicator>,
     selected: Vec<bool>,
-    target: Vec<f64>,
-    has_target: bool,
-    scratch: Vec<f64>,
     audit: Vec<Vec<String>>,
     /// Whether the audit is built (not in a sweep).
     keep_audit: bool,
@@ -475,23 +479,24 @@ impl Rating {
             }
         }
         let n = tickers.len();
-        Ok(Rating {
+        let policy = params.rebalance;
+        let target = RatingTarget {
             params,
             inputs,
             tickers,
             indicators,
             selected: vec![false; n],
-            target: vec![0.0; n],
-            has_target: false,
-            scratch: Vec::with_capacity(n),
             audit: Vec::new(),
             keep_audit: true,
-        })
+        };
+        Ok(Rating(Driver::new(target, policy)))
     }
+}
 
-    /// Rebuilds the rating table on the decision day, updates the selection and the target
+impl RatingTarget {
+    /// Rebuilds the rating table on the decision day, updates the selection and the `target`
     /// weights, and appends the table to the audit.
-    fn rebuild(&mut self, ctx: &Context<'_>) {
+    fn rebuild(&mut self, ctx: &Context<'_>, target: &mut [f64]) {
         let m = &ctx.market;
         let (n, t) = (m.n_assets(), m.today());
         let prices = m.history();
@@ -626,7 +631,7 @@ impl Rating {
         // 4. Weights.
         let n_ranked = ranking.len() as f64;
         let (weighting, l) = (self.params.weighting, self.params.volatility_lookback);
-        for (j, (w, &chosen)) in self.target.iter_mut().zip(&self.selected).enumerate() {
+        for (j, (w, &chosen)) in target.iter_mut().zip(&self.selected).enumerate() {
             *w = match (chosen, weighting) {
                 (false, _) => 0.0,
                 (true, SelectionWeighting::Equal) => 1.0,
@@ -643,12 +648,11 @@ impl Rating {
                 }
             };
         }
-        let total: f64 = self.target.iter().sum();
+        let total: f64 = target.iter().sum();
         if total > 0.0 {
-            self.target.iter_mut().for_each(|w| *w /= total);
-            cap_weights(&mut self.target, self.params.max_weight);
+            target.iter_mut().for_each(|w| *w /= total);
+            cap_weights(target, self.params.max_weight);
         }
-        self.has_target = true;
 
         // Audit: one row per asset.
         if !self.keep_audit {
@@ -663,7 +667,7 @@ impl Rating {
             row.push(fmt(composite[j]));
             row.push(rank[j].map_or(String::new(), |r| r.to_string()));
             row.push(self.selected[j].to_string());
-            row.push(fmt(self.target[j]));
+            row.push(fmt(target[j]));
             row.push(if let Some(why) = &excluded[j] {
                 why.clone()
             } else if !eligible[j] {
@@ -855,21 +859,10 @@ fn fmt(v: f64) -> String {
     }
 }
 
-impl Strategy for Rating {
-    fn decide(&mut self, ctx: &Context<'_>) -> Decision {
-        let m = &ctx.market;
-        let due = !self.has_target
-            || self
-                .params
-                .rebalance
-                .calendar
-                .is_some_and(|s| s.is_due(m.dates(), m.today()));
-        if due {
-            self.rebuild(ctx);
-        }
-        self.params
-            .rebalance
-            .decide(ctx, &self.target, &mut self.scratch)
+impl TargetStrategy for RatingTarget {
+    fn target(&mut self, ctx: &Context<'_>, target: &mut [f64]) -> Target {
+        self.rebuild(ctx, target);
+        Target::New
     }
 
     fn keep_audit(&mut self, keep: bool) {

@@ -84,7 +84,7 @@ impl Schedule {
 }
 
 /// How far a weight may drift from its target before it is traded: `absolute` in weight
-/// (|w − w*| > a), `relative` to the target (|w − w*| > r · w*). With both, the tighter one
+/// (|w − w*| > a), `relative` to the target (|w − w*| > r · |w*|, for a short as for a long). With both, the tighter one
 /// applies. A holding whose target is 0 is outside any relative band.
 ///
 /// ```
@@ -114,7 +114,7 @@ impl DriftBand {
     /// ```
     pub fn half_width(&self, target: f64) -> f64 {
         let a = self.absolute.unwrap_or(f64::INFINITY);
-        let r = self.relative.map_or(f64::INFINITY, |r| r * target);
+        let r = self.relative.map_or(f64::INFINITY, |r| r * target.abs());
         a.min(r)
     }
 
@@ -266,12 +266,16 @@ impl RebalancePolicy {
         Ok(())
     }
 
-    /// The decision for today given the target weights (≥ 0, summing to at most 1).
-    /// `weights` is scratch space for the new weights, kept between calls to avoid allocating.
+    /// The decision for today given the target weights: one per asset, the longs summing to at
+    /// most 1 on a long-only book, negative for a short on a long/short one. `weights` is
+    /// scratch space for the new weights, kept between calls to avoid allocating.
     ///
-    /// A full rebalance with nothing skipped is [`Decision::TargetWeights`], so weights hit the
-    /// target exactly at the fill; a band-edge or partial rebalance is [`Decision::Orders`]
-    /// sized at today's close, so assets left alone are not traded.
+    /// On a long-only target, a full rebalance with nothing skipped is
+    /// [`Decision::TargetWeights`], so weights hit the target exactly at the fill; a band-edge
+    /// or partial rebalance is [`Decision::Orders`] sized at today's close, so assets left
+    /// alone are not traded. A target with a short is always traded by orders sized at today's
+    /// close, and its long and short legs are banded and scaled alike (each leg's weights sum to
+    /// at most the target's, so gross exposure never exceeds the target's).
     ///
     /// ```
     /// use folio::engine::{Context, MarketView, PortfolioView};
@@ -294,7 +298,7 @@ impl RebalancePolicy {
             return Decision::Hold; // nothing to buy yet (a warm-up, an index not yet published)
         }
         if !p.is_invested() {
-            return Decision::TargetWeights(target.to_vec()); // the first purchase, in full
+            return self.trade_to(ctx, target); // the first purchase, in full
         }
         let full = self.calendar.is_some_and(|s| s.is_due(dates, t));
         weights.clear();
@@ -317,16 +321,42 @@ impl RebalancePolicy {
         }
         // To target, skipping the small trades.
         if self.skip_small(target, weights) == 0 {
-            return Decision::TargetWeights(target.to_vec());
+            return self.trade_to(ctx, target);
         }
         if weights.iter().enumerate().all(|(j, &w)| w == p.weight(j)) {
             return Decision::Hold;
         }
-        self.orders(ctx, weights)
+        self.orders(ctx, weights, is_long_short(target))
+    }
+
+    /// Trades to `target` in full today, bands and minimum trade aside: target weights for a
+    /// long-only target, orders at today's close for one with a short.
+    ///
+    /// ```
+    /// use folio::engine::{Context, MarketView, PortfolioView};
+    /// use folio::strategy::{Decision, Order};
+    /// use folio::strategy::rebalance::RebalancePolicy;
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    /// # let table = PriceTable::new(vec![d], vec!["A".into(), "B".into()], Matrix::filled(1, 2, 10.0)).unwrap();
+    /// let ctx = Context {
+    ///     market: MarketView::at(&table, 0),
+    ///     portfolio: PortfolioView::new(100.0, &[0.0, 0.0], &[10.0, 10.0]),
+    /// };
+    /// let decision = RebalancePolicy::default().trade_to(&ctx, &[0.5, -0.5]);
+    /// assert_eq!(decision, Decision::Orders(vec![
+    ///     Order { asset: 0, quantity: 5.0 }, Order { asset: 1, quantity: -5.0 }]));
+    /// ```
+    pub fn trade_to(&self, ctx: &Context<'_>, target: &[f64]) -> Decision {
+        if is_long_short(target) {
+            self.orders(ctx, target, true)
+        } else {
+            Decision::TargetWeights(target.to_vec())
+        }
     }
 
     /// Moves the weights outside the band to its edge and spreads the difference over those
-    /// inside; `weights` holds today's weights on entry.
+    /// inside, per leg (long, short); `weights` holds today's weights on entry.
     fn decide_band_edge(
         &self,
         ctx: &Context<'_>,
@@ -334,37 +364,35 @@ impl RebalancePolicy {
         target: &[f64],
         weights: &mut [f64],
     ) -> Decision {
-        let (mut at_edges, mut inside) = (0.0, 0.0);
+        let legs = Legs::of(target);
+        let (mut at_edges, mut inside) = ([0.0; 2], [0.0; 2]);
         for (w, &w_star) in weights.iter_mut().zip(target) {
             if band.is_breached(*w, w_star) {
                 *w = band.edge(*w, w_star);
-                at_edges += *w;
+                legs.add(&mut at_edges, *w);
             } else {
-                inside += *w;
+                legs.add(&mut inside, *w);
             }
         }
         // What the assets inside the band share (or, if none holds anything, the edges).
-        let total: f64 = target.iter().sum();
-        let (scale_inside, scale_edges) = if inside > 0.0 {
-            ((total - at_edges).max(0.0) / inside, 1.0)
-        } else {
-            (
-                1.0,
-                if at_edges > 0.0 {
-                    total / at_edges
-                } else {
-                    1.0
-                },
-            )
-        };
+        let total = legs.totals(target);
+        let (mut scale_inside, mut scale_edges) = ([1.0; 2], [1.0; 2]);
+        for l in 0..2 {
+            if inside[l] > 0.0 {
+                scale_inside[l] = (total[l] - at_edges[l]).max(0.0) / inside[l];
+            } else if at_edges[l] > 0.0 {
+                scale_edges[l] = total[l] / at_edges[l];
+            }
+        }
         let p = &ctx.portfolio;
         let mut any = false;
         for (j, (w, &w_star)) in weights.iter_mut().zip(target).enumerate() {
             let now = p.weight(j);
+            let l = legs.leg(*w);
             *w *= if band.is_breached(now, w_star) {
-                scale_edges
+                scale_edges[l]
             } else {
-                scale_inside
+                scale_inside[l]
             };
             if (*w - now).abs() < self.min_trade {
                 *w = now;
@@ -372,7 +400,7 @@ impl RebalancePolicy {
             any |= *w != now;
         }
         if any {
-            self.orders(ctx, weights)
+            self.orders(ctx, weights, legs.long_short)
         } else {
             Decision::Hold
         }
@@ -380,36 +408,50 @@ impl RebalancePolicy {
 
     /// Sets `weights[j]` to `target[j]` unless the trade is smaller than `min_trade` (then the
     /// current weight stays) and returns how many trades were skipped. The trades kept are
-    /// scaled so the weights sum to at most the target's total.
+    /// scaled so that each leg's weights (long, short) sum to at most the target's.
     fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> usize {
         let is_small = |w: f64, w_star: f64| {
             let gap = (w_star - w).abs();
             gap > 0.0 && gap < self.min_trade
         };
-        let (mut kept, mut traded, mut skipped) = (0.0, 0.0, 0);
+        let legs = Legs::of(target);
+        let (mut kept, mut traded, mut skipped) = ([0.0; 2], [0.0; 2], 0);
         for (&w, &w_star) in weights.iter().zip(target) {
             if is_small(w, w_star) {
-                kept += w;
+                legs.add(&mut kept, w);
                 skipped += 1;
             } else {
-                traded += w_star;
+                legs.add(&mut traded, w_star);
             }
         }
-        let room = (target.iter().sum::<f64>() - kept).max(0.0);
-        let scale = if traded > room { room / traded } else { 1.0 };
+        let total = legs.totals(target);
+        let scale = [0, 1].map(|l| {
+            let room = (total[l] - kept[l]).max(0.0);
+            if traded[l] > room {
+                room / traded[l]
+            } else {
+                1.0
+            }
+        });
         for (w, &w_star) in weights.iter_mut().zip(target) {
             if !is_small(*w, w_star) {
-                *w = w_star * scale;
+                *w = w_star * scale[legs.leg(w_star)];
             }
         }
         skipped
     }
 
     /// Orders that move today's holdings to `weights` at today's prices (the engine fills the
-    /// sells first).
-    fn orders(&self, ctx: &Context<'_>, weights: &[f64]) -> Decision {
+    /// sells first). For a long/short book, orders under 10⁻⁹ of NAV are dropped and no order
+    /// at all is a hold.
+    fn orders(&self, ctx: &Context<'_>, weights: &[f64], long_short: bool) -> Decision {
         let (p, prices) = (&ctx.portfolio, ctx.market.prices_today());
         let nav = p.nav();
+        let least = if long_short {
+            1e-9 * nav.abs().max(1.0)
+        } else {
+            1e-12 * nav
+        };
         let orders: Vec<Order> = weights
             .iter()
             .enumerate()
@@ -417,8 +459,49 @@ impl RebalancePolicy {
                 asset: j,
                 quantity: w * nav / prices[j] - p.positions()[j],
             })
-            .filter(|o| o.quantity != 0.0 && (o.quantity * prices[o.asset]).abs() > 1e-12 * nav)
+            .filter(|o| o.quantity != 0.0 && (o.quantity * prices[o.asset]).abs() > least)
             .collect();
+        if long_short && orders.is_empty() {
+            return Decision::Hold;
+        }
         Decision::Orders(orders)
+    }
+}
+
+/// Whether a target holds a short.
+fn is_long_short(target: &[f64]) -> bool {
+    target.iter().any(|&w| w < 0.0)
+}
+
+/// The legs of a book, long (0) and short (1), each summed as a positive amount. A long-only
+/// target has one leg, every weight on it as it is.
+struct Legs {
+    long_short: bool,
+}
+
+impl Legs {
+    fn of(target: &[f64]) -> Legs {
+        Legs {
+            long_short: is_long_short(target),
+        }
+    }
+
+    /// The leg weight `w` is on.
+    fn leg(&self, w: f64) -> usize {
+        usize::from(self.long_short && w < 0.0)
+    }
+
+    /// Adds `w` to its leg's sum.
+    fn add(&self, sums: &mut [f64; 2], w: f64) {
+        sums[self.leg(w)] += if self.long_short { w.abs() } else { w };
+    }
+
+    /// Each leg's total weight in `target`.
+    fn totals(&self, target: &[f64]) -> [f64; 2] {
+        let mut total = [0.0; 2];
+        for &w in target {
+            self.add(&mut total, w);
+        }
+        total
     }
 }
