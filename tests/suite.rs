@@ -8,6 +8,7 @@ mod arbitrage;
 mod cli;
 mod corporate_actions;
 mod determinism;
+mod driver;
 mod estimators;
 mod example;
 mod fuzz;
