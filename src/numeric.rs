@@ -139,7 +139,8 @@ pub struct Fit {
     pub mean_y: f64,
     /// Σ(x − mean x)²: (n − 1) × the sample variance of x.
     pub sxx: f64,
-    /// Σ(x − mean x)(y − mean y): (n − 1) × the sample covariance.
+    /// Σ(x − mean x)·y: (n − 1) × the sample covariance (y need not be centred, as
+    /// Σ(x − mean x) = 0; empyrical's order of operations, which folio's beta keeps).
     pub sxy: f64,
     /// The slope, sxy / sxx (a beta when x is a benchmark's returns); not finite when x does
     /// not vary.
@@ -161,7 +162,7 @@ impl Fit {
 }
 
 /// Ordinary least squares of y on x over the points `(x, y)`, in two passes (means first, then
-/// centred sums).
+/// the sums about the mean of x).
 ///
 /// ```
 /// let fit = folio::numeric::ols([(1.0, 2.0), (2.0, 4.5), (3.0, 6.0)]);
@@ -178,10 +179,7 @@ where
     let sx: f64 = points.clone().inspect(|_| n += 1).map(|p| p.0).sum();
     let sy: f64 = points.clone().map(|p| p.1).sum();
     let (mean_x, mean_y) = (sx / n as f64, sy / n as f64);
-    let sxy: f64 = points
-        .clone()
-        .map(|(x, y)| (x - mean_x) * (y - mean_y))
-        .sum();
+    let sxy: f64 = points.clone().map(|(x, y)| (x - mean_x) * y).sum();
     let sxx: f64 = points.map(|(x, _)| (x - mean_x) * (x - mean_x)).sum();
     let beta = sxy / sxx;
     Fit {
@@ -195,14 +193,15 @@ where
     }
 }
 
-/// The drawdown of `value` from a running `peak`: value / peak − 1 (≤ 0 below the peak).
+/// The drawdown of `value` from a running `peak`: (value − peak) / peak (≤ 0 below the peak;
+/// empyrical's order of operations).
 ///
 /// ```
 /// assert_eq!(folio::numeric::drawdown(75.0, 100.0), -0.25);
 /// ```
 #[inline]
 pub fn drawdown(value: f64, peak: f64) -> f64 {
-    value / peak - 1.0
+    (value - peak) / peak
 }
 
 /// The deepest [`drawdown`] of a value series from its running peak (the first value is a

@@ -326,3 +326,45 @@ pub const FIGURES: &[Figure] = &[
 pub fn figure(key: &str) -> Option<&'static Figure> {
     FIGURES.iter().find(|f| f.key == key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_directions_read_as_a_user_would() {
+        for (i, f) in FIGURES.iter().enumerate() {
+            assert!(
+                FIGURES[..i].iter().all(|g| g.key != f.key),
+                "{} twice",
+                f.key
+            );
+        }
+        let dir = |k: &str| figure(k).unwrap().direction;
+        for k in [
+            "annual_volatility",
+            "tracking_error",
+            "turnover",
+            "total_costs",
+            "cost_drag",
+            "max_drawdown_days",
+            "borrow_fees",
+            "ulcer_index",
+            "impact_costs",
+        ] {
+            assert_eq!(dir(k), Direction::Lower, "{k}");
+        }
+        // Drawdowns and tail losses are negative: the higher (nearer 0), the better.
+        for k in [
+            "sharpe",
+            "cagr",
+            "max_drawdown",
+            "cvar_95",
+            "probabilistic_sharpe",
+        ] {
+            assert_eq!(dir(k), Direction::Higher, "{k}");
+        }
+        assert_eq!(dir("beta"), Direction::Neither);
+        assert!(figure("beta").unwrap().relative && !figure("beta").unwrap().series);
+    }
+}

@@ -221,11 +221,9 @@ pub fn beta(returns: &[f64], benchmark: &[f64], rf: f64) -> f64 {
         return f64::NAN;
     }
     let fit = numeric::ols(benchmark.iter().zip(returns).map(|(b, r)| (b - rf, r - rf)));
-    if fit.sxx / (fit.n as f64) < 1e-30 {
-        f64::NAN
-    } else {
-        fit.beta
-    }
+    let n = fit.n as f64;
+    let (cov, var) = (fit.sxy / n, fit.sxx / n);
+    if var < 1e-30 { f64::NAN } else { cov / var }
 }
 
 /// Jensen's alpha, annualised by compounding: (1 + mean(r − rf − β(b − rf)))^252 − 1.

@@ -510,6 +510,37 @@ mod tests {
     }
 
     #[test]
+    fn the_table_lines_take_label_and_format_from_the_catalogue() {
+        for line in LINES {
+            if let Line::Figure(key) | Line::Under(key, _) = line {
+                assert!(crate::metrics::figure(key).is_some(), "{key}");
+            }
+        }
+        // A figure shown under another keeps the rest of its catalogue label.
+        use crate::data::{Matrix, PriceTable};
+        use crate::engine::{BacktestConfig, run};
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let days = vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")];
+        let prices = Matrix::from_rows(3, 1, vec![1.0, 2.0, 1.5]).unwrap();
+        let table = PriceTable::new(days, vec!["X".into()], prices).unwrap();
+        let mut hold = crate::strategy::BuyAndHold::equal();
+        let result = run(&table, &mut hold, &BacktestConfig::default()).unwrap();
+        let s = Summary::of(&result, None, &Conventions::default());
+        let rows = metric_rows(&s);
+        let length = rows.iter().position(|r| r.0 == "  length (trading days)");
+        let depth = rows.iter().position(|r| r.0 == "max drawdown");
+        assert!(length.unwrap() > depth.unwrap());
+        let drag = rows
+            .iter()
+            .find(|r| r.0 == "cost drag (bps a year)")
+            .unwrap();
+        assert_eq!(drag.1, Format::BasisPoints.show(s.cost_drag));
+        // Relative figures without a benchmark say so.
+        let beta = rows.iter().find(|r| r.0 == "beta").unwrap();
+        assert_eq!(beta.1, "no benchmark");
+    }
+
+    #[test]
     fn csv_text_cannot_be_a_formula_but_numbers_stay_numbers() {
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("+1+cmd"), "\"'+1+cmd\"");
