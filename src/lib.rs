@@ -9,10 +9,12 @@
 //! Modules are layered, lowest first; each uses only the layers to its left, and modules
 //! sharing a layer (`a, b`) use neither the other (`tests/layers.rs` checks this on the source):
 //!
-//! `calendar` → `data` → `engine` → `metrics`, `optimise` → `strategy` → `run` → `sweep` →
-//! `report` → `cli`
+//! `calendar`, `numeric` → `data` → `engine` → `metrics`, `optimise` → `strategy` → `run` →
+//! `sweep` → `report` → `cli`
 //!
 //! - [`calendar`]: the trading-day convention every annualising layer shares.
+//! - [`numeric`]: the numeric kernels (returns, mean, variance, rolling windows, OLS beta,
+//!   drawdown, weight normalisation), each written once for every layer above.
 //! - [`data`]: price files in, checked tables out.
 //! - [`engine`]: the day loop and ledger, and what it asks of a strategy (the
 //!   [`Strategy`](engine::Strategy) trait, [`Context`](engine::Context),
@@ -52,6 +54,7 @@ pub mod data;
 pub mod engine;
 mod error;
 pub mod metrics;
+pub mod numeric;
 pub mod optimise;
 pub mod report;
 pub mod run;

@@ -19,6 +19,7 @@ mod liquidity;
 mod look_ahead;
 mod metrics_reference;
 mod next_open;
+mod numeric_reference;
 mod optimise;
 mod outputs;
 mod point_in_time;

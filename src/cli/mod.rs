@@ -1021,12 +1021,7 @@ impl ProblemArgs {
                 let prices = series
                     .prices_on(table.dates())
                     .map_err(folio::Error::from)?;
-                Some(
-                    prices
-                        .windows(2)
-                        .map(|p| p[1] / p[0] - 1.0)
-                        .collect::<Vec<f64>>(),
-                )
+                Some(folio::numeric::simple_returns(&prices).collect::<Vec<f64>>())
             }
             None => None,
         };

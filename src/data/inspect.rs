@@ -94,7 +94,7 @@ impl Inspection {
                         continue;
                     }
                     if let Some(q) = prev {
-                        let m = p / q - 1.0;
+                        let m = crate::numeric::simple_return(q, p);
                         if m.abs() > move_threshold {
                             large_moves.push((raw.dates[r], m));
                         }

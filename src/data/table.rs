@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::{DataError, Matrix};
+use crate::numeric;
 
 /// Daily prices of a set of assets on one calendar, as dense `f64` arrays.
 ///
@@ -314,9 +315,9 @@ impl PriceTable {
     pub fn total_return(&self, t: usize, j: usize) -> f64 {
         let (a, b) = (self.prices.get(t - 1, j), self.prices.get(t, j));
         if self.actions.is_none() {
-            return b / a - 1.0;
+            return numeric::simple_return(a, b);
         }
-        (b * self.split(t, j) + self.dividend(t, j)) / a - 1.0
+        numeric::simple_return(a, b * self.split(t, j) + self.dividend(t, j))
     }
 
     /// The index membership, when the run has one.

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::EngineError;
 use crate::data::{BorrowFile, Matrix, PriceTable, SpreadFile};
+use crate::numeric;
 
 /// Square-root market impact (Almgren et al. 2005; bt's `SqrtCostModel`): trading `q` units
 /// at mid price `m` costs `k · σ · √(|q| / ADV) · |q| · m`, where σ is the sample standard
@@ -286,39 +287,18 @@ impl<'a> Market<'a> {
 /// ending the day before `t`, skipping returns without two prices; NaN with fewer than 2.
 pub(crate) fn trailing_sigma(prices: &Matrix, j: usize, t: usize, window: usize) -> f64 {
     let from = t.saturating_sub(window).max(1);
-    let (mut n, mut sum) = (0usize, 0.0);
-    let ret = |i: usize| prices.get(i, j) / prices.get(i - 1, j) - 1.0;
-    for i in from..t {
-        let r = ret(i);
-        if r.is_finite() {
-            n += 1;
-            sum += r;
-        }
-    }
-    if n < 2 {
-        return f64::NAN;
-    }
-    let mean = sum / n as f64;
-    let ss: f64 = (from..t)
-        .map(ret)
-        .filter(|r| r.is_finite())
-        .map(|r| (r - mean) * (r - mean))
-        .sum();
-    (ss / (n - 1) as f64).sqrt()
+    let ret = |i: usize| numeric::simple_return(prices.get(i - 1, j), prices.get(i, j));
+    numeric::sample_std((from..t).map(ret).filter(|r| r.is_finite()))
 }
 
 /// Mean volume of column `j` over the `window` days before `t`, over the days it has one;
 /// NaN without any.
 pub(crate) fn trailing_adv(volume: &Matrix, j: usize, t: usize, window: usize) -> f64 {
-    let (mut n, mut sum) = (0usize, 0.0);
-    for i in t.saturating_sub(window)..t {
-        let v = volume.get(i, j);
-        if v.is_finite() {
-            n += 1;
-            sum += v;
-        }
-    }
-    if n == 0 { f64::NAN } else { sum / n as f64 }
+    numeric::mean(
+        (t.saturating_sub(window)..t)
+            .map(|i| volume.get(i, j))
+            .filter(|v| v.is_finite()),
+    )
 }
 
 impl Frictions for Market<'_> {

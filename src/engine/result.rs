@@ -290,7 +290,7 @@ impl BacktestResult {
         self.nav
             .iter()
             .map(|&nav| {
-                let r = nav / previous - 1.0;
+                let r = crate::numeric::simple_return(previous, nav);
                 previous = nav;
                 r
             })
@@ -381,7 +381,7 @@ impl BacktestResult {
         if days == 0 {
             return f64::NAN;
         }
-        let avg_nav = self.nav.iter().sum::<f64>() / days as f64;
+        let avg_nav = crate::numeric::mean(self.nav.iter().copied());
         let years = days as f64 / crate::calendar::PERIODS_PER_YEAR;
         amount / avg_nav / years
     }

@@ -78,7 +78,7 @@ pub fn max_drawdown(returns: &[f64]) -> Drawdown {
             high = value;
             high_at = k + 1;
         }
-        let dd = (value - high) / high;
+        let dd = crate::numeric::drawdown(value, high);
         if dd < depth {
             depth = dd;
             peak = high_at;

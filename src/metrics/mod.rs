@@ -26,7 +26,7 @@ mod summary;
 mod tearsheet;
 mod window;
 
-pub use catalogue::{FIGURES, Figure, Unit, figure};
+pub use catalogue::{Direction, FIGURES, Figure, Format, Unit, figure};
 pub use drawdown::{Drawdown, curve_day, max_drawdown};
 pub use series::{
     ROLLING_SHARPE_VOLATILITY_FLOOR, growth, period_returns, rolling_beta, rolling_sharpe,
@@ -40,6 +40,7 @@ pub use tearsheet::{
 pub use window::MetricsFrom;
 
 pub use crate::calendar::PERIODS_PER_YEAR;
+use crate::numeric;
 
 /// Converts an annual risk-free rate to a daily one: (1 + rf)^(1/252) − 1.
 ///
@@ -63,29 +64,17 @@ pub fn daily_returns(prices: &[f64]) -> Vec<f64> {
     if !prices.is_empty() {
         out.push(0.0);
     }
-    out.extend(prices.windows(2).map(|w| w[1] / w[0] - 1.0));
+    out.extend(numeric::simple_returns(prices));
     out
 }
 
 fn mean(x: &[f64]) -> f64 {
-    x.iter().sum::<f64>() / x.len() as f64
+    numeric::mean(x.iter().copied())
 }
 
 /// Sample standard deviation (ddof = 1); exactly 0 when all values are equal.
 fn sample_std(x: &[f64]) -> f64 {
-    if x.len() < 2 {
-        return f64::NAN;
-    }
-    let (lo, hi) = x
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
-            (l.min(v), h.max(v))
-        });
-    if lo == hi {
-        return 0.0;
-    }
-    let m = mean(x);
-    (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() - 1) as f64).sqrt()
+    numeric::sample_std(x.iter().copied())
 }
 
 /// Compounded return over the whole series: Π(1 + r) − 1. `NaN` when empty.
@@ -231,16 +220,9 @@ pub fn beta(returns: &[f64], benchmark: &[f64], rf: f64) -> f64 {
     if returns.is_empty() || benchmark.len() < 2 || returns.len() != benchmark.len() {
         return f64::NAN;
     }
-    let b: Vec<f64> = benchmark.iter().map(|x| x - rf).collect();
-    let mb = mean(&b);
-    let n = b.len() as f64;
-    let cov = b
-        .iter()
-        .zip(returns)
-        .map(|(x, r)| (x - mb) * (r - rf))
-        .sum::<f64>()
-        / n;
-    let var = b.iter().map(|x| (x - mb) * (x - mb)).sum::<f64>() / n;
+    let fit = numeric::ols(benchmark.iter().zip(returns).map(|(b, r)| (b - rf, r - rf)));
+    let n = fit.n as f64;
+    let (cov, var) = (fit.sxy / n, fit.sxx / n);
     if var < 1e-30 { f64::NAN } else { cov / var }
 }
 

@@ -4,6 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::{Drawdown, PERIODS_PER_YEAR};
+use crate::numeric::{self, drawdown};
 
 /// The value curve from `returns` starting at 1: one more point than returns.
 ///
@@ -31,7 +32,7 @@ pub fn underwater(returns: &[f64]) -> Vec<f64> {
         .into_iter()
         .map(|v| {
             high = high.max(v);
-            v / high - 1.0
+            drawdown(v, high)
         })
         .collect()
 }
@@ -54,7 +55,7 @@ pub fn worst_drawdowns(returns: &[f64], n: usize) -> Vec<Drawdown> {
         if values[k] >= values[peak] {
             if trough != peak {
                 episodes.push(Drawdown {
-                    depth: values[trough] / values[peak] - 1.0,
+                    depth: drawdown(values[trough], values[peak]),
                     peak,
                     trough,
                     recovery: Some(k),
@@ -69,7 +70,7 @@ pub fn worst_drawdowns(returns: &[f64], n: usize) -> Vec<Drawdown> {
     }
     if trough != peak {
         episodes.push(Drawdown {
-            depth: values[trough] / values[peak] - 1.0,
+            depth: drawdown(values[trough], values[peak]),
             peak,
             trough,
             recovery: None,
@@ -90,9 +91,8 @@ pub fn worst_drawdowns(returns: &[f64], n: usize) -> Vec<Drawdown> {
 /// assert!((v[1] - 0.01 * 2f64.sqrt() * 252f64.sqrt()).abs() < 1e-12);
 /// ```
 pub fn rolling_volatility(returns: &[f64], window: usize) -> Vec<f64> {
-    rolling(returns, window, |mean, sd| {
-        let _ = mean;
-        sd * PERIODS_PER_YEAR.sqrt()
+    numeric::rolling(returns.len(), window, |w| {
+        numeric::sample_std(returns[w].iter().copied()) * PERIODS_PER_YEAR.sqrt()
     })
 }
 
@@ -114,10 +114,11 @@ pub const ROLLING_SHARPE_VOLATILITY_FLOOR: f64 = 1e-4;
 /// assert_eq!(folio::metrics::rolling_sharpe(&[0.0001; 4], 2, 0.0), vec![None; 4]);
 /// ```
 pub fn rolling_sharpe(returns: &[f64], window: usize, rf: f64) -> Vec<Option<f64>> {
-    rolling(returns, window, |mean, sd| {
-        let vol = sd * PERIODS_PER_YEAR.sqrt();
-        if vol >= ROLLING_SHARPE_VOLATILITY_FLOOR {
-            (mean - rf) / sd * PERIODS_PER_YEAR.sqrt()
+    numeric::rolling(returns.len(), window, |w| {
+        let w = &returns[w];
+        let sd = numeric::sample_std(w.iter().copied());
+        if sd * PERIODS_PER_YEAR.sqrt() >= ROLLING_SHARPE_VOLATILITY_FLOOR {
+            (numeric::mean(w.iter().copied()) - rf) / sd * PERIODS_PER_YEAR.sqrt()
         } else {
             f64::NAN
         }
@@ -138,37 +139,20 @@ pub fn rolling_sharpe(returns: &[f64], window: usize, rf: f64) -> Vec<Option<f64
 /// assert!((beta[3] - 2.0).abs() < 1e-12);
 /// ```
 pub fn rolling_beta(returns: &[f64], benchmark: &[f64], window: usize) -> Vec<f64> {
-    let k = window as f64;
-    (0..returns.len().min(benchmark.len()))
-        .map(|i| {
-            if window < 2 || i + 1 < window {
-                return f64::NAN;
-            }
-            let (r, b) = (&returns[i + 1 - window..=i], &benchmark[i + 1 - window..=i]);
-            let (mr, mb) = (r.iter().sum::<f64>() / k, b.iter().sum::<f64>() / k);
-            let cov: f64 = r.iter().zip(b).map(|(x, y)| (x - mr) * (y - mb)).sum();
-            let var: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
-            if var / k < 1e-30 { f64::NAN } else { cov / var }
-        })
-        .collect()
-}
-
-/// `f(mean, sample std)` over each full window, each window computed on its own in two passes
-/// (running sums cancel catastrophically once a volatile stretch has passed through them, and
-/// would turn a quiet window's tiny spread into noise of either sign).
-fn rolling(returns: &[f64], window: usize, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let k = window as f64;
-    (0..returns.len())
-        .map(|i| {
-            if window < 2 || i + 1 < window {
-                return f64::NAN;
-            }
-            let w = &returns[i + 1 - window..=i];
-            let mean = w.iter().sum::<f64>() / k;
-            let sd = (w.iter().map(|r| (r - mean) * (r - mean)).sum::<f64>() / (k - 1.0)).sqrt();
-            f(mean, sd)
-        })
-        .collect()
+    let n = returns.len().min(benchmark.len());
+    numeric::rolling(n, window, |w| {
+        let fit = numeric::ols(
+            benchmark[w.clone()]
+                .iter()
+                .copied()
+                .zip(returns[w].iter().copied()),
+        );
+        if fit.sxx / (fit.n as f64) < 1e-30 {
+            f64::NAN
+        } else {
+            fit.beta
+        }
+    })
 }
 
 /// Compounded returns per calendar month (`monthly = true`) or year: `(year, month, return)`,

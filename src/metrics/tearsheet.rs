@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::{cagr, daily_rate, period_returns, total_return, value_at_risk, worst_drawdowns};
+use crate::numeric;
 
 /// Tearsheet figures of one dated daily return series (see the module's conventions).
 ///
@@ -181,7 +182,7 @@ pub fn win_rate(x: &[f64]) -> f64 {
 /// Population central moments m2, m3, m4 about the mean.
 fn central_moments(x: &[f64]) -> (f64, f64, f64) {
     let n = x.len() as f64;
-    let mean = x.iter().sum::<f64>() / n;
+    let mean = numeric::mean(x.iter().copied());
     let m = |k: i32| x.iter().map(|r| (r - mean).powi(k)).sum::<f64>() / n;
     (m(2), m(3), m(4))
 }
@@ -278,10 +279,9 @@ pub fn gain_to_pain(returns: &[f64]) -> f64 {
 /// Per-period Sharpe ratio (sample std), skewness and kurtosis (population, not in excess) of
 /// a return series: the inputs of [`probabilistic_sharpe`].
 pub fn sharpe_moments(returns: &[f64]) -> (f64, f64, f64) {
-    let n = returns.len() as f64;
-    let mean = returns.iter().sum::<f64>() / n;
+    let mean = numeric::mean(returns.iter().copied());
     let (m2, m3, m4) = central_moments(returns);
-    let sd = (m2 * n / (n - 1.0)).sqrt();
+    let sd = numeric::sample_std(returns.iter().copied());
     (mean / sd, m3 / m2.powf(1.5), m4 / (m2 * m2))
 }
 

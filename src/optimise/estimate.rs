@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::OptimiseError;
 use crate::calendar::PERIODS_PER_YEAR;
 use crate::data::Matrix;
+use crate::numeric;
 
 /// How expected returns are estimated.
 ///
@@ -174,7 +175,7 @@ pub fn returns_from_prices(prices: &Matrix) -> Result<Matrix, OptimiseError> {
     for t in 1..rows {
         let (before, now) = (prices.row(t - 1), prices.row(t));
         for (j, r) in out.row_mut(t - 1).iter_mut().enumerate() {
-            *r = now[j] / before[j] - 1.0;
+            *r = numeric::simple_return(before[j], now[j]);
             if !r.is_finite() || before[j] <= 0.0 {
                 return Err(OptimiseError::InvalidInput(format!(
                     "price row {t}, column {j}: a return needs two positive prices, got {} then {}",
@@ -263,25 +264,20 @@ pub fn expected_returns(
                 }
                 None => {
                     average = (0..t)
-                        .map(|i| returns.row(i).iter().sum::<f64>() / n as f64)
+                        .map(|i| numeric::mean(returns.row(i).iter().copied()))
                         .collect();
                     &average
                 }
             };
             let market_mean = historical_mean(market.iter().copied(), t, true);
-            let market_var = covariance_of(market, market);
-            if market_var <= 0.0 {
+            if numeric::sample_variance(market.iter().copied()) <= 0.0 {
                 return Err(OptimiseError::InvalidInput(
                     "the market's returns do not vary: no beta".into(),
                 ));
             }
-            let mut col = vec![0.0; t];
             (0..n)
                 .map(|j| {
-                    for (c, r) in col.iter_mut().zip(column(j)) {
-                        *c = r;
-                    }
-                    let beta = covariance_of(&col, market) / market_var;
+                    let beta = numeric::ols(market.iter().copied().zip(column(j))).beta;
                     risk_free_rate + beta * (market_mean - risk_free_rate)
                 })
                 .collect()
@@ -294,27 +290,15 @@ fn historical_mean(r: impl Iterator<Item = f64>, t: usize, compounded: bool) -> 
         let growth: f64 = r.map(|r| 1.0 + r).product();
         growth.powf(PERIODS_PER_YEAR / t as f64) - 1.0
     } else {
-        r.sum::<f64>() / t as f64 * PERIODS_PER_YEAR
+        numeric::mean(r) * PERIODS_PER_YEAR
     }
-}
-
-/// Sample covariance (`ddof = 1`) of two equally long series.
-fn covariance_of(a: &[f64], b: &[f64]) -> f64 {
-    let t = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / t, b.iter().sum::<f64>() / t);
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - ma) * (y - mb))
-        .sum::<f64>()
-        / (t - 1.0)
 }
 
 /// pandas' `ewm(span, adjust=True)` weights of the last value, oldest first, summing to 1.
 fn ewm_weights(t: usize, span: f64) -> Vec<f64> {
     let decay = 1.0 - 2.0 / (span + 1.0);
     let mut w: Vec<f64> = (0..t).map(|i| decay.powi((t - 1 - i) as i32)).collect();
-    let total: f64 = w.iter().sum();
-    w.iter_mut().for_each(|v| *v /= total);
+    numeric::normalise(&mut w);
     w
 }
 

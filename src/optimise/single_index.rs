@@ -16,6 +16,7 @@
 use super::{Estimates, OptimiseError, Portfolio, evaluate};
 use crate::calendar::PERIODS_PER_YEAR;
 use crate::data::Matrix;
+use crate::numeric;
 
 /// A fitted single-index model, annualised.
 ///
@@ -78,10 +79,8 @@ pub fn single_index(
             "returns and index returns must be finite".into(),
         ));
     }
-    let tf = t as f64;
-    let m_mean = market.iter().sum::<f64>() / tf;
-    let m_ss: f64 = market.iter().map(|m| (m - m_mean).powi(2)).sum();
-    if m_ss <= 0.0 {
+    let m_var = numeric::sample_variance(market.iter().copied());
+    if m_var <= 0.0 {
         return Err(OptimiseError::InvalidInput(
             "the index's returns do not vary: no beta".into(),
         ));
@@ -91,22 +90,17 @@ pub fn single_index(
         alphas: Vec::with_capacity(n),
         betas: Vec::with_capacity(n),
         residual_variances: Vec::with_capacity(n),
-        market_variance: m_ss / (tf - 1.0) * PERIODS_PER_YEAR,
+        market_variance: m_var * PERIODS_PER_YEAR,
     };
     for j in 0..n {
-        let col = |i: usize| returns.get(i, j);
-        let mean = (0..t).map(col).sum::<f64>() / tf;
-        let cross: f64 = (0..t).map(|i| (col(i) - mean) * (market[i] - m_mean)).sum();
-        let beta = cross / m_ss;
-        let alpha = mean - beta * m_mean;
-        let sse: f64 = (0..t)
-            .map(|i| (col(i) - alpha - beta * market[i]).powi(2))
-            .sum();
-        model.alphas.push(alpha * PERIODS_PER_YEAR);
-        model.betas.push(beta);
+        let points = (0..t).map(|i| (market[i], returns.get(i, j)));
+        let fit = numeric::ols(points.clone());
+        let sse: f64 = points.map(|(x, y)| fit.residual(x, y).powi(2)).sum();
+        model.alphas.push(fit.alpha * PERIODS_PER_YEAR);
+        model.betas.push(fit.beta);
         model
             .residual_variances
-            .push(sse / (tf - 1.0) * PERIODS_PER_YEAR);
+            .push(sse / (t as f64 - 1.0) * PERIODS_PER_YEAR);
     }
     Ok(model)
 }
@@ -243,8 +237,8 @@ impl SingleIndexModel {
                 weights[j] = self.betas[j] / self.residual_variances[j] * (r - c_star);
             }
         }
-        let total: f64 = weights.iter().sum();
-        weights.iter_mut().for_each(|w| *w /= total);
+        // Every kept weight is positive (beta > 0, ratio above C*): their sum is too.
+        numeric::normalise(&mut weights);
         Ok(CutOff {
             weights,
             cut_off_rate: c_star,

@@ -11,7 +11,7 @@ mod sweep;
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::metrics::{Conventions, FIGURES, Unit};
+use crate::metrics::{Conventions, FIGURES, Figure, Format};
 use crate::run::{Outcome, Summary};
 
 pub use files::{
@@ -28,57 +28,36 @@ pub use sweep::{sweep_table, walk_forward_table, write_variants, write_walk_forw
 pub const SURVIVORSHIP_NOTE: &str = "a universe chosen from today's index members \
     (as in the bundled data) overstates past returns: survivorship bias";
 
-/// One row of the metrics table: label, how to show a run's value, and the catalogue key of
-/// the value a benchmark's column shows (none for a figure only a run has).
-struct Row {
-    label: &'static str,
-    show: fn(&Summary) -> String,
-    bench: Option<&'static str>,
-}
-
-/// `-0.00` (a tiny negative rounded away) shown as `0.00`.
-fn unsigned_zero(s: String) -> String {
-    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
-        s[1..].to_string()
-    } else {
-        s
-    }
+/// One line of the metrics table: a catalogue figure (its label, format and benchmark cell
+/// from the catalogue), a figure shown under another one with the shared start of their labels
+/// left out (`max drawdown length` under `max drawdown`), or a line of context that is no
+/// figure (the period, the risk-free rate, the drawdown's dates).
+enum Line {
+    Figure(&'static str),
+    Under(&'static str, &'static str),
+    Context(&'static str, fn(&Summary) -> String),
 }
 
 fn pct(v: f64) -> String {
-    if v.is_finite() {
-        format!("{} %", unsigned_zero(format!("{:.2}", v * 100.0)))
-    } else {
-        "n/a".into()
-    }
+    Format::Percent.show(v)
 }
 
 fn num(v: f64) -> String {
-    if v.is_finite() {
-        unsigned_zero(format!("{v:.3}"))
-    } else {
-        "n/a".into()
-    }
+    Format::Ratio.show(v)
 }
 
-/// A catalogue figure's value as a table shows it, by its unit.
-fn show_figure(v: Option<f64>, unit: Unit) -> String {
-    let Some(v) = v else {
-        return "n/a".into();
-    };
-    match unit {
-        Unit::Fraction | Unit::Probability => pct(v),
-        Unit::Ratio => num(v),
-        Unit::Cash => money(v),
-        Unit::Multiple => format!("{v:.2}"),
-        Unit::Days | Unit::Count => format!("{v:.0}"),
-    }
+fn money(v: f64) -> String {
+    Format::Money.show(v)
+}
+
+/// The catalogue entry of `key`, which the table's lines name.
+fn catalogued(key: &str) -> &'static Figure {
+    crate::metrics::figure(key).expect("the metrics table names catalogue figures")
 }
 
 /// The value of catalogue figure `key` in a serialised summary.
 fn lookup(values: &serde_json::Value, key: &str) -> String {
-    let unit = crate::metrics::figure(key).map_or(Unit::Ratio, |f| f.unit);
-    show_figure(values.get(key).and_then(serde_json::Value::as_f64), unit)
+    catalogued(key).show(values.get(key).and_then(serde_json::Value::as_f64))
 }
 
 /// The metrics table's rows as (label, a run's cell, its benchmark's cell): the fixed rows,
@@ -95,9 +74,30 @@ pub(crate) fn metric_rows(s: &Summary) -> Vec<(String, String, Option<String>)> 
             .as_ref()
             .map(|b| key.map_or(String::new(), |k| lookup(b, k)))
     };
-    let mut rows: Vec<(String, String, Option<String>)> = ROWS
+    // Figures relative to a benchmark are undefined exactly when the run has none.
+    let no_benchmark = s.metrics.beta.is_none();
+    let figure_row = |f: &Figure, label: String| {
+        let cell = if f.relative && no_benchmark {
+            "no benchmark".into()
+        } else {
+            lookup(&run, f.key)
+        };
+        (label, cell, bench_cell(f.series.then_some(f.key)))
+    };
+    let mut rows: Vec<(String, String, Option<String>)> = LINES
         .iter()
-        .map(|r| (r.label.to_string(), (r.show)(s), bench_cell(r.bench)))
+        .map(|line| match *line {
+            Line::Figure(key) => {
+                let f = catalogued(key);
+                figure_row(f, f.label.to_string())
+            }
+            Line::Under(key, parent) => {
+                let f = catalogued(key);
+                let label = f.label.strip_prefix(catalogued(parent).label);
+                figure_row(f, format!("  {}", label.unwrap_or(f.label).trim_start()))
+            }
+            Line::Context(label, show) => (label.to_string(), show(s), bench_cell(None)),
+        })
         .collect();
     for f in FIGURES.iter().filter(|f| f.tearsheet) {
         rows.push((
@@ -109,178 +109,45 @@ pub(crate) fn metric_rows(s: &Summary) -> Vec<(String, String, Option<String>)> 
     rows
 }
 
-fn money(v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".into();
-    }
-    let s = format!("{:.2}", v.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}{grouped}.{frac}", if v < 0.0 { "-" } else { "" })
-}
-
-fn opt(v: Option<f64>, f: fn(f64) -> String) -> String {
-    v.map_or("no benchmark".into(), f)
-}
-
-const ROWS: &[Row] = &[
-    Row {
-        label: "period",
-        show: |s| format!("{} → {}", s.start, s.end),
-        bench: None,
-    },
-    Row {
-        label: "daily returns",
-        show: |s| s.periods.to_string(),
-        bench: None,
-    },
-    Row {
-        label: "total return",
-        show: |s| pct(s.metrics.total_return),
-        bench: Some("total_return"),
-    },
-    Row {
-        label: "CAGR",
-        show: |s| pct(s.metrics.cagr),
-        bench: Some("cagr"),
-    },
-    Row {
-        label: "annual volatility",
-        show: |s| pct(s.metrics.annual_volatility),
-        bench: Some("annual_volatility"),
-    },
-    Row {
-        label: "Sharpe",
-        show: |s| num(s.metrics.sharpe),
-        bench: Some("sharpe"),
-    },
-    Row {
-        label: "  risk-free rate (annual)",
-        show: |s| pct(s.risk_free_rate),
-        bench: None,
-    },
-    Row {
-        label: "Sortino",
-        show: |s| num(s.metrics.sortino),
-        bench: Some("sortino"),
-    },
-    Row {
-        label: "max drawdown",
-        show: |s| pct(s.metrics.max_drawdown),
-        bench: Some("max_drawdown"),
-    },
-    Row {
-        label: "  peak → trough",
-        show: |s| match (s.max_drawdown_peak, s.max_drawdown_trough) {
+/// The metrics table's lines, in order; every figure's label and format is the catalogue's.
+const LINES: &[Line] = &[
+    Line::Context("period", |s| format!("{} → {}", s.start, s.end)),
+    Line::Context("daily returns", |s| s.periods.to_string()),
+    Line::Figure("total_return"),
+    Line::Figure("cagr"),
+    Line::Figure("annual_volatility"),
+    Line::Figure("sharpe"),
+    Line::Context("  risk-free rate (annual)", |s| pct(s.risk_free_rate)),
+    Line::Figure("sortino"),
+    Line::Figure("max_drawdown"),
+    Line::Context("  peak → trough", |s| {
+        match (s.max_drawdown_peak, s.max_drawdown_trough) {
             (Some(p), Some(t)) => format!("{p} → {t}"),
             _ => "none".into(),
-        },
-        bench: None,
-    },
-    Row {
-        label: "  recovered",
-        show: |s| {
-            s.max_drawdown_recovery
-                .map_or("not yet".into(), |d| d.to_string())
-        },
-        bench: None,
-    },
-    Row {
-        label: "  length (trading days)",
-        show: |s| s.max_drawdown_days.to_string(),
-        bench: None,
-    },
-    Row {
-        label: "Calmar",
-        show: |s| num(s.metrics.calmar),
-        bench: Some("calmar"),
-    },
-    Row {
-        label: "VaR 95 % (daily)",
-        show: |s| pct(s.metrics.var_95),
-        bench: Some("var_95"),
-    },
-    Row {
-        label: "CVaR 95 % (daily)",
-        show: |s| pct(s.metrics.cvar_95),
-        bench: Some("cvar_95"),
-    },
-    Row {
-        label: "beta",
-        show: |s| opt(s.metrics.beta, num),
-        bench: None,
-    },
-    Row {
-        label: "alpha (annual)",
-        show: |s| opt(s.metrics.alpha, pct),
-        bench: None,
-    },
-    Row {
-        label: "tracking error",
-        show: |s| opt(s.metrics.tracking_error, pct),
-        bench: None,
-    },
-    Row {
-        label: "information ratio",
-        show: |s| opt(s.metrics.information_ratio, num),
-        bench: None,
-    },
-    Row {
-        label: "active return (annual)",
-        show: |s| opt(s.metrics.active_return, pct),
-        bench: None,
-    },
-    Row {
-        label: "turnover (annual)",
-        show: |s| pct(s.turnover),
-        bench: None,
-    },
-    Row {
-        label: "total costs",
-        show: |s| money(s.total_costs),
-        bench: None,
-    },
-    Row {
-        label: "cost drag (bps a year)",
-        show: |s| format!("{:.2}", s.cost_drag * 1e4),
-        bench: None,
-    },
-    Row {
-        label: "borrow fees",
-        show: |s| money(s.borrow_fees),
-        bench: None,
-    },
-    Row {
-        label: "cash interest",
-        show: |s| money(s.cash_interest),
-        bench: None,
-    },
-    Row {
-        label: "gross exposure (mean)",
-        show: |s| format!("{:.2}", s.mean_gross_exposure),
-        bench: None,
-    },
-    Row {
-        label: "rebalances",
-        show: |s| s.rebalances.to_string(),
-        bench: None,
-    },
-    Row {
-        label: "final NAV",
-        show: |s| money(s.final_nav),
-        bench: None,
-    },
-    Row {
-        label: "trades",
-        show: |s| s.trades.to_string(),
-        bench: None,
-    },
+        }
+    }),
+    Line::Context("  recovered", |s| {
+        s.max_drawdown_recovery
+            .map_or("not yet".into(), |d| d.to_string())
+    }),
+    Line::Under("max_drawdown_days", "max_drawdown"),
+    Line::Figure("calmar"),
+    Line::Figure("var_95"),
+    Line::Figure("cvar_95"),
+    Line::Figure("beta"),
+    Line::Figure("alpha"),
+    Line::Figure("tracking_error"),
+    Line::Figure("information_ratio"),
+    Line::Figure("active_return"),
+    Line::Figure("turnover"),
+    Line::Figure("total_costs"),
+    Line::Figure("cost_drag"),
+    Line::Figure("borrow_fees"),
+    Line::Figure("cash_interest"),
+    Line::Figure("mean_gross_exposure"),
+    Line::Figure("rebalances"),
+    Line::Figure("final_nav"),
+    Line::Figure("trades"),
 ];
 
 /// A run's name with the tickers a `--tickers` override chose for it, so that a column header
@@ -640,6 +507,37 @@ mod tests {
         assert_eq!(pct(0.12345), "12.35 %");
         assert_eq!(pct(f64::NAN), "n/a");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
+
+    #[test]
+    fn the_table_lines_take_label_and_format_from_the_catalogue() {
+        for line in LINES {
+            if let Line::Figure(key) | Line::Under(key, _) = line {
+                assert!(crate::metrics::figure(key).is_some(), "{key}");
+            }
+        }
+        // A figure shown under another keeps the rest of its catalogue label.
+        use crate::data::{Matrix, PriceTable};
+        use crate::engine::{BacktestConfig, run};
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let days = vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")];
+        let prices = Matrix::from_rows(3, 1, vec![1.0, 2.0, 1.5]).unwrap();
+        let table = PriceTable::new(days, vec!["X".into()], prices).unwrap();
+        let mut hold = crate::strategy::BuyAndHold::equal();
+        let result = run(&table, &mut hold, &BacktestConfig::default()).unwrap();
+        let s = Summary::of(&result, None, &Conventions::default());
+        let rows = metric_rows(&s);
+        let length = rows.iter().position(|r| r.0 == "  length (trading days)");
+        let depth = rows.iter().position(|r| r.0 == "max drawdown");
+        assert!(length.unwrap() > depth.unwrap());
+        let drag = rows
+            .iter()
+            .find(|r| r.0 == "cost drag (bps a year)")
+            .unwrap();
+        assert_eq!(drag.1, Format::BasisPoints.show(s.cost_drag));
+        // Relative figures without a benchmark say so.
+        let beta = rows.iter().find(|r| r.0 == "beta").unwrap();
+        assert_eq!(beta.1, "no benchmark");
     }
 
     #[test]

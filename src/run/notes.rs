@@ -37,7 +37,7 @@ pub(super) fn suspect_moves(table: &PriceTable) -> String {
     for t in 1..table.n_days() {
         for (j, (a, b)) in p.row(t - 1).iter().zip(p.row(t)).enumerate() {
             // On raw prices a split is not a move: compare on the new share basis.
-            let r = b * table.split(t, j) / a - 1.0;
+            let r = crate::numeric::simple_return(*a, b * table.split(t, j));
             if r.abs() > 0.5 {
                 found.push(format!(
                     "{} {} ({:+.0} %)",

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::data::{RawPanel, SeriesRef};
 use crate::engine::{BacktestResult, Context, CostModel};
+use crate::numeric;
 
 /// How the two legs are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -260,25 +261,11 @@ impl Arbitrage {
                     h.row(r)
                         .map_or((f64::NAN, f64::NAN), |row| (row[a], row[b]))
                 };
-                let k = l as f64;
-                let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
-                for r in t + 1 - l..=t {
-                    let (y, x) = pair(r);
-                    sx += x;
-                    sy += y;
-                    sxx += x * x;
-                    sxy += x * y;
-                }
-                let beta = (sxy - sx * sy / k) / (sxx - sx * sx / k);
-                let (mut s1, mut s2) = (0.0, 0.0);
-                for r in t + 1 - l..=t {
-                    let (y, x) = pair(r);
-                    let s = y - beta * x;
-                    s1 += s;
-                    s2 += s * s;
-                }
-                let mean = s1 / k;
-                let sd = ((s2 - s1 * s1 / k) / (k - 1.0)).max(0.0).sqrt();
+                let window = (t + 1 - l..=t).map(pair);
+                let beta = numeric::ols(window.clone().map(|(y, x)| (x, y))).beta;
+                let spread = window.map(|(y, x)| y - beta * x);
+                let mean = numeric::mean(spread.clone());
+                let sd = numeric::sample_std(spread);
                 let (y, x) = pair(t);
                 if self.open.is_none() {
                     self.hedge = beta;

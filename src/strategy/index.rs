@@ -12,6 +12,7 @@ use super::rebalance::RebalancePolicy;
 use super::{Built, Input, InvalidParam, Planning, StrategyKind};
 use crate::data::{AsOfTable, DataError, DataReport, PriceTable};
 use crate::engine::Context;
+use crate::numeric;
 
 /// How an index weighs its constituents on a day.
 ///
@@ -221,12 +222,7 @@ impl IndexDefinition {
                 *w = 0.0;
             }
         }
-        let total: f64 = out.iter().sum();
-        if !defined || total <= 0.0 {
-            return false;
-        }
-        out.iter_mut().for_each(|w| *w /= total);
-        true
+        defined && numeric::normalise(out).is_some()
     }
 
     /// The ideal index's daily returns over `table`, one per day (day 0's is 0, the day it is

@@ -24,6 +24,7 @@ use super::rebalance::RebalancePolicy;
 use super::{AuditTable, Built, Input, InvalidParam, Planning, StrategyKind};
 use crate::data::Matrix;
 use crate::engine::{BacktestResult, Context};
+use crate::numeric;
 use crate::optimise::{
     self, Constraints, Objective, OptimiseError, Optimiser, Portfolio, ReturnModel, RiskAversion,
     RiskModel,
@@ -563,7 +564,7 @@ impl OptimisedTarget {
             } => {
                 let index = m.visible(index);
                 let market: Vec<f64> = (first + 1..=t)
-                    .map(|d| index[d] / index[d - 1] - 1.0)
+                    .map(|d| numeric::simple_return(index[d - 1], index[d]))
                     .collect();
                 let fitted = optimise::single_index(&tickers, &returns, &market).and_then(|sim| {
                     let mu = optimise::expected_returns(&returns, return_model, Some(&market), rf)?;

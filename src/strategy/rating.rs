@@ -21,6 +21,7 @@ use super::{AuditTable, Built, Input, InvalidParam, Planning, StrategyKind};
 use crate::data::AsOfTable;
 use crate::engine::{Context, History};
 use crate::metrics::PERIODS_PER_YEAR;
+use crate::numeric;
 
 /// What an indicator measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -648,9 +649,7 @@ impl RatingTarget {
                 }
             };
         }
-        let total: f64 = target.iter().sum();
-        if total > 0.0 {
-            target.iter_mut().for_each(|w| *w /= total);
+        if numeric::normalise(target).is_some() {
             cap_weights(target, self.params.max_weight);
         }
 
@@ -713,15 +712,9 @@ impl RatingTarget {
         let l = ind.lookback;
         match ind.kind {
             IndicatorKind::TradedValue => match volume {
-                Some(v) => {
-                    (t + 1 - l..=t)
-                        .map(|r| {
-                            close.row(r).map_or(f64::NAN, |c| c[j])
-                                * v.row(r).map_or(f64::NAN, |v| v[j])
-                        })
-                        .sum::<f64>()
-                        / l as f64
-                }
+                Some(v) => numeric::mean((t + 1 - l..=t).map(|r| {
+                    close.row(r).map_or(f64::NAN, |c| c[j]) * v.row(r).map_or(f64::NAN, |v| v[j])
+                })),
                 None => f64::NAN,
             },
             IndicatorKind::ZeroVolumeShare => match volume {
@@ -733,29 +726,14 @@ impl RatingTarget {
                 }
                 None => f64::NAN,
             },
-            IndicatorKind::Momentum => p(t - ind.skip) / p(t - ind.skip - l) - 1.0,
+            IndicatorKind::Momentum => numeric::simple_return(p(t - ind.skip - l), p(t - ind.skip)),
             IndicatorKind::Volatility => volatility(prices, j, t, l),
-            IndicatorKind::MaxDrawdown => {
-                let (mut peak, mut worst) = (f64::NEG_INFINITY, 0.0f64);
-                for r in t - l..=t {
-                    peak = peak.max(p(r));
-                    worst = worst.min(p(r) / peak - 1.0);
-                }
-                worst
-            }
+            IndicatorKind::MaxDrawdown => numeric::max_drawdown((t - l..=t).map(p)),
             IndicatorKind::Beta => {
                 let Some(b) = bench else { return f64::NAN };
-                let (mut sx, mut sy, mut sxy, mut syy) = (0.0, 0.0, 0.0, 0.0);
-                for r in t + 1 - l..=t {
-                    let x = p(r) / p(r - 1) - 1.0;
-                    let y = b[r] / b[r - 1] - 1.0;
-                    sx += x;
-                    sy += y;
-                    sxy += x * y;
-                    syy += y * y;
-                }
-                let k = l as f64;
-                (sxy - sx * sy / k) / (syy - sy * sy / k)
+                let ret = |r: usize| numeric::simple_return(p(r - 1), p(r));
+                let bench_ret = |r: usize| numeric::simple_return(b[r - 1], b[r]);
+                numeric::ols((t + 1 - l..=t).map(|r| (bench_ret(r), ret(r)))).beta
             }
             IndicatorKind::Factor => {
                 let (file, column_of) = self.inputs.factors.as_ref().expect("checked in new");
@@ -776,14 +754,8 @@ impl RatingTarget {
 /// Annualised sample volatility of asset `j`'s daily returns over days `t − l + 1 ..= t`.
 fn volatility(prices: &History<'_>, j: usize, t: usize, l: usize) -> f64 {
     let p = |r: usize| prices.row(r).map_or(f64::NAN, |row| row[j]);
-    let (mut s, mut ss) = (0.0, 0.0);
-    for r in t + 1 - l..=t {
-        let x = p(r) / p(r - 1) - 1.0;
-        s += x;
-        ss += x * x;
-    }
-    let k = l as f64;
-    ((ss - s * s / k) / (k - 1.0)).max(0.0).sqrt() * PERIODS_PER_YEAR.sqrt()
+    let returns = (t + 1 - l..=t).map(|r| numeric::simple_return(p(r - 1), p(r)));
+    numeric::sample_std(returns) * PERIODS_PER_YEAR.sqrt()
 }
 
 /// Scores of `values` across the eligible assets (NaN for the others).
@@ -813,10 +785,8 @@ fn score(values: &[f64], eligible: &[bool], higher_is_better: bool, scoring: Sco
             }
         }
         Scoring::Zscore => {
-            let mean = idx.iter().map(|&j| values[j]).sum::<f64>() / n as f64;
-            let var =
-                idx.iter().map(|&j| (values[j] - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
-            let sd = var.sqrt();
+            let mean = numeric::mean(idx.iter().map(|&j| values[j]));
+            let sd = numeric::sample_std(idx.iter().map(|&j| values[j]));
             for &j in &idx {
                 out[j] = if sd > 0.0 {
                     sign * (values[j] - mean) / sd

@@ -12,22 +12,13 @@ use serde::Serialize;
 
 use super::stats::{DeflatedSharpe, deflated_sharpe};
 use crate::data::load;
-use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, daily_rate, daily_returns};
+use crate::metrics::{
+    Conventions, Direction, Metrics, PERIODS_PER_YEAR, daily_rate, daily_returns,
+};
 use crate::run::{Summary, benchmark_prices, run_plan, run_plan_figures};
 use crate::strategy::spec::{Overrides, RunPlan, SpecError, StrategyFile, SweepSpec};
 use crate::strategy::{Files, Registry};
 use crate::{Error, Result};
-
-/// Figures a sweep can rank by where lower is better; every other figure ranks higher-first.
-const LOWER_IS_BETTER: [&str; 7] = [
-    "annual_volatility",
-    "tracking_error",
-    "turnover",
-    "total_costs",
-    "cost_drag",
-    "max_drawdown_days",
-    "borrow_fees",
-];
 
 /// One variant: its place in the grid, what it changes, and its plan.
 #[derive(Debug, Clone)]
@@ -540,17 +531,13 @@ pub struct SweepResult {
     pub deflated: DeflatedSharpe,
 }
 
-/// Whether `a` ranks before `b` (better score first, then grid order).
+/// Whether `a` ranks before `b`: better score first by the catalogue's direction of `metric`
+/// (a figure neither way better ranks highest first), then grid order.
 fn better(metric: &str, a: &VariantResult, b: &VariantResult) -> std::cmp::Ordering {
-    let key = |v: &VariantResult| {
-        let s = if LOWER_IS_BETTER.contains(&metric) {
-            -v.score
-        } else {
-            v.score
-        };
-        if s.is_nan() { f64::NEG_INFINITY } else { s }
-    };
-    key(b).total_cmp(&key(a)).then(a.index.cmp(&b.index))
+    crate::metrics::figure(metric)
+        .map_or(Direction::Higher, |f| f.direction)
+        .better(a.score, b.score)
+        .then(a.index.cmp(&b.index))
 }
 
 /// Keeps the curves of the best `top` results only.

@@ -75,13 +75,8 @@ pub fn deflated_sharpe(
     let excess: Vec<f64> = best_returns.iter().map(|r| r - daily_rf).collect();
     let best_returns = excess.as_slice();
     let n = trial_sharpes.len();
-    let mean = trial_sharpes.iter().sum::<f64>() / n.max(1) as f64;
     let variance = if n > 1 {
-        trial_sharpes
-            .iter()
-            .map(|s| (s - mean).powi(2))
-            .sum::<f64>()
-            / (n - 1) as f64
+        crate::numeric::sample_variance(trial_sharpes.iter().copied())
     } else {
         0.0
     };
