@@ -1,12 +1,14 @@
 //! Formatting finished runs as a terminal table, JSON or CSV, and writing the `--out` folder.
 //! Nothing here computes a figure.
 
+mod about;
 mod files;
 mod frontier;
 mod html;
 mod output;
 mod shard;
 mod sweep;
+mod sweep_html;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
@@ -14,6 +16,7 @@ use serde::Serialize;
 use crate::metrics::{Conventions, FIGURES, Unit};
 use crate::run::{Outcome, Summary};
 
+pub use about::About;
 pub use files::{
     OutFormat, audit_csv, metrics_json, positions_csv, returns_csv, trades_csv, weights_csv,
     write_dir, write_dir_as,
@@ -23,6 +26,7 @@ pub use html::{RunReport, Signal, html, read_reports};
 pub use output::{safe_name, write_file};
 pub use shard::{read_manifests, read_shard_results, shard_names, write_shard};
 pub use sweep::{sweep_table, walk_forward_table, write_variants, write_walk_forward};
+pub use sweep_html::{sweep_html, walk_forward_html};
 
 /// The caveats every report carries, whatever the data.
 pub const SURVIVORSHIP_NOTE: &str = "a universe chosen from today's index members \
@@ -45,24 +49,30 @@ fn unsigned_zero(s: String) -> String {
     }
 }
 
-fn pct(v: f64) -> String {
+/// `v` with `decimals` decimals, never a negative zero (`-0.0001` to 2 decimals is `0.00`);
+/// `n/a` when not finite.
+pub(crate) fn fixed(v: f64, decimals: usize) -> String {
     if v.is_finite() {
-        format!("{} %", unsigned_zero(format!("{:.2}", v * 100.0)))
+        unsigned_zero(format!("{v:.decimals$}"))
     } else {
         "n/a".into()
     }
 }
 
-fn num(v: f64) -> String {
+pub(crate) fn pct(v: f64) -> String {
     if v.is_finite() {
-        unsigned_zero(format!("{v:.3}"))
+        format!("{} %", fixed(v * 100.0, 2))
     } else {
         "n/a".into()
     }
+}
+
+pub(crate) fn num(v: f64) -> String {
+    fixed(v, 3)
 }
 
 /// A catalogue figure's value as a table shows it, by its unit.
-fn show_figure(v: Option<f64>, unit: Unit) -> String {
+pub(crate) fn show_figure(v: Option<f64>, unit: Unit) -> String {
     let Some(v) = v else {
         return "n/a".into();
     };
@@ -70,8 +80,8 @@ fn show_figure(v: Option<f64>, unit: Unit) -> String {
         Unit::Fraction | Unit::Probability => pct(v),
         Unit::Ratio => num(v),
         Unit::Cash => money(v),
-        Unit::Multiple => format!("{v:.2}"),
-        Unit::Days | Unit::Count => format!("{v:.0}"),
+        Unit::Multiple => fixed(v, 2),
+        Unit::Days | Unit::Count => fixed(v, 0),
     }
 }
 
@@ -109,7 +119,7 @@ pub(crate) fn metric_rows(s: &Summary) -> Vec<(String, String, Option<String>)> 
     rows
 }
 
-fn money(v: f64) -> String {
+pub(crate) fn money(v: f64) -> String {
     if !v.is_finite() {
         return "n/a".into();
     }
@@ -122,7 +132,11 @@ fn money(v: f64) -> String {
         }
         grouped.push(c);
     }
-    format!("{}{grouped}.{frac}", if v < 0.0 { "-" } else { "" })
+    let zero = int.chars().chain(frac.chars()).all(|c| c == '0');
+    format!(
+        "{}{grouped}.{frac}",
+        if v < 0.0 && !zero { "-" } else { "" }
+    )
 }
 
 fn opt(v: Option<f64>, f: fn(f64) -> String) -> String {
@@ -248,7 +262,7 @@ const ROWS: &[Row] = &[
     },
     Row {
         label: "cost drag (bps a year)",
-        show: |s| format!("{:.2}", s.cost_drag * 1e4),
+        show: |s| fixed(s.cost_drag * 1e4, 2),
         bench: None,
     },
     Row {
@@ -263,7 +277,7 @@ const ROWS: &[Row] = &[
     },
     Row {
         label: "gross exposure (mean)",
-        show: |s| format!("{:.2}", s.mean_gross_exposure),
+        show: |s| fixed(s.mean_gross_exposure, 2),
         bench: None,
     },
     Row {
@@ -639,6 +653,13 @@ mod tests {
         assert_eq!(money(999.0), "999.00");
         assert_eq!(pct(0.12345), "12.35 %");
         assert_eq!(pct(f64::NAN), "n/a");
+        // Never a negative zero, whatever the decimals; a real negative keeps its sign.
+        assert_eq!(pct(-0.000_04), "0.00 %");
+        assert_eq!(pct(-0.000_05), "-0.01 %");
+        assert_eq!(num(-0.000_4), "0.000");
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(-0.0, 6), "0.000000");
+        assert_eq!(money(-0.004), "0.00");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
     }
 

@@ -124,6 +124,11 @@ impl Grid {
         format!("{:?}\n{:?}\n{:?}", self.base, self.axes, self.over)
     }
 
+    /// The strategy file's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The file's `[sweep]` settings.
     pub fn spec(&self) -> &SweepSpec {
         &self.spec
@@ -836,6 +841,15 @@ pub struct WalkForward {
     pub stitched: Metrics,
     /// Out-of-sample days stitched.
     pub days: usize,
+    /// The annual risk-free rate the figures' Sharpe ratios are over (the file's).
+    pub risk_free_rate: f64,
+    /// The stitched out-of-sample days, window after window.
+    #[serde(skip)]
+    pub dates: Vec<NaiveDate>,
+    /// Their daily returns, the ones `stitched` is computed from: each window's chosen
+    /// variant's, on its out-of-sample days.
+    #[serde(skip)]
+    pub returns: Vec<f64>,
 }
 
 /// Walk-forward validation of a file's `[sweep]` parameters: on each in-sample window choose
@@ -913,6 +927,7 @@ pub fn walk_forward_in(
     }
     let mut windows = Vec::new();
     let mut stitched: Vec<f64> = Vec::new();
+    let mut stitched_dates: Vec<NaiveDate> = Vec::new();
     let mut start = from;
     let conventions = Conventions {
         risk_free_rate: file.backtest.risk_free_rate,
@@ -959,6 +974,7 @@ pub fn walk_forward_in(
             out_of_sample_metrics: Metrics::compute(&oos, None, &conventions),
         });
         stitched.extend(oos);
+        stitched_dates.extend(oos_dates);
         start = start + Months::new(12 * wf.out_of_sample_years);
         if oos_end >= to {
             break;
@@ -979,6 +995,9 @@ pub fn walk_forward_in(
         days: stitched.len(),
         stitched: Metrics::compute(&stitched, None, &conventions),
         windows,
+        dates: stitched_dates,
+        returns: stitched,
+        risk_free_rate: file.backtest.risk_free_rate,
     })
 }
 
