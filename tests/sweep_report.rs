@@ -163,7 +163,7 @@ fn every_sweep_chart_is_the_variants_figures() {
     // Heatmaps: one per pair of the three parameters, 2 × 2 cells; each cell the best Sharpe
     // ratio among the variants with its two values (the third aggregated by the best), and the
     // variant it names is one of those.
-    let cells = elements(&page, "class=\"data cell\"");
+    let cells = elements(&page, "class=\"data variant-cell\"");
     assert_eq!(cells.len(), 3 * 4);
     assert_eq!(
         page.matches("class=\"chart heatmap sweep\"").count(),
@@ -201,7 +201,7 @@ fn every_sweep_chart_is_the_variants_figures() {
     assert_eq!(counts, n);
     let best_line = &elements(&page, "<line class=\"best\"")[0];
     assert!(close(num(best_line, "data-value"), sharpe[best], 1e-9));
-    let luck = num(&elements(&page, "<line class=\"luck\"")[0], "data-value");
+    let luck = num(&elements(&page, "luck\" data-value=")[0], "data-value");
     let said = |prefix: &str| -> f64 {
         let at = text
             .find(prefix)
@@ -267,7 +267,7 @@ fn with_two_parameters_each_heatmap_cell_is_one_variant() {
         .finish()
         .unwrap();
     let sharpe = floats(&v, "sharpe");
-    let cells = elements(&page, "class=\"data cell\"");
+    let cells = elements(&page, "class=\"data variant-cell\"");
     let mut seen: Vec<usize> = cells
         .iter()
         .map(|c| {
@@ -348,14 +348,17 @@ fn the_walk_forward_report_is_each_windows_choice_and_result() {
     }
     // The stitched curve: from window end to window end it grows by the window's
     // out-of-sample return, and it ends at the stitched total return.
+    // (Drawn twice: on a linear and on a log scale.)
     let ends = elements(&page, "class=\"data window-end\"");
-    assert_eq!(ends.len(), windows);
-    let mut before = 1.0;
-    for (k, e) in ends.iter().enumerate() {
-        let g = num(e, "data-growth");
-        assert!(close(g / before, 1.0 + total[k], 1e-9), "window {}", k + 1);
-        before = g;
+    assert_eq!(ends.len(), 2 * windows);
+    for scale in ends.chunks(windows) {
+        let mut before = 1.0;
+        for (k, e) in scale.iter().enumerate() {
+            let g = num(e, "data-growth");
+            assert!(close(g / before, 1.0 + total[k], 1e-9), "window {}", k + 1);
+            before = g;
+        }
+        assert!(close(before, 1.0 + total[windows], 1e-9));
     }
-    assert!(close(before, 1.0 + total[windows], 1e-9));
     assert!(page.contains("The passive benchmark every other strategy has to beat"));
 }

@@ -1462,7 +1462,10 @@ th:first-child { text-align: left; }
 .description { font-style: italic; }
 table.parameters td, table.parameters th { text-align: left; font-family: ui-monospace, monospace; font-size: .8rem; }
 table.parameters td { overflow-wrap: anywhere; }
-.ranked td { font-variant-numeric: tabular-nums; } .ranked tr.best td { font-weight: 600; }
+table.parameters caption, table.ranked caption { text-align: left; white-space: nowrap; font-size: .85rem; color: #444; }
+.scroll { overflow-x: auto; }
+.ranked td { font-variant-numeric: tabular-nums; white-space: nowrap; } .ranked tr.best td { font-weight: 600; }
+.ranked th { font-size: .78rem; } .ranked td.wrap { white-space: normal; text-align: left; font-size: .78rem; }
 svg .shade-window { fill: #0072B2; fill-opacity: 0.07; }
 figure { margin: .8rem 0; }
 svg.chart { width: 100%; height: auto; background: #fff; }

@@ -75,16 +75,28 @@ pub fn sweep_html(result: &SweepResult, file: &str, about: &About, rows: usize) 
     let shown = rows.min(n);
     let _ = write!(
         page,
-        "<section><h2>Ranking</h2>\n<table class=\"ranked\"><caption>The best {shown} of {n} variants by {}</caption><thead><tr><th>rank</th><th>variant</th>",
+        "<section><h2>Ranking</h2>\n<div class=\"scroll\"><table class=\"ranked\"><caption>The best {shown} of {n} variants by {}</caption><thead><tr><th>rank</th><th>variant</th>",
         esc(metric)
     );
     for a in &axes {
-        let _ = write!(page, "<th>{}</th>", esc(&a.name));
+        // `commission_bps` for `backtest.commission_bps`: the table stays narrow.
+        let short = a
+            .name
+            .split(" / ")
+            .map(short_key)
+            .collect::<Vec<_>>()
+            .join(" / ");
+        let _ = write!(page, "<th title=\"{}\">{}</th>", esc(&a.name), esc(&short));
     }
     let _ = write!(
         page,
-        "<th>{}</th><th>CAGR</th><th>volatility</th><th>Sharpe</th><th>max drawdown</th><th>turnover</th><th>final NAV</th></tr></thead><tbody>\n",
-        esc(metric)
+        "<th>{}</th><th>CAGR</th><th>volatility</th>{}<th>max drawdown</th><th>turnover</th><th>final NAV</th></tr></thead><tbody>\n",
+        esc(metric),
+        if metric == "sharpe" {
+            ""
+        } else {
+            "<th>Sharpe</th>"
+        }
     );
     for (rank, &i) in result.ranking.iter().take(rows).enumerate() {
         let v = &result.variants[i];
@@ -102,17 +114,21 @@ pub fn sweep_html(result: &SweepResult, file: &str, about: &About, rows: usize) 
         }
         let _ = writeln!(
             page,
-            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td><td>{}</td></tr>",
             show_figure(Some(v.score), unit),
             pct(m.cagr),
             pct(m.annual_volatility),
-            num(m.sharpe),
+            if metric == "sharpe" {
+                String::new()
+            } else {
+                format!("<td>{}</td>", num(m.sharpe))
+            },
             pct(m.max_drawdown),
             pct(v.summary.turnover),
             super::money(v.summary.final_nav),
         );
     }
-    page.push_str("</tbody></table>\n");
+    page.push_str("</tbody></table></div>\n");
     let rates: Vec<f64> = result.variants.iter().map(|v| v.risk_free_rate).collect();
     let _ = writeln!(
         page,
@@ -176,6 +192,24 @@ pub fn sweep_html(result: &SweepResult, file: &str, about: &About, rows: usize) 
     }
     page.push_str("</body></html>\n");
     page
+}
+
+/// A key without its table (`commission_bps` for `backtest.commission_bps`), to keep tables
+/// and labels narrow; the full key stays in tooltips.
+fn short_key(key: &str) -> &str {
+    key.split_once('.').map_or(key, |(_, rest)| rest)
+}
+
+/// A variant's settings (`k=v, k=v`) with each key made short.
+fn short_label(label: &str) -> String {
+    label
+        .split(", ")
+        .map(|part| match part.split_once('=') {
+            Some((k, v)) if !k.contains(['"', '[', ' ']) => format!("{}={v}", short_key(k)),
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One swept parameter (or several that always change together, such as a period's first
@@ -255,14 +289,22 @@ fn axes(result: &SweepResult) -> Vec<Axis> {
         .collect()
 }
 
-/// A value in a heatmap cell: short, percentages without their sign.
-fn compact(v: f64, unit: Unit) -> String {
-    match unit {
-        Unit::Fraction | Unit::Probability => fixed(100.0 * v, 1),
-        Unit::Days | Unit::Count => fixed(v, 0),
-        Unit::Cash => fixed(v / 1e3, 0),
-        Unit::Ratio | Unit::Multiple => fixed(v, 2),
-    }
+/// A value in a heatmap cell: short, percentages without their sign, with enough decimals
+/// (2 to 4) to tell apart values `spread` apart.
+fn compact(v: f64, unit: Unit, spread: f64) -> String {
+    let (scale, base) = match unit {
+        Unit::Fraction | Unit::Probability => (100.0, 1),
+        Unit::Days | Unit::Count => (1.0, 0),
+        Unit::Cash => (1e-3, 0),
+        Unit::Ratio | Unit::Multiple => (1.0, 2),
+    };
+    let s = spread.abs() * scale;
+    let needed = if s > 0.0 && s.is_finite() {
+        (-s.log10()).ceil().max(0.0) as usize + 1
+    } else {
+        0
+    };
+    fixed(v * scale, needed.clamp(base, 4.max(base)))
 }
 
 /// What `compact` values are in, for a chart's title.
@@ -411,7 +453,7 @@ fn heatmap(
             };
             let _ = write!(
                 s,
-                "<rect class=\"data cell\" data-variant=\"{i}\" data-value=\"{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\"{outline}><title>variant {i}: {metric} {}{}; {}</title></rect>",
+                "<rect class=\"data variant-cell\" data-variant=\"{i}\" data-value=\"{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\"{outline}><title>variant {i}: {metric} {}{}; {}</title></rect>",
                 v.score,
                 cell_w - 1.0,
                 cell_h - 1.0,
@@ -426,11 +468,11 @@ fn heatmap(
             if cell_w >= 30.0 && cell_h >= 14.0 {
                 let _ = write!(
                     s,
-                    "<text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{}\">{}</text>",
+                    "<text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" style=\"fill:{}\">{}</text>",
                     x + cell_w / 2.0,
                     y + cell_h * 0.66,
                     if t > 0.55 { "#FFFFFF" } else { "#111111" },
-                    compact(v.score, unit)
+                    compact(v.score, unit, best - worst)
                 );
             }
         }
@@ -442,12 +484,16 @@ fn heatmap(
         top + n_rows as f64 * cell_h + 24.0,
         esc(&cols.name)
     );
+    // The rows' parameter, level with the columns' values and ending where the rows' values
+    // end (a rotated label would not fit a heatmap of few rows).
     let y_label = rows.map_or(metric, |r| r.name.as_str());
     let _ = write!(
         s,
-        "<text class=\"axis-label\" transform=\"translate(14 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
-        top + n_rows as f64 * cell_h / 2.0,
-        esc(&shorten(y_label, 30))
+        "<text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{} ↓<title>{}</title></text>",
+        left - 6.0,
+        top - 6.0,
+        esc(&shorten(y_label, 28)),
+        esc(y_label)
     );
     s.push_str("</svg>");
     s.push_str(&legend(
@@ -485,10 +531,16 @@ fn score_histogram(result: &SweepResult, unit: Unit) -> String {
         .filter(|v| v.is_finite() && result.deflated.trials > 1);
     let (mut lo, mut hi) = scores
         .iter()
-        .chain(luck.iter())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
+    // The luck line widens the scale by at most the variants' own spread: further away, it
+    // would squeeze them into one bar, and it is named off the scale instead.
+    let spread = (hi - lo).max((lo.abs() * 0.05).max(1e-3));
+    let off_scale = luck.filter(|&l| l < lo - spread || l > hi + spread);
+    if let Some(l) = luck.filter(|_| off_scale.is_none()) {
+        (lo, hi) = (lo.min(l), hi.max(l));
+    }
     if hi - lo < 1e-12 {
         let pad = (lo.abs() * 0.05).max(1e-3);
         (lo, hi) = (lo - pad, hi + pad);
@@ -570,7 +622,18 @@ fn score_histogram(result: &SweepResult, unit: Unit) -> String {
         );
         marks.push(("the best variant", "#D55E00"));
     }
-    if let Some(l) = luck {
+    if let Some(l) = off_scale {
+        let _ = write!(
+            s,
+            "<text class=\"tick luck\" data-value=\"{l}\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">{} the best of {} trials by luck alone: {}</text>",
+            if l < lo { LEFT + 6.0 } else { W - RIGHT - 6.0 },
+            TOP + 16.0,
+            if l < lo { "start" } else { "end" },
+            if l < lo { "←" } else { "→" },
+            result.deflated.trials,
+            num(l)
+        );
+    } else if let Some(l) = luck {
         mark(
             l,
             "#000000",
@@ -683,34 +746,44 @@ pub fn walk_forward_html(wf: &WalkForward, file: &str, about: &About) -> String 
         pct(wf.stitched.max_drawdown),
         num(mean_is)
     );
-    page.push_str("<section><h2>Windows</h2>\n<table class=\"ranked\"><thead><tr><th>window</th><th>in sample</th><th>chosen (best in sample)</th>");
+    page.push_str("<section><h2>Windows</h2>\n<div class=\"scroll\"><table class=\"ranked\"><thead><tr><th>window</th><th>in sample</th><th>chosen (best in sample)</th>");
     let _ = write!(
         page,
-        "<th>IS {key}</th><th>out of sample</th><th>OOS {key}</th><th>OOS total return</th><th>OOS CAGR</th><th>OOS Sharpe</th><th>OOS max drawdown</th></tr></thead><tbody>\n"
+        "<th>IS {key}</th><th>out of sample</th><th>OOS {key}</th><th>OOS total return</th><th>OOS CAGR</th>{}<th>OOS max drawdown</th></tr></thead><tbody>\n",
+        if key == "sharpe" {
+            ""
+        } else {
+            "<th>OOS Sharpe</th>"
+        }
     );
     for (k, w) in wf.windows.iter().enumerate() {
         let o = &w.out_of_sample_metrics;
         let _ = writeln!(
             page,
-            "<tr data-window=\"{}\"><td>{}</td><td>{} → {}</td><td style=\"text-align:left\">{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr data-window=\"{}\"><td>{}</td><td>{} → {}</td><td class=\"wrap\" title=\"{}\">{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td></tr>",
             k + 1,
             k + 1,
             w.in_sample.0,
             w.in_sample.1,
             esc(&w.chosen),
+            esc(&short_label(&w.chosen)),
             show_figure(value(&w.in_sample_metrics), unit),
             w.out_of_sample.0,
             w.out_of_sample.1,
             show_figure(value(o), unit),
             pct(o.total_return),
             pct(o.cagr),
-            num(o.sharpe),
+            if key == "sharpe" {
+                String::new()
+            } else {
+                format!("<td>{}</td>", num(o.sharpe))
+            },
             pct(o.max_drawdown)
         );
     }
     let _ = writeln!(
         page,
-        "</tbody></table>\n<p class=\"conventions\"><b>Conventions.</b> {}</p>\n<p class=\"caveat\"><b>Survivorship.</b> {}.</p></section>",
+        "</tbody></table></div>\n<p class=\"conventions\"><b>Conventions.</b> {}</p>\n<p class=\"caveat\"><b>Survivorship.</b> {}.</p></section>",
         esc(&Conventions {
             risk_free_rate: wf.risk_free_rate
         }
@@ -781,12 +854,25 @@ fn timeline(wf: &WalkForward) -> String {
     for (k, w) in wf.windows.iter().enumerate() {
         let y = TOP + k as f64 * row;
         let gain = w.out_of_sample_metrics.total_return >= 0.0;
+        // The choice above its bars: from the window's start, or ending at its end when it
+        // would run off the chart (about 5 px a character).
+        let label = format!(
+            "{} → OOS {}",
+            short_label(&w.chosen),
+            pct(w.out_of_sample_metrics.total_return)
+        );
+        let (label_x, anchor) = if x(w.in_sample.0) + 5.0 * label.chars().count() as f64 > W - RIGHT
+        {
+            (x(w.out_of_sample.1) - 2.0, "end")
+        } else {
+            (x(w.in_sample.0) + 2.0, "start")
+        };
         let _ = write!(
             s,
             "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
              <rect class=\"data in-sample\" data-window=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"12\" fill=\"{}\" fill-opacity=\"0.25\"><title>window {}: in sample {} → {}, chose {}</title></rect>\
              <rect class=\"data out-of-sample\" data-window=\"{}\" data-value=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"12\" fill=\"{}\"><title>window {}: out of sample {} → {}: {}</title></rect>\
-             <text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+             <text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">{}</text>",
             LEFT - 6.0,
             y + 20.0,
             k + 1,
@@ -809,13 +895,10 @@ fn timeline(wf: &WalkForward) -> String {
             w.out_of_sample.0,
             w.out_of_sample.1,
             pct(w.out_of_sample_metrics.total_return),
-            x(w.in_sample.0) + 2.0,
+            label_x,
             y + 6.0,
-            esc(&format!(
-                "{} → OOS {}",
-                w.chosen,
-                pct(w.out_of_sample_metrics.total_return)
-            ))
+            anchor,
+            esc(&label)
         );
     }
     let _ = write!(
@@ -960,7 +1043,6 @@ fn stitched_curve(wf: &WalkForward) -> String {
         ));
     }
     let lines = [line];
-    let mut plot = Plot::dated(&wf.dates, &lines, false);
     let mut ends: Vec<(usize, usize)> = Vec::new();
     let mut from = 0;
     for w in &wf.windows {
@@ -970,7 +1052,7 @@ fn stitched_curve(wf: &WalkForward) -> String {
         }
         from = to;
     }
-    plot.shade = ends
+    let shade: Vec<(usize, usize, String)> = ends
         .iter()
         .enumerate()
         .filter(|(k, _)| k % 2 == 0)
@@ -982,29 +1064,43 @@ fn stitched_curve(wf: &WalkForward) -> String {
             )
         })
         .collect();
-    let mut s = plot.render(
-        "Stitched out-of-sample equity (windows shaded in turn; a dot at each window's end)",
-        "growth of 1 (×)",
-        Fmt::Times,
-        &lines,
-    );
-    let mut dots = String::new();
-    for (k, &(_, b)) in ends.iter().enumerate() {
-        let _ = write!(
-            dots,
-            "<circle class=\"data window-end\" data-window=\"{}\" data-growth=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{}\"><title>end of window {}, {}: {}×</title></circle>",
-            k + 1,
-            curve[b],
-            plot.x(b),
-            plot.y(curve[b]),
-            PALETTE[0],
-            k + 1,
-            wf.dates[b],
-            fixed(curve[b], 4)
+    // On a linear and on a log scale, switched by a checkbox (CSS only), as the equity curves.
+    let chart = |log: bool| {
+        let mut plot = Plot::dated(&wf.dates, &lines, log);
+        plot.shade.clone_from(&shade);
+        let scale = if log { " (log scale)" } else { "" };
+        let mut s = plot.render(
+            &format!(
+                "Stitched out-of-sample equity (windows shaded in turn; a dot at each window's end){scale}"
+            ),
+            &format!("growth of 1 (×){scale}"),
+            Fmt::Times,
+            &lines,
         );
-    }
-    if let Some(at) = s.rfind("</svg>") {
-        s.insert_str(at, &dots);
-    }
-    s
+        let mut dots = String::new();
+        for (k, &(_, b)) in ends.iter().enumerate() {
+            let _ = write!(
+                dots,
+                "<circle class=\"data window-end\" data-window=\"{}\" data-growth=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{}\"><title>end of window {}, {}: {}×</title></circle>",
+                k + 1,
+                curve[b],
+                plot.x(b),
+                plot.y(curve[b]),
+                PALETTE[0],
+                k + 1,
+                wf.dates[b],
+                fixed(curve[b], 4)
+            );
+        }
+        if let Some(at) = s.rfind("</svg>") {
+            s.insert_str(at, &dots);
+        }
+        s
+    };
+    format!(
+        "<div class=\"toggle\"><input type=\"checkbox\" id=\"log-stitched\"><label for=\"log-stitched\">log scale</label>\
+         <div class=\"linear\">{}</div><div class=\"log\">{}</div></div>\n",
+        chart(false),
+        chart(true)
+    )
 }
