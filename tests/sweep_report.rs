@@ -334,14 +334,14 @@ fn the_walk_forward_report_is_each_windows_choice_and_result() {
         }
     }
     // The timeline names each window's choice and its out-of-sample return.
-    for k in 0..windows {
+    let (starts, ends) = (texts(&w, "in_sample_start"), texts(&w, "in_sample_end"));
+    for (k, choice) in chosen.iter().enumerate().take(windows) {
         assert!(
             page.contains(&format!(
-                "window {}: in sample {} → {}, chose {}",
+                "window {}: in sample {} → {}, chose {choice}",
                 k + 1,
-                texts(&w, "in_sample_start")[k],
-                texts(&w, "in_sample_end")[k],
-                chosen[k]
+                starts[k],
+                ends[k],
             )),
             "window {k}"
         );

@@ -109,7 +109,7 @@ def check(page, shots, width, slice_h):
             time.sleep(1.0)
             for e in b.events:
                 m, p = e.get("method"), e.get("params", {})
-                if m == "Network.requestWillBeSent" and p["request"]["url"] != url:
+                if m == "Network.requestWillBeSent" and p["request"]["url"] != url and not p["request"]["url"].startswith("data:"):
                     failures.append("network request: " + p["request"]["url"][:200])
                 elif m == "Network.loadingFailed":
                     failures.append("failed load: " + json.dumps(p)[:200])

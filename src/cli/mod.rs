@@ -140,6 +140,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of the largest variant (`sweep`'s flags) does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run strategy files (in parallel) and print their figures side by side.
     Run(RunArgs),

@@ -1465,7 +1465,7 @@ table.parameters td { overflow-wrap: anywhere; }
 table.parameters caption, table.ranked caption { text-align: left; white-space: nowrap; font-size: .85rem; color: #444; }
 .scroll { overflow-x: auto; }
 .ranked td { font-variant-numeric: tabular-nums; white-space: nowrap; } .ranked tr.best td { font-weight: 600; }
-.ranked th { font-size: .78rem; } .ranked td.wrap { white-space: normal; text-align: left; font-size: .78rem; }
+.ranked th { font-size: .78rem; } .ranked th, .ranked td { padding: .15rem .4rem; } .ranked td.wrap { white-space: normal; text-align: left; font-size: .78rem; }
 svg .shade-window { fill: #0072B2; fill-opacity: 0.07; }
 figure { margin: .8rem 0; }
 svg.chart { width: 100%; height: auto; background: #fff; }

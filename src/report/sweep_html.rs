@@ -88,9 +88,9 @@ pub fn sweep_html(result: &SweepResult, file: &str, about: &About, rows: usize) 
             .join(" / ");
         let _ = write!(page, "<th title=\"{}\">{}</th>", esc(&a.name), esc(&short));
     }
-    let _ = write!(
+    let _ = writeln!(
         page,
-        "<th>{}</th><th>CAGR</th><th>volatility</th>{}<th>max drawdown</th><th>turnover</th><th>final NAV</th></tr></thead><tbody>\n",
+        "<th>{}</th><th>CAGR</th><th>volatility</th>{}<th>max drawdown</th><th>turnover</th><th>final NAV</th></tr></thead><tbody>",
         esc(metric),
         if metric == "sharpe" {
             ""
@@ -347,9 +347,12 @@ fn heatmap(
         let at = (rows.map_or(0, |r| r.of[i]), cols.of[i]);
         cell.entry(at).or_insert(i);
     }
+    // The colours span this chart's cells, best to worst, so that its differences show.
+    let shown: std::collections::HashSet<usize> = cell.values().copied().collect();
     let finite: Vec<f64> = result
         .ranking
         .iter()
+        .filter(|i| shown.contains(i))
         .map(|&i| result.variants[i].score)
         .filter(|v| v.is_finite())
         .collect();
@@ -366,7 +369,14 @@ fn heatmap(
         .collect();
     let label_w = 170.0;
     let left = if rows.is_some() { label_w + 30.0 } else { 90.0 };
-    let top = 62.0;
+    // A value made of several (a period's first and last day) is written one part a line.
+    let lines = cols
+        .values
+        .iter()
+        .map(|v| v.split(" / ").count())
+        .max()
+        .unwrap_or(1);
+    let top = 62.0 + 12.0 * (lines - 1) as f64;
     let cell_w = ((W - left - RIGHT) / n_cols as f64).min(110.0);
     let cell_h = if n_rows > 30 { 12.0 } else { 24.0 };
     let (w, h) = (W, top + n_rows as f64 * cell_h + 46.0);
@@ -378,7 +388,7 @@ fn heatmap(
         "each cell: the variant's value".to_string()
     } else {
         format!(
-            "each cell: the best value over {} (the variant in its tooltip)",
+            "each cell: the best value over {} (its variant in the tooltip)",
             others.join(", ")
         )
     };
@@ -400,14 +410,17 @@ fn heatmap(
         if c % every != 0 {
             continue;
         }
-        let _ = write!(
-            s,
-            "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}<title>{}</title></text>",
-            left + (c as f64 + 0.5) * cell_w,
-            top - 6.0,
-            esc(&shorten(v, (cell_w * every as f64 / 6.5) as usize + 1)),
-            esc(v)
-        );
+        let parts: Vec<&str> = v.split(" / ").collect();
+        for (j, part) in parts.iter().enumerate() {
+            let _ = write!(
+                s,
+                "<text class=\"tick\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}<title>{}</title></text>",
+                left + (c as f64 + 0.5) * cell_w,
+                top - 6.0 - 12.0 * (parts.len() - 1 - j) as f64,
+                esc(&shorten(part, (cell_w * every as f64 / 6.5) as usize + 1)),
+                esc(v)
+            );
+        }
     }
     if let Some(r) = rows {
         let every = if cell_h < 14.0 { 2 } else { 1 };
@@ -498,8 +511,8 @@ fn heatmap(
     s.push_str("</svg>");
     s.push_str(&legend(
         [
-            ("worst", "#F7FBFF"),
-            ("best", "#08306B"),
+            ("the worst cell", "#F7FBFF"),
+            ("the best cell", "#08306B"),
             ("the best variant (outlined)", "#D55E00"),
         ]
         .into_iter(),
@@ -747,9 +760,9 @@ pub fn walk_forward_html(wf: &WalkForward, file: &str, about: &About) -> String 
         num(mean_is)
     );
     page.push_str("<section><h2>Windows</h2>\n<div class=\"scroll\"><table class=\"ranked\"><thead><tr><th>window</th><th>in sample</th><th>chosen (best in sample)</th>");
-    let _ = write!(
+    let _ = writeln!(
         page,
-        "<th>IS {key}</th><th>out of sample</th><th>OOS {key}</th><th>OOS total return</th><th>OOS CAGR</th>{}<th>OOS max drawdown</th></tr></thead><tbody>\n",
+        "<th>IS {key}</th><th>out of sample</th><th>OOS {key}</th><th>OOS total return</th><th>OOS CAGR</th>{}<th>OOS max drawdown</th></tr></thead><tbody>",
         if key == "sharpe" {
             ""
         } else {
@@ -874,11 +887,11 @@ fn timeline(wf: &WalkForward) -> String {
              <rect class=\"data out-of-sample\" data-window=\"{}\" data-value=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"12\" fill=\"{}\"><title>window {}: out of sample {} → {}: {}</title></rect>\
              <text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\">{}</text>",
             LEFT - 6.0,
-            y + 20.0,
+            y + 24.0,
             k + 1,
             k + 1,
             x(w.in_sample.0),
-            y + 10.0,
+            y + 14.0,
             (x(w.in_sample.1) - x(w.in_sample.0)).max(1.0),
             PALETTE[0],
             k + 1,
@@ -888,7 +901,7 @@ fn timeline(wf: &WalkForward) -> String {
             k + 1,
             w.out_of_sample_metrics.total_return,
             x(w.out_of_sample.0),
-            y + 10.0,
+            y + 14.0,
             (x(w.out_of_sample.1) - x(w.out_of_sample.0)).max(1.0),
             if gain { PALETTE[0] } else { "#D55E00" },
             k + 1,
@@ -896,7 +909,7 @@ fn timeline(wf: &WalkForward) -> String {
             w.out_of_sample.1,
             pct(w.out_of_sample_metrics.total_return),
             label_x,
-            y + 6.0,
+            y + 11.0,
             anchor,
             esc(&label)
         );
