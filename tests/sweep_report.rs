@@ -362,3 +362,30 @@ fn the_walk_forward_report_is_each_windows_choice_and_result() {
     }
     assert!(page.contains("The passive benchmark every other strategy has to beat"));
 }
+
+#[test]
+fn the_merged_shards_draw_the_same_sweep_report() {
+    let dir = tmp();
+    let file = sweep_file(
+        dir.path(),
+        "\"backtest.commission_bps\" = [0, 40, 80], \"backtest.slippage_bps\" = [0.5, 30]",
+    );
+    let one = dir.path().join("one.html");
+    ok(&[&["sweep", s(&file), "--report", s(&one)][..], &SMALL].concat());
+    let shards = dir.path().join("shards");
+    for k in ["0/2", "1/2"] {
+        ok(&[
+            &["sweep", s(&file), "--shard", k, "--shard-dir", s(&shards)][..],
+            &SMALL,
+        ]
+        .concat());
+    }
+    let merged = dir.path().join("merged.html");
+    ok(&["sweep", "merge", s(&shards), "--report", s(&merged)]);
+    let (one, merged) = (
+        std::fs::read_to_string(one).unwrap(),
+        std::fs::read_to_string(merged).unwrap(),
+    );
+    assert!(merged.contains("<tr data-variant="));
+    assert_eq!(one, merged);
+}
