@@ -1267,15 +1267,11 @@ fn annual_bars(
             );
         }
     }
-    let _ = write!(
-        s,
-        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">year (the first and last may be partial)</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">annual return (%)</text>",
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 8.0,
-        (TOP + H - BOTTOM) / 2.0
-    );
+    s.push_str(&frame_and_labels(
+        H,
+        "year (the first and last may be partial)",
+        "annual return (%)",
+    ));
     s.push_str("</svg>");
     let mut items = vec![("strategy", colour)];
     if bench.is_some() {
@@ -1399,15 +1395,11 @@ fn histogram(
             trim(100.0 * (first + k as f64 * step))
         );
     }
-    let _ = write!(
-        s,
-        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">monthly return (%)</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">share of months (%)</text>",
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 8.0,
-        (TOP + H - BOTTOM) / 2.0
-    );
+    s.push_str(&frame_and_labels(
+        H,
+        "monthly return (%)",
+        "share of months (%)",
+    ));
     s.push_str("</svg>");
     let mut items = vec![("strategy", colour)];
     if theirs.is_some() {
@@ -1416,6 +1408,21 @@ fn histogram(
     s.push_str(&legend(items.into_iter()));
     s.push_str("</figure>\n");
     s
+}
+
+/// The frame of a chart `h` high (and [`W`] wide) with its axes' labels: `x_label` under it,
+/// `y_label` up its left side.
+pub(super) fn frame_and_labels(h: f64, x_label: &str, y_label: &str) -> String {
+    format!(
+        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
+        W - LEFT - RIGHT,
+        h - TOP - BOTTOM,
+        (LEFT + W - RIGHT) / 2.0,
+        h - 8.0,
+        esc(x_label),
+        (TOP + h - BOTTOM) / 2.0,
+        esc(y_label)
+    )
 }
 
 /// A legend under a chart: a coloured square and a name per series (wraps, never overlaps).

@@ -14,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use super::about::About;
 use super::html::{
     BOTTOM, Fmt, H, LEFT, Line, PALETTE, Plot, RIGHT, RunReport, TOP, W, about_block,
-    equity_section, esc, head, legend, nice_ticks, value_curve,
+    equity_section, esc, frame_and_labels, head, legend, nice_ticks, value_curve,
 };
 use super::{SURVIVORSHIP_NOTE, fixed, num, pct, show_figure};
 use crate::metrics::{Conventions, Metrics, PERIODS_PER_YEAR, Unit};
@@ -660,17 +660,11 @@ fn score_histogram(result: &SweepResult, unit: Unit) -> String {
         );
         marks.push(("the best by luck alone (expected maximum)", "#000000"));
     }
-    let _ = write!(
-        s,
-        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}{}</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">variants</text>",
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 8.0,
-        esc(metric),
-        compact_unit(unit),
-        (TOP + H - BOTTOM) / 2.0
-    );
+    s.push_str(&frame_and_labels(
+        H,
+        &format!("{metric}{}", compact_unit(unit)),
+        "variants",
+    ));
     s.push_str("</svg>");
     s.push_str(&legend(marks.into_iter()));
     s.push_str("</figure>\n");
@@ -914,15 +908,11 @@ fn timeline(wf: &WalkForward) -> String {
             esc(&label)
         );
     }
-    let _ = write!(
-        s,
-        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">date ({first} → {last})</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">window</text>",
-        W - LEFT - RIGHT,
-        h - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        h - 8.0,
-        (TOP + h - BOTTOM) / 2.0
-    );
+    s.push_str(&frame_and_labels(
+        h,
+        &format!("date ({first} → {last})"),
+        "window",
+    ));
     s.push_str("</svg>");
     s.push_str(&legend(
         [
@@ -1012,22 +1002,21 @@ fn window_bars(wf: &WalkForward, key: &str, unit: Unit) -> String {
     }
     let _ = write!(
         s,
-        "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{zero:.1}\" y2=\"{zero:.1}\" stroke=\"#888\"/><rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">window</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
-        W - RIGHT,
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 8.0,
-        (TOP + H - BOTTOM) / 2.0,
-        esc(&format!(
+        "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{zero:.1}\" y2=\"{zero:.1}\" stroke=\"#888\"/>",
+        W - RIGHT
+    );
+    s.push_str(&frame_and_labels(
+        H,
+        "window",
+        &format!(
             "{key}{}",
             if matches!(fmt, Fmt::Percent) {
                 " (%)"
             } else {
                 ""
             }
-        ))
-    );
+        ),
+    ));
     s.push_str("</svg>");
     s.push_str(&legend(
         [
