@@ -168,3 +168,36 @@ fn a_folder_without_runs_is_a_clear_error() {
     assert!(err.contains("no run folder with a report.json"), "{err}");
     assert!(!dir.path().join("report.html").exists());
 }
+
+#[test]
+fn the_report_shows_the_strategys_description_and_parameters_and_no_negative_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    ok(&[
+        "run",
+        "strategies/rating_momentum_top20.toml",
+        "strategies/buy_and_hold.toml",
+        "--tickers",
+        "AAPL,KO,XOM,JPM,PG,MSFT",
+        "--from",
+        "2012-01-03",
+        "--to",
+        "2014-12-31",
+        "--report",
+        html.to_str().unwrap(),
+    ]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    // Each file's description, and its [strategy] parameters as written (nested keys dotted).
+    assert!(page.contains("The passive benchmark every other strategy has to beat"));
+    assert!(page.contains("hold the 20 best by total return over the past 12 months"));
+    assert!(page.contains("<tr><th>weights</th><td>&quot;equal&quot;</td></tr>"));
+    assert!(page.contains("<tr><th>top</th><td>20</td></tr>"));
+    assert!(page.contains("<tr><th>screen.drop_fraction</th><td>0.2</td></tr>"));
+    assert!(page.contains("<tr><th>groups.0.name</th><td>&quot;growth&quot;</td></tr>"));
+    for zero in ["-0.00 %", "−0.00", ">-0.0<", "-0.000<", ": -0.00"] {
+        assert!(
+            !page.contains(zero),
+            "the page shows a negative zero: {zero}"
+        );
+    }
+}

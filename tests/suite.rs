@@ -30,6 +30,7 @@ mod schedule;
 mod shard;
 mod strategy_files;
 mod sweep;
+mod sweep_report;
 mod tearsheet;
 mod tearsheet_reference;
 

@@ -140,6 +140,8 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: the size of the largest variant (`sweep`'s flags) does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run strategy files (in parallel) and print their figures side by side.
     Run(RunArgs),
@@ -316,6 +318,12 @@ struct SweepArgs {
     /// --walk-forward, each window's choice and figures.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write a self-contained HTML report to this file: the ranking, the metric's
+    /// distribution with the deflated Sharpe ratio, heatmaps over every pair of swept
+    /// parameters and the best variants' equity curves; with --walk-forward, each window's
+    /// choice and result and the stitched out-of-sample curve.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
     /// Walk forward over [data] from .. to with [sweep] walk_forward windows instead.
     #[arg(long)]
     walk_forward: bool,
@@ -362,6 +370,9 @@ struct MergeArgs {
     /// Write every variant's settings and figures here (.csv, or .parquet).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// Also write the sweep's HTML report to this file (as `folio sweep FILE --report`).
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 fn parse_param_arg(s: &str) -> std::result::Result<(String, Vec<toml::Value>), String> {
@@ -615,8 +626,8 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
     let shard = which_shard(&args)?;
     if shard.is_some() {
         anyhow::ensure!(
-            args.out.is_none(),
-            "--out with a shard: write it with `folio sweep merge DIR --out FILE`"
+            args.out.is_none() && args.report.is_none(),
+            "--out or --report with a shard: write them with `folio sweep merge DIR --out FILE --report FILE`"
         );
         anyhow::ensure!(
             !args.walk_forward,
@@ -661,6 +672,15 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
         if let Some(path) = &args.out {
             folio::report::write_walk_forward(path, &wf)
                 .with_context(|| format!("{}: cannot write the windows", path.display()))?;
+            eprintln!(
+                "wrote {}",
+                folio::report::printable(&path.display().to_string())
+            );
+        }
+        if let Some(path) = &args.report {
+            let about = folio::report::About::of_text(grid.text());
+            folio::report::write_file(path, folio::report::walk_forward_html(&wf, &file, &about))
+                .with_context(|| format!("{}: cannot write the report", path.display()))?;
             eprintln!(
                 "wrote {}",
                 folio::report::printable(&path.display().to_string())
@@ -722,7 +742,11 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
     }
     let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
     bar.finish_and_clear();
-    show_sweep(&result, args.rows, args.out.as_deref())
+    let report = args
+        .report
+        .as_deref()
+        .map(|p| (p, file.as_str(), folio::report::About::of_text(grid.text())));
+    show_sweep(&result, args.rows, args.out.as_deref(), report)
 }
 
 /// Which shard this process runs and where it writes it, when it runs one: `--shard`, or the
@@ -769,15 +793,31 @@ fn sweep_merge(args: MergeArgs) -> Result<()> {
         results.extend(folio::report::read_shard_results(path, manifest)?);
     }
     let result = folio::sweep::finish(&metric, results, top);
-    show_sweep(&result, args.rows, args.out.as_deref())
+    // The strategy file the shards name, for the report's heading, if it is still there.
+    let file = set[0].1.strategy.path.clone();
+    let about = std::fs::read_to_string(&file)
+        .map(|t| folio::report::About::of_text(&t))
+        .unwrap_or_default();
+    let report = args.report.as_deref().map(|p| (p, file.as_str(), about));
+    show_sweep(&result, args.rows, args.out.as_deref(), report)
 }
 
-/// A finished sweep: every variant to `out` if given, and the best `rows` as a table.
+/// A finished sweep: every variant to `out` if given, its HTML report to `report` (with its
+/// strategy file's name and what the file says of it) if given, and the best `rows` as a table.
 fn show_sweep(
     result: &folio::sweep::SweepResult,
     rows: usize,
     out: Option<&std::path::Path>,
+    report: Option<(&std::path::Path, &str, folio::report::About)>,
 ) -> Result<()> {
+    if let Some((path, file, about)) = report {
+        folio::report::write_file(path, folio::report::sweep_html(result, file, &about, rows))
+            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&path.display().to_string())
+        );
+    }
     if let Some(path) = out {
         folio::report::write_variants(path, result)
             .with_context(|| format!("{}: cannot write the variants", path.display()))?;

@@ -76,7 +76,7 @@ pub enum Format {
 
 impl Format {
     /// The default format of a unit.
-    const fn of(unit: Unit) -> Format {
+    pub const fn of(unit: Unit) -> Format {
         match unit {
             Unit::Fraction | Unit::Probability => Format::Percent,
             Unit::Ratio => Format::Ratio,
@@ -100,23 +100,35 @@ impl Format {
     /// ```
     pub fn show(self, v: f64) -> String {
         match self {
-            Format::Percent | Format::Ratio | Format::Money | Format::BasisPoints
-                if !v.is_finite() =>
-            {
-                "n/a".into()
-            }
-            Format::Percent => format!("{} %", unsigned_zero(format!("{:.2}", v * 100.0))),
-            Format::Ratio => unsigned_zero(format!("{v:.3}")),
+            Format::Percent if v.is_finite() => format!("{} %", fixed(v * 100.0, 2)),
+            Format::Percent => "n/a".into(),
+            Format::Ratio => fixed(v, 3),
             Format::Money => money(v),
-            Format::Decimals2 => format!("{v:.2}"),
-            Format::Whole => format!("{v:.0}"),
-            Format::BasisPoints => format!("{:.2}", v * 1e4),
+            Format::Decimals2 => fixed(v, 2),
+            Format::Whole => fixed(v, 0),
+            Format::BasisPoints => fixed(v * 1e4, 2),
         }
+    }
+
+    /// An optional value as text: `n/a` when absent.
+    pub fn show_opt(self, v: Option<f64>) -> String {
+        v.map_or_else(|| "n/a".into(), |v| self.show(v))
     }
 }
 
-/// `-0.00` (a tiny negative rounded away) shown as `0.00`.
-fn unsigned_zero(s: String) -> String {
+/// `v` with `decimals` decimals, never a negative zero (`-0.0001` to 2 decimals is `0.00`);
+/// `n/a` when not finite.
+///
+/// ```
+/// assert_eq!(folio::metrics::fixed(-0.0001, 2), "0.00");
+/// assert_eq!(folio::metrics::fixed(-0.006, 2), "-0.01");
+/// assert_eq!(folio::metrics::fixed(f64::INFINITY, 2), "n/a");
+/// ```
+pub fn fixed(v: f64, decimals: usize) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let s = format!("{v:.decimals$}");
     if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
         s[1..].to_string()
     } else {
@@ -124,8 +136,12 @@ fn unsigned_zero(s: String) -> String {
     }
 }
 
-/// A finite amount with thousands separators and two decimals.
+/// An amount with thousands separators and two decimals, never a negative zero; `n/a` when not
+/// finite.
 fn money(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
     let s = format!("{:.2}", v.abs());
     let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
     let mut grouped = String::new();
@@ -135,7 +151,11 @@ fn money(v: f64) -> String {
         }
         grouped.push(c);
     }
-    format!("{}{grouped}.{frac}", if v < 0.0 { "-" } else { "" })
+    let zero = int.chars().chain(frac.chars()).all(|c| c == '0');
+    format!(
+        "{}{grouped}.{frac}",
+        if v < 0.0 && !zero { "-" } else { "" }
+    )
 }
 
 /// One figure: key, label, unit, format and direction.

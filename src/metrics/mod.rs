@@ -26,7 +26,7 @@ mod summary;
 mod tearsheet;
 mod window;
 
-pub use catalogue::{Direction, FIGURES, Figure, Format, Unit, figure};
+pub use catalogue::{Direction, FIGURES, Figure, Format, Unit, figure, fixed};
 pub use drawdown::{Drawdown, curve_day, max_drawdown};
 pub use series::{
     ROLLING_SHARPE_VOLATILITY_FLOOR, growth, period_returns, rolling_beta, rolling_sharpe,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::about::About;
 use super::{
     SURVIVORSHIP_NOTE, benchmark_name, clean_label, data_line, metric_rows, settings_line,
 };
@@ -21,10 +22,10 @@ use crate::metrics::{
 use crate::run::Outcome;
 
 /// Colour-blind-safe palette (Okabe and Ito), strategies first, black for the benchmark.
-const PALETTE: [&str; 8] = [
+pub(super) const PALETTE: [&str; 8] = [
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999",
 ];
-const BENCHMARK_COLOUR: &str = "#000000";
+pub(super) const BENCHMARK_COLOUR: &str = "#000000";
 /// The holdings outside the largest, summed.
 const OTHER_COLOUR: &str = "#DDDDDD";
 /// Trading days in the rolling windows (six months).
@@ -72,6 +73,9 @@ pub struct RunReport {
     /// An arbitrage's signal (gap or z-score) per day, with the days it decided to open and
     /// to close.
     pub signal: Option<Signal>,
+    /// The strategy file's description and `[strategy]` parameters.
+    #[serde(default)]
+    pub about: About,
 }
 
 /// An arbitrage signal and its decisions, for the gap chart.
@@ -178,6 +182,34 @@ impl RunReport {
             benchmark: o.benchmark_returns.clone(),
             holdings,
             signal,
+            about: o
+                .plan
+                .text
+                .as_deref()
+                .map_or_else(About::default, About::of_text),
+        }
+    }
+
+    /// A run with only a name and its daily returns (day 0's included), for an equity chart.
+    pub(super) fn curve(name: &str, dates: Vec<NaiveDate>, returns: Vec<f64>) -> RunReport {
+        RunReport {
+            name: name.to_string(),
+            file: String::new(),
+            kind: String::new(),
+            settings: String::new(),
+            data: String::new(),
+            notes: Vec::new(),
+            conventions: String::new(),
+            metrics: Vec::new(),
+            benchmark_metrics: None,
+            dates,
+            returns,
+            risk_free_rate: 0.0,
+            benchmark_label: None,
+            benchmark: None,
+            holdings: Vec::new(),
+            signal: None,
+            about: About::default(),
         }
     }
 }
@@ -256,7 +288,7 @@ pub fn read_reports(dir: &Path) -> io::Result<Vec<RunReport>> {
 /// ```
 pub fn html(runs: &[RunReport]) -> String {
     let mut page = String::with_capacity(1 << 20);
-    page.push_str(HEAD);
+    page.push_str(&head("folio backtest report"));
     page.push_str("<h1>folio backtest report</h1>\n");
     // Side by side: the metrics of every run, and their equity curves together.
     page.push_str("<section><h2>Summary</h2>\n<table class=\"metrics\"><thead><tr><th></th>");
@@ -316,7 +348,7 @@ pub fn html(runs: &[RunReport]) -> String {
 /// switched by a checkbox (CSS only). Benchmarks are drawn first, so every strategy's line is
 /// on top. Runs that start on different days are rebased to 1 on the latest start, the first
 /// day all of them trade, so their curves compare from a common start.
-fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
+pub(super) fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
     if runs.is_empty() {
         return String::new();
     }
@@ -373,7 +405,12 @@ fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
     // Each curve's tooltip: its last value, so the chart can be read against the figures.
     for l in &mut series {
         if let Some(t) = l.values.iter().rposition(|v| v.is_finite()) {
-            l.tip = Some(format!("{}: {:.6}× on {}", l.name, l.values[t], dates[t]));
+            l.tip = Some(format!(
+                "{}: {}× on {}",
+                l.name,
+                super::fixed(l.values[t], 6),
+                dates[t]
+            ));
         }
     }
     let title = match common {
@@ -381,12 +418,12 @@ fn equity_section(id: &str, runs: &[RunReport], title: &str) -> String {
         None => title.to_string(),
     };
     // One run: its five worst drawdowns shaded, peak to recovery (or to the end).
-    let shade: Vec<(usize, usize)> = match runs {
+    let shade: Vec<(usize, usize, String)> = match runs {
         [r] => worst_drawdowns(&r.returns, SHADED_DRAWDOWNS)
             .iter()
             .map(|d| {
                 let end = d.recovery.unwrap_or(d.points - 1);
-                (curve_day(d.peak), curve_day(end))
+                (curve_day(d.peak), curve_day(end), "drawdown".to_string())
             })
             .collect(),
         _ => Vec::new(),
@@ -479,7 +516,8 @@ fn tracking_difference(r: &RunReport, colour: &'static str) -> String {
     let mut line = Line::new(&name, colour, td);
     if let Some(&last) = line.values.last() {
         line.tip = Some(format!(
-            "tracking difference: {last:.6} on {}",
+            "tracking difference: {} on {}",
+            super::fixed(last, 6),
             r.dates[r.dates.len() - 1]
         ));
     }
@@ -493,7 +531,7 @@ fn tracking_difference(r: &RunReport, colour: &'static str) -> String {
 }
 
 /// Growth of 1 at each day's close: NAV_t / initial cash for a run's returns (day 0 included).
-fn value_curve(returns: &[f64]) -> Vec<f64> {
+pub(super) fn value_curve(returns: &[f64]) -> Vec<f64> {
     growth(returns)[1..].to_vec()
 }
 
@@ -514,6 +552,7 @@ fn run_section(k: usize, r: &RunReport) -> String {
         esc(&r.settings),
         esc(&r.data)
     );
+    s.push_str(&about_block(&r.about));
     if !r.notes.is_empty() {
         s.push_str("<ul class=\"notes\">");
         for n in &r.notes {
@@ -543,13 +582,13 @@ fn run_section(k: usize, r: &RunReport) -> String {
     for (i, d) in worst_drawdowns(&r.returns, 5).iter().enumerate() {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2} %</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             i + 1,
             r.dates[curve_day(d.peak)],
             r.dates[curve_day(d.trough)],
             d.recovery
                 .map_or("not yet".into(), |x| r.dates[curve_day(x)].to_string()),
-            100.0 * d.depth,
+            super::pct(d.depth),
             d.length()
         );
     }
@@ -699,11 +738,28 @@ fn run_section(k: usize, r: &RunReport) -> String {
     s
 }
 
+/// A strategy's description, then its parameters as written in its file; nothing for a run
+/// with neither.
+pub(super) fn about_block(a: &About) -> String {
+    let mut s = String::new();
+    if let Some(d) = &a.description {
+        let _ = writeln!(s, "<p class=\"description\">{}</p>", esc(d));
+    }
+    if !a.parameters.is_empty() {
+        s.push_str("<table class=\"parameters\"><caption>Parameters (<code>[strategy]</code> as written in the file)</caption><tbody>");
+        for (k, v) in &a.parameters {
+            let _ = write!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+        }
+        s.push_str("</tbody></table>\n");
+    }
+    s
+}
+
 /// One series of a chart.
-struct Line {
-    name: String,
-    colour: &'static str,
-    values: Vec<f64>,
+pub(super) struct Line {
+    pub(super) name: String,
+    pub(super) colour: &'static str,
+    pub(super) values: Vec<f64>,
     /// Drawn as a filled area down to `base` (or to 0 when `base` is empty).
     fill: bool,
     base: Vec<f64>,
@@ -712,11 +768,11 @@ struct Line {
     /// Drawn dashed (a benchmark in its run's colour).
     dash: bool,
     /// Tooltip, when it says more than the name.
-    tip: Option<String>,
+    pub(super) tip: Option<String>,
 }
 
 impl Line {
-    fn new(name: &str, colour: &'static str, values: Vec<f64>) -> Self {
+    pub(super) fn new(name: &str, colour: &'static str, values: Vec<f64>) -> Self {
         Line {
             name: name.to_string(),
             colour,
@@ -729,7 +785,7 @@ impl Line {
         }
     }
 
-    fn filled(mut self) -> Self {
+    pub(super) fn filled(mut self) -> Self {
         self.fill = true;
         self
     }
@@ -755,7 +811,7 @@ fn stack(lines: &[Line]) -> Vec<Line> {
 }
 
 #[derive(Clone, Copy)]
-enum Fmt {
+pub(super) enum Fmt {
     Percent,
     Number,
     Times,
@@ -777,25 +833,25 @@ pub(super) fn trim(v: f64) -> String {
     if s == "-0" { "0".into() } else { s.to_string() }
 }
 
-const W: f64 = 900.0;
-const H: f64 = 300.0;
-const LEFT: f64 = 78.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 44.0;
-const BOTTOM: f64 = 48.0;
+pub(super) const W: f64 = 900.0;
+pub(super) const H: f64 = 300.0;
+pub(super) const LEFT: f64 = 78.0;
+pub(super) const RIGHT: f64 = 16.0;
+pub(super) const TOP: f64 = 44.0;
+pub(super) const BOTTOM: f64 = 48.0;
 
 /// A chart's frame: day indices across, values up.
-struct Plot<'a> {
-    dates: &'a [NaiveDate],
-    lo: f64,
-    hi: f64,
-    log: bool,
-    /// Day spans shaded behind the data (drawdowns).
-    shade: Vec<(usize, usize)>,
+pub(super) struct Plot<'a> {
+    pub(super) dates: &'a [NaiveDate],
+    pub(super) lo: f64,
+    pub(super) hi: f64,
+    pub(super) log: bool,
+    /// Day spans shaded behind the data (drawdowns), each with what it is.
+    pub(super) shade: Vec<(usize, usize, String)>,
 }
 
 impl<'a> Plot<'a> {
-    fn dated(dates: &'a [NaiveDate], lines: &[Line], log: bool) -> Self {
+    pub(super) fn dated(dates: &'a [NaiveDate], lines: &[Line], log: bool) -> Self {
         let finite = lines
             .iter()
             .flat_map(|l| l.values.iter().chain(&l.base))
@@ -828,12 +884,12 @@ impl<'a> Plot<'a> {
         }
     }
 
-    fn x(&self, t: usize) -> f64 {
+    pub(super) fn x(&self, t: usize) -> f64 {
         let n = self.dates.len().max(2) - 1;
         LEFT + (W - LEFT - RIGHT) * t as f64 / n as f64
     }
 
-    fn y(&self, v: f64) -> f64 {
+    pub(super) fn y(&self, v: f64) -> f64 {
         let v = if self.log { v.ln() } else { v };
         TOP + (H - TOP - BOTTOM) * (1.0 - (v - self.lo) / (self.hi - self.lo))
     }
@@ -864,7 +920,7 @@ impl<'a> Plot<'a> {
     }
 
     /// Horizontal grid lines at the value ticks, labelled on the left.
-    fn value_grid(&self, fmt: Fmt) -> String {
+    pub(super) fn value_grid(&self, fmt: Fmt) -> String {
         let mut s = String::new();
         for v in self.ticks() {
             let y = self.y(v);
@@ -881,7 +937,7 @@ impl<'a> Plot<'a> {
     }
 
     /// Frame, grid, ticks, axis labels, the series and a legend, as one SVG.
-    fn render(&self, title: &str, y_label: &str, fmt: Fmt, lines: &[Line]) -> String {
+    pub(super) fn render(&self, title: &str, y_label: &str, fmt: Fmt, lines: &[Line]) -> String {
         let mut s = String::with_capacity(64 * 1024);
         let _ = write!(
             s,
@@ -893,15 +949,16 @@ impl<'a> Plot<'a> {
             "<text class=\"title\" x=\"{LEFT}\" y=\"16\">{}</text>",
             esc(title)
         );
-        for &(a, b) in &self.shade {
+        for (a, b, what) in &self.shade {
             let _ = write!(
                 s,
-                "<rect class=\"shade\" x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#000\" fill-opacity=\"0.08\"><title>drawdown {} → {}</title></rect>",
-                self.x(a),
-                (self.x(b) - self.x(a)).max(0.5),
+                "<rect class=\"shade\" x=\"{:.1}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#000\" fill-opacity=\"0.08\"><title>{} {} → {}</title></rect>",
+                self.x(*a),
+                (self.x(*b) - self.x(*a)).max(0.5),
                 H - TOP - BOTTOM,
-                self.dates[a],
-                self.dates[b]
+                esc(what),
+                self.dates[*a],
+                self.dates[*b]
             );
         }
         s.push_str(&self.value_grid(fmt));
@@ -1131,14 +1188,14 @@ fn heatmap(months: &[(i32, u32, f64)]) -> String {
         let colour = if r >= 0.0 { "#0072B2" } else { "#D55E00" };
         let _ = write!(
             s,
-            "<rect class=\"data\" x=\"{x:.1}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\" fill-opacity=\"{:.2}\"><title>{y}-{m:02}: {:.2} %</title></rect><text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{:.1}</text>",
+            "<rect class=\"data\" x=\"{x:.1}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\" fill-opacity=\"{:.2}\"><title>{y}-{m:02}: {}</title></rect><text class=\"cell\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             cell_w - 1.0,
             cell_h - 1.0,
             0.12 + 0.78 * (r.abs() / scale).sqrt(),
-            100.0 * r,
+            super::pct(r),
             x + cell_w / 2.0,
             yy + cell_h * 0.7,
-            100.0 * r
+            super::fixed(100.0 * r, 1)
         );
     }
     let _ = write!(
@@ -1186,19 +1243,19 @@ fn annual_bars(
         let x = LEFT + slot * i as f64 + slot * 0.12;
         let _ = write!(
             s,
-            "<rect class=\"data\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{y}: {:.2} %</title></rect>",
+            "<rect class=\"data\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{y}: {}</title></rect>",
             plot.y(r).min(zero),
             (plot.y(r) - zero).abs(),
-            100.0 * r
+            super::pct(r)
         );
         if let Some(b) = bench.and_then(|b| b.iter().find(|b| b.0 == y)) {
             let _ = write!(
                 s,
-                "<rect class=\"data\" x=\"{:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{BENCHMARK_COLOUR}\" fill-opacity=\"0.55\"><title>benchmark {y}: {:.2} %</title></rect>",
+                "<rect class=\"data\" x=\"{:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{BENCHMARK_COLOUR}\" fill-opacity=\"0.55\"><title>benchmark {y}: {}</title></rect>",
                 x + bar,
                 plot.y(b.2).min(zero),
                 (plot.y(b.2) - zero).abs(),
-                100.0 * b.2
+                super::pct(b.2)
             );
         }
         if i % label_every == 0 {
@@ -1210,15 +1267,11 @@ fn annual_bars(
             );
         }
     }
-    let _ = write!(
-        s,
-        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">year (the first and last may be partial)</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">annual return (%)</text>",
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 8.0,
-        (TOP + H - BOTTOM) / 2.0
-    );
+    s.push_str(&frame_and_labels(
+        H,
+        "year (the first and last may be partial)",
+        "annual return (%)",
+    ));
     s.push_str("</svg>");
     let mut items = vec![("strategy", colour)];
     if bench.is_some() {
@@ -1342,15 +1395,11 @@ fn histogram(
             trim(100.0 * (first + k as f64 * step))
         );
     }
-    let _ = write!(
-        s,
-        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">monthly return (%)</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">share of months (%)</text>",
-        W - LEFT - RIGHT,
-        H - TOP - BOTTOM,
-        (LEFT + W - RIGHT) / 2.0,
-        H - 8.0,
-        (TOP + H - BOTTOM) / 2.0
-    );
+    s.push_str(&frame_and_labels(
+        H,
+        "monthly return (%)",
+        "share of months (%)",
+    ));
     s.push_str("</svg>");
     let mut items = vec![("strategy", colour)];
     if theirs.is_some() {
@@ -1361,8 +1410,23 @@ fn histogram(
     s
 }
 
+/// The frame of a chart `h` high (and [`W`] wide) with its axes' labels: `x_label` under it,
+/// `y_label` up its left side.
+pub(super) fn frame_and_labels(h: f64, x_label: &str, y_label: &str) -> String {
+    format!(
+        "<rect class=\"frame\" x=\"{LEFT}\" y=\"{TOP}\" width=\"{:.1}\" height=\"{:.1}\"/><text class=\"axis-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text><text class=\"axis-label\" transform=\"translate(16 {:.1}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
+        W - LEFT - RIGHT,
+        h - TOP - BOTTOM,
+        (LEFT + W - RIGHT) / 2.0,
+        h - 8.0,
+        esc(x_label),
+        (TOP + h - BOTTOM) / 2.0,
+        esc(y_label)
+    )
+}
+
 /// A legend under a chart: a coloured square and a name per series (wraps, never overlaps).
-fn legend<'n>(items: impl Iterator<Item = (&'n str, &'n str)>) -> String {
+pub(super) fn legend<'n>(items: impl Iterator<Item = (&'n str, &'n str)>) -> String {
     let mut s = String::from("<figcaption class=\"legend\">");
     for (name, colour) in items {
         let _ = write!(
@@ -1383,11 +1447,17 @@ pub(super) fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-const HEAD: &str = r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>folio backtest report</title>
-<style>
+/// The page's head, titled `title`, and the opening of its body.
+pub(super) fn head(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n{STYLE}",
+        esc(title)
+    )
+}
+
+const STYLE: &str = r#"<style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 1.5rem auto; max-width: 960px; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2rem; }
 table { border-collapse: collapse; font-size: .85rem; margin: .6rem 0; }
@@ -1395,7 +1465,15 @@ th, td { padding: .15rem .6rem; border-bottom: 1px solid #eee; text-align: right
 th:first-child { text-align: left; }
 .metrics td { font-variant-numeric: tabular-nums; }
 .metrics .bench { color: #555; background: #f6f6f6; }
-.meta, .conventions, .caveat, .notes { font-size: .85rem; color: #444; }
+.meta, .conventions, .caveat, .notes, .description { font-size: .85rem; color: #444; }
+.description { font-style: italic; }
+table.parameters td, table.parameters th { text-align: left; font-family: ui-monospace, monospace; font-size: .8rem; }
+table.parameters td { overflow-wrap: anywhere; }
+table.parameters caption, table.ranked caption { text-align: left; white-space: nowrap; font-size: .85rem; color: #444; }
+.scroll { overflow-x: auto; }
+.ranked td { font-variant-numeric: tabular-nums; white-space: nowrap; } .ranked tr.best td { font-weight: 600; }
+.ranked th { font-size: .78rem; } .ranked th, .ranked td { padding: .15rem .4rem; } .ranked td.wrap { white-space: normal; text-align: left; font-size: .78rem; }
+svg .shade-window { fill: #0072B2; fill-opacity: 0.07; }
 figure { margin: .8rem 0; }
 svg.chart { width: 100%; height: auto; background: #fff; }
 svg .title { font-size: 14px; font-weight: 600; fill: #222; }

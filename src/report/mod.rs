@@ -1,19 +1,22 @@
 //! Formatting finished runs as a terminal table, JSON or CSV, and writing the `--out` folder.
 //! Nothing here computes a figure.
 
+mod about;
 mod files;
 mod frontier;
 mod html;
 mod output;
 mod shard;
 mod sweep;
+mod sweep_html;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::metrics::{Conventions, FIGURES, Figure, Format};
+use crate::metrics::{Conventions, FIGURES, Figure, Format, Unit};
 use crate::run::{Outcome, Summary};
 
+pub use about::About;
 pub use files::{
     OutFormat, audit_csv, metrics_json, positions_csv, returns_csv, trades_csv, weights_csv,
     write_dir, write_dir_as,
@@ -23,6 +26,7 @@ pub use html::{RunReport, Signal, html, read_reports};
 pub use output::{safe_name, write_file};
 pub use shard::{read_manifests, read_shard_results, shard_names, write_shard};
 pub use sweep::{sweep_table, walk_forward_table, write_variants, write_walk_forward};
+pub use sweep_html::{sweep_html, walk_forward_html};
 
 /// The caveats every report carries, whatever the data.
 pub const SURVIVORSHIP_NOTE: &str = "a universe chosen from today's index members \
@@ -38,16 +42,24 @@ enum Line {
     Context(&'static str, fn(&Summary) -> String),
 }
 
-fn pct(v: f64) -> String {
+pub(crate) fn pct(v: f64) -> String {
     Format::Percent.show(v)
 }
 
-fn num(v: f64) -> String {
+pub(crate) fn num(v: f64) -> String {
     Format::Ratio.show(v)
 }
 
-fn money(v: f64) -> String {
+pub(crate) fn money(v: f64) -> String {
     Format::Money.show(v)
+}
+
+pub(crate) use crate::metrics::fixed;
+
+/// A value of a figure of `unit` as a table shows it (the unit's default format); `n/a` when
+/// absent.
+pub(crate) fn show_figure(v: Option<f64>, unit: Unit) -> String {
+    Format::of(unit).show_opt(v)
 }
 
 /// The catalogue entry of `key`, which the table's lines name.
@@ -506,6 +518,13 @@ mod tests {
         assert_eq!(money(999.0), "999.00");
         assert_eq!(pct(0.12345), "12.35 %");
         assert_eq!(pct(f64::NAN), "n/a");
+        // Never a negative zero, whatever the decimals; a real negative keeps its sign.
+        assert_eq!(pct(-0.000_04), "0.00 %");
+        assert_eq!(pct(-0.000_05), "-0.01 %");
+        assert_eq!(num(-0.000_4), "0.000");
+        assert_eq!(fixed(-0.04, 1), "0.0");
+        assert_eq!(fixed(-0.0, 6), "0.000000");
+        assert_eq!(money(-0.004), "0.00");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
     }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use polars::prelude::*;
 
-use super::{num, pct};
+use super::{fixed, num, pct};
 use crate::run::Summary;
 use crate::sweep::{SweepResult, WalkForward};
 
@@ -42,7 +42,7 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
             (rank + 1).to_string(),
             v.index.to_string(),
             v.label(),
-            format!("{:.4}", v.score),
+            fixed(v.score, 4),
             pct(m.cagr),
             pct(m.annual_volatility),
             num(m.sharpe),
@@ -59,22 +59,22 @@ pub fn sweep_table(result: &SweepResult, rows: usize) -> String {
     let per_year = crate::metrics::PERIODS_PER_YEAR.sqrt();
     let mut out = t.to_string();
     out.push_str(&format!(
-        "\n{} trials ranked by {}. Best: variant {}: Sharpe {:.3} a year ({:.4} a day) over its risk-free rate {}.\n\
-         probability its Sharpe is above zero (PSR): {:.1} %\n\
-         Sharpe the best of {} trials reaches by luck alone: {:.3} a year ({:.4} a day)\n\
-         deflated Sharpe ratio (probability its Sharpe is above that): {:.1} %\n\
+        "\n{} trials ranked by {}. Best: variant {}: Sharpe {} a year ({} a day) over its risk-free rate {}.\n\
+         probability its Sharpe is above zero (PSR): {} %\n\
+         Sharpe the best of {} trials reaches by luck alone: {} a year ({} a day)\n\
+         deflated Sharpe ratio (probability its Sharpe is above that): {} %\n\
          (Bailey & López de Prado 2014; daily Sharpe ratios over each run's risk-free rate, as in the table; the trials' variance, the best's skewness and kurtosis)\n",
         d.trials,
         result.metric,
         result.ranking.first().map_or(String::from("none"), |&i| result.variants[i].index.to_string()),
-        d.sharpe * per_year,
-        d.sharpe,
+        fixed(d.sharpe * per_year, 3),
+        fixed(d.sharpe, 4),
         result.ranking.first().map_or(0.0, |&i| result.variants[i].risk_free_rate),
-        100.0 * d.prob_above_zero,
+        fixed(100.0 * d.prob_above_zero, 1),
         d.trials,
-        d.expected_max_sharpe * per_year,
-        d.expected_max_sharpe,
-        100.0 * d.deflated,
+        fixed(d.expected_max_sharpe * per_year, 3),
+        fixed(d.expected_max_sharpe, 4),
+        fixed(100.0 * d.deflated, 1),
     ));
     out
 }

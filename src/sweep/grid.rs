@@ -115,6 +115,11 @@ impl Grid {
         format!("{:?}\n{:?}\n{:?}", self.base, self.axes, self.over)
     }
 
+    /// The strategy file's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The file's `[sweep]` settings.
     pub fn spec(&self) -> &SweepSpec {
         &self.spec
@@ -823,6 +828,15 @@ pub struct WalkForward {
     pub stitched: Metrics,
     /// Out-of-sample days stitched.
     pub days: usize,
+    /// The annual risk-free rate the figures' Sharpe ratios are over (the file's).
+    pub risk_free_rate: f64,
+    /// The stitched out-of-sample days, window after window.
+    #[serde(skip)]
+    pub dates: Vec<NaiveDate>,
+    /// Their daily returns, the ones `stitched` is computed from: each window's chosen
+    /// variant's, on its out-of-sample days.
+    #[serde(skip)]
+    pub returns: Vec<f64>,
 }
 
 /// Walk-forward validation of a file's `[sweep]` parameters: on each in-sample window choose
@@ -900,6 +914,7 @@ pub fn walk_forward_in(
     }
     let mut windows = Vec::new();
     let mut stitched: Vec<f64> = Vec::new();
+    let mut stitched_dates: Vec<NaiveDate> = Vec::new();
     let mut start = from;
     let conventions = Conventions {
         risk_free_rate: file.backtest.risk_free_rate,
@@ -946,6 +961,7 @@ pub fn walk_forward_in(
             out_of_sample_metrics: Metrics::compute(&oos, None, &conventions),
         });
         stitched.extend(oos);
+        stitched_dates.extend(oos_dates);
         start = start + Months::new(12 * wf.out_of_sample_years);
         if oos_end >= to {
             break;
@@ -966,6 +982,9 @@ pub fn walk_forward_in(
         days: stitched.len(),
         stitched: Metrics::compute(&stitched, None, &conventions),
         windows,
+        dates: stitched_dates,
+        returns: stitched,
+        risk_free_rate: file.backtest.risk_free_rate,
     })
 }
 
