@@ -2,6 +2,9 @@
 //! (CLARABEL, tolerances 1e-12) on real windows of `data/sp500_daily.parquet`
 //! (tools/optimiser_liquidity_reference.py → tests/fixtures/optimiser_liquidity_reference.json).
 
+mod common;
+
+use common::{csv_rows, fails, fixture, floats, folio, s, tmp, write};
 use folio::data::{MissingPolicy, ReadOptions, load};
 use folio::optimise::{
     AdvCap, Constraints, Objective, OptimiseError, Optimiser, ReturnModel, RiskAversion, RiskModel,
@@ -9,27 +12,13 @@ use folio::optimise::{
 };
 use serde_json::Value;
 
-fn fixture() -> Value {
-    let text = std::fs::read_to_string("tests/fixtures/optimiser_liquidity_reference.json")
-        .expect("fixture");
-    serde_json::from_str(&text).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
 fn date(v: &Value) -> chrono::NaiveDate {
     v.as_str().unwrap().parse().unwrap()
 }
 
 #[test]
 fn adv_caps_and_turnover_equal_cvxpy_on_real_windows() {
-    let fx = fixture();
+    let fx = fixture("optimiser_liquidity_reference.json");
     let cap_settings = AdvCap {
         participation: fx["participation"].as_f64().unwrap(),
         days: fx["days"].as_f64().unwrap(),
@@ -250,5 +239,120 @@ fn problems_that_cannot_take_turnover_refuse_it() {
             limit: None
         })
         .is_err()
+    );
+}
+
+/// A mean-variance strategy over six names of data/sample_prices.csv (which has raw close and
+/// volume), a $1 bn book, with the given liquidity keys.
+fn liquid_strategy(dir: &std::path::Path, keys: &str) -> std::path::PathBuf {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample_prices.csv");
+    let text = format!(
+        "name = \"liquid\"\n[data]\npath = \"{}\"\ntickers = [\"AAPL\", \"MSFT\", \"KO\", \"PG\", \"JNJ\", \"XOM\"]\n\
+         from = 2014-01-02\nto = 2015-06-30\n[backtest]\nexecution = \"same_close\"\ninitial_cash = 1e9\n\
+         [strategy]\nkind = \"mean_variance\"\nobjective = \"min_variance\"\nwindow = 126\n\
+         rebalance = {{ calendar = \"monthly\" }}\n{keys}\n",
+        data.display()
+    );
+    write(dir, "liquid.toml", &text)
+}
+
+#[test]
+fn a_backtest_keeps_its_adv_caps_and_turnover_limit() {
+    let dir = tmp();
+    let file = liquid_strategy(
+        dir.path(),
+        "adv_cap = { participation = 0.1, days = 2, window = 20 }\nturnover = { limit = 0.5, penalty = 0.0001 }",
+    );
+    let out = dir.path().join("out");
+    let o = folio(&["run", s(&file), "--out", s(&out)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (header, rows) = csv_rows(&out.join("liquid/optimisations.csv"));
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (w0, at_cap, turnover) = (col("w_AAPL"), col("at_adv_cap"), col("turnover"));
+    assert!(rows.len() >= 10);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[1], "optimal", "{r:?}");
+        let t: f64 = r[turnover].parse().unwrap();
+        // The first solve invests from cash (no turnover terms); then at most 0.5.
+        if i > 0 {
+            assert!(t <= 0.5 + 1e-9, "{}: turnover {t}", r[0]);
+        }
+    }
+    assert!(rows.iter().any(|r| r[at_cap] != "0"), "no ADV cap binds");
+    // The first solve's caps, recomputed from the file: NAV = the initial cash, ADV = mean
+    // raw close × volume of the 20 days up to the decision day.
+    let first = &rows[0];
+    let day: chrono::NaiveDate = first[0].parse().unwrap();
+    let tickers = ["AAPL", "MSFT", "KO", "PG", "JNJ", "XOM"];
+    let opts = ReadOptions {
+        tickers: Some(tickers.iter().map(|t| t.to_string()).collect()),
+        to: Some(day),
+        fields: Some(vec!["close".into(), "volume".into()]),
+        ..Default::default()
+    };
+    let table = load(
+        "data/sample_prices.csv".as_ref(),
+        &opts,
+        MissingPolicy::Error,
+    )
+    .unwrap()
+    .table;
+    let (close, volume) = (
+        table.field("close").unwrap(),
+        table.field("volume").unwrap(),
+    );
+    let n = table.n_days();
+    let mut binding = 0;
+    for (k, t) in tickers.iter().enumerate() {
+        let j = header.iter().position(|h| *h == format!("w_{t}")).unwrap() - w0;
+        let adv: f64 = (n - 20..n)
+            .map(|r| close.get(r, k) * volume.get(r, k))
+            .sum::<f64>()
+            / 20.0;
+        let cap = (0.1 * adv * 2.0 / 1e9).min(1.0);
+        let w: f64 = first[w0 + j].parse().unwrap();
+        assert!(w <= cap + 1e-12, "{t}: {w} > cap {cap}");
+        if (w - cap).abs() < 1e-9 {
+            binding += 1;
+        }
+    }
+    assert_eq!(first[at_cap], binding.to_string());
+}
+
+#[test]
+fn bad_liquidity_keys_exit_2_naming_the_place() {
+    let dir = tmp();
+    for (keys, want) in [
+        (
+            "turnover = { penalty = 0.1, limt = 0.2 }",
+            "column 29: unknown field `limt`",
+        ),
+        (
+            "adv_cap = { participation = 2.0, days = 1 }",
+            "adv_cap.participation",
+        ),
+        (
+            "turnover = { penalty = 0.0 }",
+            "needs a `penalty` > 0 or a `limit`",
+        ),
+    ] {
+        let file = liquid_strategy(dir.path(), keys);
+        let err = fails(&["run", s(&file)]);
+        assert!(err.contains("liquid.toml, line 15, column "), "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+    // An objective that cannot take turnover is refused at the key.
+    let file = liquid_strategy(dir.path(), "turnover = { limit = 0.2 }")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"min_variance\"", "\"max_sharpe\"");
+    std::fs::write(&file, text).unwrap();
+    let err = fails(&["run", &file]);
+    assert!(
+        err.contains("max_sharpe") && err.contains("turnover"),
+        "{err}"
     );
 }
