@@ -319,6 +319,10 @@ struct SweepArgs {
     /// Walk forward over [data] from .. to with [sweep] walk_forward windows instead.
     #[arg(long)]
     walk_forward: bool,
+    /// Write annual return against capital (an SVG chart) here, for a sweep over
+    /// backtest.initial_cash (--param backtest.initial_cash=1e6,1e7,1e8,1e9).
+    #[arg(long, value_name = "FILE")]
+    capacity: Option<PathBuf>,
     /// Refuse a grid of more variants than this (checked before any is built).
     #[arg(long, value_name = "N", default_value_t = folio::sweep::DEFAULT_MAX_VARIANTS)]
     max_variants: usize,
@@ -623,8 +627,25 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
             "--walk-forward is not sharded: run it in one process"
         );
     }
+    anyhow::ensure!(
+        args.capacity.is_none() || (shard.is_none() && !args.walk_forward),
+        "--capacity draws a whole sweep: not with a shard or --walk-forward"
+    );
     let grid = folio::sweep::grid_in(&path, &over, &args.params, args.max_variants, registry)
         .with_context(|| file.clone())?;
+    if args.capacity.is_some() {
+        // Refused before any variant runs.
+        let first = grid.variant(0).with_context(|| file.clone())?;
+        anyhow::ensure!(
+            first
+                .settings
+                .iter()
+                .any(|(k, _)| k == folio::report::CAPITAL_KEY),
+            "--capacity needs a sweep over {}: add --param {}=1e6,1e7,1e8,1e9",
+            folio::report::CAPITAL_KEY,
+            folio::report::CAPITAL_KEY
+        );
+    }
     let spec = grid.spec().clone();
     let metric = args.metric.unwrap_or(spec.metric.clone());
     anyhow::ensure!(
@@ -722,6 +743,16 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
     }
     let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
     bar.finish_and_clear();
+    if let Some(out) = &args.capacity {
+        let lines = folio::report::capacity_lines(&result)
+            .context("--capacity: no variant sets the capital")?;
+        folio::report::write_file(out, folio::report::capacity_svg(&lines))
+            .with_context(|| format!("{}: cannot write the chart", out.display()))?;
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&out.display().to_string())
+        );
+    }
     show_sweep(&result, args.rows, args.out.as_deref())
 }
 

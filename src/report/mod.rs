@@ -1,6 +1,7 @@
 //! Formatting finished runs as a terminal table, JSON or CSV, and writing the `--out` folder.
 //! Nothing here computes a figure.
 
+mod capacity;
 mod files;
 mod frontier;
 mod html;
@@ -14,6 +15,7 @@ use serde::Serialize;
 use crate::metrics::{Conventions, FIGURES, Unit};
 use crate::run::{Outcome, Summary};
 
+pub use capacity::{CAPITAL_KEY, CapacityLine, capacity_lines, capacity_svg};
 pub use files::{
     OutFormat, audit_csv, metrics_json, positions_csv, returns_csv, trades_csv, weights_csv,
     write_dir, write_dir_as,
