@@ -274,7 +274,7 @@ impl Qp {
         }
         // Binding rows as equalities: the equality rows, then the active inequality rows
         // (with their index: their multiplier must be ≥ 0).
-        let binding: Vec<(&(Vec<f64>, f64), Option<usize>)> = self
+        let binding: Vec<(&Row, Option<usize>)> = self
             .eq
             .iter()
             .map(|r| (r, None))
@@ -436,6 +436,9 @@ enum Kkt {
 
 /// A KKT system with no unique solution.
 struct Singular;
+
+/// A constraint row `(g, h)`: `g'x = h` or `g'x ≤ h`.
+type Row = (Vec<f64>, f64);
 
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

@@ -75,7 +75,7 @@ pub fn capacity_lines(result: &SweepResult) -> Option<Vec<CapacityLine>> {
 const W: f64 = 720.0;
 const H: f64 = 360.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 16.0;
+const RIGHT: f64 = 40.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 48.0;
 const COLOURS: [&str; 8] = [
@@ -121,12 +121,13 @@ pub fn capacity_svg(lines: &[CapacityLine]) -> String {
     let (y_lo, y_hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
+    // The returns' own range (a decay of a point or two must show), not forced to 0.
     let (y_lo, y_hi) = if y_lo.is_finite() {
-        (y_lo.min(0.0), y_hi.max(0.0))
+        (y_lo, y_hi)
     } else {
         (0.0, 0.1)
     };
-    let pad = 0.08 * (y_hi - y_lo).max(1e-6);
+    let pad = 0.1 * (y_hi - y_lo).max(2e-3);
     let (y_lo, y_hi) = (y_lo - pad, y_hi + pad);
     let x = |c: f64| LEFT + (W - LEFT - RIGHT) * (c.log10() - x_lo) / (x_hi - x_lo);
     let y = |v: f64| TOP + (H - TOP - BOTTOM) * (1.0 - (v - y_lo) / (y_hi - y_lo));
