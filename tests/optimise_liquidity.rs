@@ -356,3 +356,22 @@ fn bad_liquidity_keys_exit_2_naming_the_place() {
         "{err}"
     );
 }
+
+#[test]
+fn a_book_too_large_for_its_assets_fails_each_solve_by_name() {
+    let dir = tmp();
+    let file = liquid_strategy(dir.path(), "adv_cap = { participation = 0.01, days = 1 }");
+    let out = dir.path().join("out");
+    let o = folio(&["run", s(&file), "--initial-cash", "1e13", "--out", s(&out)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (header, rows) = csv_rows(&out.join("liquid/optimisations.csv"));
+    let message = header.iter().position(|h| h == "message").unwrap();
+    assert!(!rows.is_empty());
+    for r in &rows {
+        assert_eq!(r[1], "failed");
+        assert!(
+            r[message].contains("the ADV caps allow weights summing to at most"),
+            "{r:?}"
+        );
+    }
+}

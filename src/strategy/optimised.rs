@@ -105,7 +105,7 @@ pub struct MeanVarianceParams {
     /// Weights sum to 0 (a long/short book; needs negative lower bounds).
     #[serde(default)]
     pub market_neutral: bool,
-    /// Cap each weight at `participation · ADV · days / NAV` (ADV: the mean raw close ×
+    /// Cap each weight at `±participation · ADV · days / NAV` (ADV: the mean raw close ×
     /// volume of the `window` days up to the decision day).
     #[serde(default)]
     pub adv_cap: Option<AdvCap>,
@@ -647,9 +647,13 @@ impl Optimised {
                             (price, v)
                         }));
                         caps[k] = cap.cap(adv, nav);
+                        // Both sides: a short position needs the volume as much as a long.
                         constraints.upper[k] = constraints.upper[k].min(caps[k]);
+                        constraints.lower[k] = constraints.lower[k].max(-caps[k]);
                     }
                 }
+                let room: f64 = constraints.upper.iter().sum();
+                let budget = constraints.budget();
                 // Turnover against the weights held; assets left out of the window are sold,
                 // which uses up that much of the limit.
                 let turnover = turnover
@@ -668,6 +672,13 @@ impl Optimised {
                 solve.outcome =
                     optimise::estimate(&tickers, &returns, return_model, covariance, None, rf)
                         .and_then(|est| {
+                            if adv_cap.is_some() && room < budget - 1e-12 {
+                                return Err(OptimiseError::InfeasibleConstraints(format!(
+                                    "the ADV caps allow weights summing to at most {room:.4}, \
+                                     less than the budget {budget}: the book is too large for \
+                                     the assets' traded value"
+                                )));
+                            }
                             let mut opt = Optimiser::new(&est, &constraints)?;
                             if let Some(w) = &last {
                                 opt.warm_start(w);
