@@ -12,6 +12,25 @@ use folio::optimise::{
 };
 use serde_json::Value;
 
+/// Prices of `tickers` from `from` to `to`, with raw close and volume.
+fn with_volume(
+    path: &str,
+    tickers: &[String],
+    from: Option<chrono::NaiveDate>,
+    to: chrono::NaiveDate,
+) -> folio::data::PriceTable {
+    let opts = ReadOptions {
+        tickers: Some(tickers.to_vec()),
+        from,
+        to: Some(to),
+        fields: Some(vec!["close".into(), "volume".into()]),
+        ..Default::default()
+    };
+    load(path.as_ref(), &opts, MissingPolicy::Error)
+        .unwrap()
+        .table
+}
+
 fn date(v: &Value) -> chrono::NaiveDate {
     v.as_str().unwrap().parse().unwrap()
 }
@@ -32,20 +51,12 @@ fn adv_caps_and_turnover_equal_cvxpy_on_real_windows() {
             .iter()
             .map(|t| t.as_str().unwrap().to_string())
             .collect();
-        let opts = ReadOptions {
-            tickers: Some(tickers.clone()),
-            from: Some(date(&win["from"])),
-            to: Some(date(&win["decision_day"])),
-            fields: Some(vec!["close".into(), "volume".into()]),
-            ..Default::default()
-        };
-        let table = load(
-            "data/sp500_daily.parquet".as_ref(),
-            &opts,
-            MissingPolicy::Error,
-        )
-        .unwrap()
-        .table;
+        let table = with_volume(
+            "data/sp500_daily.parquet",
+            &tickers,
+            Some(date(&win["from"])),
+            date(&win["decision_day"]),
+        );
         let days = table.n_days();
         assert_eq!(days, win["returns"].as_u64().unwrap() as usize + 1);
         let returns = returns_from_prices(table.prices()).unwrap();
@@ -284,19 +295,8 @@ fn a_backtest_keeps_its_adv_caps_and_turnover_limit() {
     let first = &rows[0];
     let day: chrono::NaiveDate = first[0].parse().unwrap();
     let tickers = ["AAPL", "MSFT", "KO", "PG", "JNJ", "XOM"];
-    let opts = ReadOptions {
-        tickers: Some(tickers.iter().map(|t| t.to_string()).collect()),
-        to: Some(day),
-        fields: Some(vec!["close".into(), "volume".into()]),
-        ..Default::default()
-    };
-    let table = load(
-        "data/sample_prices.csv".as_ref(),
-        &opts,
-        MissingPolicy::Error,
-    )
-    .unwrap()
-    .table;
+    let names: Vec<String> = tickers.iter().map(|t| t.to_string()).collect();
+    let table = with_volume("data/sample_prices.csv", &names, None, day);
     let (close, volume) = (
         table.field("close").unwrap(),
         table.field("volume").unwrap(),
