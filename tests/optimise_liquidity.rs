@@ -375,3 +375,85 @@ fn a_book_too_large_for_its_assets_fails_each_solve_by_name() {
         );
     }
 }
+
+#[test]
+fn cli_optimise_takes_adv_caps_and_turnover() {
+    // The first window and case of the cvxpy fixture (min variance, penalty), by the CLI.
+    let fx = fixture("optimiser_liquidity_reference.json");
+    let win = &fx["windows"][0];
+    let case = &win["cases"][0];
+    let tickers: Vec<&str> = win["tickers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    let held: Vec<String> = tickers
+        .iter()
+        .zip(floats(&win["previous"]))
+        .map(|(t, w)| format!("{t}={w}"))
+        .collect();
+    let adv_cap = format!(
+        "{},{},{}",
+        fx["participation"], fx["days"], fx["adv_window"]
+    );
+    let o = folio(&[
+        "optimise",
+        "--data",
+        "data/sp500_daily.parquet",
+        "--tickers",
+        &tickers.join(","),
+        "--from",
+        win["from"].as_str().unwrap(),
+        "--to",
+        win["decision_day"].as_str().unwrap(),
+        "--objective",
+        "min_variance",
+        "--adv-cap",
+        &adv_cap,
+        "--portfolio-value",
+        &case["portfolio_value"].to_string(),
+        "--held",
+        &held.join(","),
+        "--turnover-penalty",
+        &case["penalty"].to_string(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let weights = &v["portfolios"][0]["weights"];
+    for (t, want) in tickers.iter().zip(floats(&case["weights"])) {
+        let w = weights[t].as_f64().unwrap();
+        assert!((w - want).abs() < 1e-6, "{t}: {w} vs {want}");
+    }
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("objective value (minimised)"), "{notes}");
+    // Flags that would be ignored are refused.
+    let err = fails(&[
+        "optimise",
+        "--data",
+        "data/ppo_stock_prices.csv",
+        "--missing",
+        "drop",
+        "--objective",
+        "max_sharpe",
+        "--turnover-limit",
+        "0.2",
+    ]);
+    assert!(err.contains("turnover"), "{err}");
+    let err = fails(&[
+        "optimise",
+        "--data",
+        "data/ppo_stock_prices.csv",
+        "--missing",
+        "drop",
+        "--objective",
+        "min_variance",
+        "--adv-cap",
+        "0.1,2",
+        "--portfolio-value",
+        "1e9",
+    ]);
+    assert!(err.contains("needs a `volume` column"), "{err}");
+}
