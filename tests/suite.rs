@@ -5,6 +5,7 @@
 mod common;
 
 mod arbitrage;
+mod capacity;
 mod cli;
 mod corporate_actions;
 mod determinism;
@@ -21,6 +22,7 @@ mod metrics_reference;
 mod next_open;
 mod numeric_reference;
 mod optimise;
+mod optimise_liquidity;
 mod outputs;
 mod point_in_time;
 mod rating;

@@ -253,6 +253,22 @@ struct OptimiseArgs {
     /// λ, or conservative / normal / aggressive (max_utility, tobin).
     #[arg(long, value_parser = parse_risk_aversion)]
     risk_aversion: Option<folio::optimise::RiskAversion>,
+    /// Cap each |weight| at P·ADV·DAYS/--portfolio-value, ADV the mean raw close × volume of
+    /// the last WINDOW days of the data (default 20).
+    #[arg(long, value_name = "P,DAYS[,WINDOW]", value_parser = parse_adv_cap)]
+    adv_cap: Option<folio::optimise::AdvCap>,
+    /// The book's value, for --adv-cap.
+    #[arg(long, value_name = "CASH")]
+    portfolio_value: Option<f64>,
+    /// Weights held now, TICKER=W,… (others 0): what the turnover is measured against.
+    #[arg(long, value_name = "TICKER=W,…", value_delimiter = ',', value_parser = parse_held)]
+    held: Vec<(String, f64)>,
+    /// λ of a turnover penalty λ·Σ|w − w_held| (min_variance, efficient_return, max_utility).
+    #[arg(long, value_name = "λ")]
+    turnover_penalty: Option<f64>,
+    /// τ of a turnover limit Σ|w − w_held| ≤ τ (min_variance, efficient_return, max_utility).
+    #[arg(long, value_name = "τ")]
+    turnover_limit: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -282,6 +298,45 @@ fn parse_bounds(s: &str) -> std::result::Result<(f64, f64), String> {
         },
         _ => Err(format!("expected LO,HI (two numbers), found `{s}`")),
     }
+}
+
+fn parse_adv_cap(s: &str) -> std::result::Result<folio::optimise::AdvCap, String> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let num = |t: &str| {
+        t.parse::<f64>()
+            .map_err(|_| format!("expected P,DAYS[,WINDOW] (numbers), found `{s}`"))
+    };
+    let cap = match parts[..] {
+        [p, d] => folio::optimise::AdvCap {
+            participation: num(p)?,
+            days: num(d)?,
+            window: 20,
+        },
+        [p, d, w] => folio::optimise::AdvCap {
+            participation: num(p)?,
+            days: num(d)?,
+            window: w
+                .parse()
+                .map_err(|_| format!("WINDOW must be a whole number of days, found `{w}`"))?,
+        },
+        _ => return Err(format!("expected P,DAYS[,WINDOW], found `{s}`")),
+    };
+    cap.validate().map_err(|(k, m)| format!("{k}: {m}"))?;
+    Ok(cap)
+}
+
+fn parse_held(s: &str) -> std::result::Result<(String, f64), String> {
+    let (t, w) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected TICKER=WEIGHT, found `{s}`"))?;
+    let w: f64 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a number after `{t}=`, found `{w}`"))?;
+    if !w.is_finite() {
+        return Err(format!("the weight of {t} must be finite"));
+    }
+    Ok((t.trim().to_string(), w))
 }
 
 fn parse_risk_aversion(s: &str) -> std::result::Result<folio::optimise::RiskAversion, String> {
@@ -327,6 +382,10 @@ struct SweepArgs {
     /// Walk forward over [data] from .. to with [sweep] walk_forward windows instead.
     #[arg(long)]
     walk_forward: bool,
+    /// Write annual return against capital (an SVG chart) here, for a sweep over
+    /// backtest.initial_cash (--param backtest.initial_cash=1e6,1e7,1e8,1e9).
+    #[arg(long, value_name = "FILE")]
+    capacity: Option<PathBuf>,
     /// Refuse a grid of more variants than this (checked before any is built).
     #[arg(long, value_name = "N", default_value_t = folio::sweep::DEFAULT_MAX_VARIANTS)]
     max_variants: usize,
@@ -634,8 +693,25 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
             "--walk-forward is not sharded: run it in one process"
         );
     }
+    anyhow::ensure!(
+        args.capacity.is_none() || (shard.is_none() && !args.walk_forward),
+        "--capacity draws a whole sweep: not with a shard or --walk-forward"
+    );
     let grid = folio::sweep::grid_in(&path, &over, &args.params, args.max_variants, registry)
         .with_context(|| file.clone())?;
+    if args.capacity.is_some() {
+        // Refused before any variant runs.
+        let first = grid.variant(0).with_context(|| file.clone())?;
+        anyhow::ensure!(
+            first
+                .settings
+                .iter()
+                .any(|(k, _)| k == folio::report::CAPITAL_KEY),
+            "--capacity needs a sweep over {}: add --param {}=1e6,1e7,1e8,1e9",
+            folio::report::CAPITAL_KEY,
+            folio::report::CAPITAL_KEY
+        );
+    }
     let spec = grid.spec().clone();
     let metric = args.metric.unwrap_or(spec.metric.clone());
     anyhow::ensure!(
@@ -742,6 +818,16 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
     }
     let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
     bar.finish_and_clear();
+    if let Some(out) = &args.capacity {
+        let lines = folio::report::capacity_lines(&result)
+            .context("--capacity: no variant sets the capital")?;
+        folio::report::write_file(out, folio::report::capacity_svg(&lines))
+            .with_context(|| format!("{}: cannot write the chart", out.display()))?;
+        eprintln!(
+            "wrote {}",
+            folio::report::printable(&out.display().to_string())
+        );
+    }
     let report = args
         .report
         .as_deref()
@@ -1035,10 +1121,13 @@ struct Problem {
     index_returns: Option<Vec<f64>>,
     first: NaiveDate,
     last: NaiveDate,
+    /// Raw close and volume, when asked for.
+    close_volume: Option<(folio::data::Matrix, folio::data::Matrix)>,
 }
 
 impl ProblemArgs {
-    fn load(&self) -> Result<Problem> {
+    /// Loads the window; `volume`: also raw close and volume (for ADV caps).
+    fn load(&self, volume: bool) -> Result<Problem> {
         use folio::optimise::{self, Constraints, ReturnModel, RiskModel};
         let opts = ReadOptions {
             layout: self.layout.into(),
@@ -1048,7 +1137,11 @@ impl ProblemArgs {
             to: self.to,
             membership: None,
             prices: Default::default(),
-            fields: Some(Vec::new()),
+            fields: Some(if volume {
+                vec!["close".into(), "volume".into()]
+            } else {
+                Vec::new()
+            }),
         };
         let policy = self.missing.policy(None);
         let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;
@@ -1101,13 +1194,28 @@ impl ProblemArgs {
             index_returns,
             first: table.dates()[0],
             last: table.dates()[table.n_days() - 1],
+            close_volume: match (table.field("close"), table.field("volume")) {
+                (close, Some(v)) if volume => {
+                    Some((close.unwrap_or(table.prices()).clone(), v.clone()))
+                }
+                _ => None,
+            },
         })
     }
 }
 
 fn optimise(args: OptimiseArgs) -> Result<()> {
     use folio::optimise::{self, Objective, Optimiser, Portfolio};
-    let problem = args.problem.load()?;
+    let turnover_flags = args.turnover_penalty.is_some() || args.turnover_limit.is_some();
+    anyhow::ensure!(
+        args.held.is_empty() || turnover_flags,
+        "--held is what the turnover is measured against: give --turnover-penalty or --turnover-limit"
+    );
+    anyhow::ensure!(
+        args.objective != ObjectiveArg::SingleIndex || !(turnover_flags || args.adv_cap.is_some()),
+        "--objective single_index is a closed form: it cannot take --adv-cap or turnover terms"
+    );
+    let problem = args.problem.load(args.adv_cap.is_some())?;
     let (est, rf) = (&problem.estimates, args.problem.rf);
     let need = |v: Option<f64>, flag: &str| {
         v.with_context(|| format!("--objective {:?} needs {flag}", args.objective))
@@ -1173,8 +1281,34 @@ fn optimise(args: OptimiseArgs) -> Result<()> {
             },
             ObjectiveArg::SingleIndex => unreachable!("handled above"),
         };
-        let mut opt = Optimiser::new(est, &problem.constraints).map_err(folio::Error::from)?;
+        let constraints = liquidity_bounds(&args, &problem, &mut facts)?;
+        let mut opt = Optimiser::new(est, &constraints).map_err(folio::Error::from)?;
+        let turnover = (args.turnover_penalty.is_some() || args.turnover_limit.is_some())
+            .then(|| -> Result<folio::optimise::Turnover> {
+                let mut previous = vec![0.0; est.n_assets()];
+                for (t, w) in &args.held {
+                    let j = est.tickers.iter().position(|x| x == t).with_context(|| {
+                        format!("--held: `{t}` is not among the data's tickers")
+                    })?;
+                    previous[j] = *w;
+                }
+                Ok(folio::optimise::Turnover {
+                    previous,
+                    penalty: args.turnover_penalty.unwrap_or(0.0),
+                    limit: args.turnover_limit,
+                })
+            })
+            .transpose()?;
+        if let Some(t) = &turnover {
+            opt.set_turnover(t.clone()).map_err(folio::Error::from)?;
+        }
         let p = opt.solve(&objective, rf).map_err(folio::Error::from)?;
+        if let Some(t) = &turnover {
+            facts.push(format!("turnover Σ|w − w_held| = {:.6}", t.of(&p.weights)));
+        }
+        if let Some(v) = opt.objective_value(&objective, &p.weights) {
+            facts.push(format!("objective value (minimised) = {v:.12}"));
+        }
         if let Objective::Tobin { .. } = objective {
             let risky: f64 = p.weights.iter().sum();
             facts.push(format!(
@@ -1308,9 +1442,65 @@ fn optimise(args: OptimiseArgs) -> Result<()> {
     Ok(())
 }
 
+/// The problem's bounds with `--adv-cap`'s caps: |w_i| ≤ P·ADV_i·DAYS/value.
+fn liquidity_bounds(
+    args: &OptimiseArgs,
+    problem: &Problem,
+    facts: &mut Vec<String>,
+) -> Result<folio::optimise::Constraints> {
+    let mut c = problem.constraints.clone();
+    let Some(cap) = args.adv_cap else {
+        anyhow::ensure!(
+            args.portfolio_value.is_none(),
+            "--portfolio-value is for --adv-cap"
+        );
+        return Ok(c);
+    };
+    let value = args
+        .portfolio_value
+        .context("--adv-cap needs --portfolio-value CASH, the book's value")?;
+    anyhow::ensure!(
+        value.is_finite() && value > 0.0,
+        "--portfolio-value must be a positive amount, got {value}"
+    );
+    let (close, volume) = problem.close_volume.as_ref().with_context(|| {
+        format!(
+            "--adv-cap needs a `volume` column, and {} has none",
+            args.problem.data.display()
+        )
+    })?;
+    let days = close.rows();
+    let mut capped = 0;
+    for j in 0..c.upper.len() {
+        let adv = folio::optimise::average_daily_value(
+            (days.saturating_sub(cap.window)..days).map(|r| (close.get(r, j), volume.get(r, j))),
+        );
+        let limit = cap.cap(adv, value);
+        if limit < c.upper[j] {
+            capped += 1;
+        }
+        c.upper[j] = c.upper[j].min(limit);
+        c.lower[j] = c.lower[j].max(-limit);
+    }
+    let room: f64 = c.upper.iter().sum();
+    anyhow::ensure!(
+        room >= c.budget() - 1e-12,
+        "--adv-cap: the caps allow weights summing to at most {room:.4}, less than the budget {}: the book is too large for the assets' traded value",
+        c.budget()
+    );
+    facts.push(format!(
+        "ADV caps ({} % of the mean daily traded value of the last {} days, {} days to trade, book {value}) tighten {capped} of {} upper bounds",
+        100.0 * cap.participation,
+        cap.window,
+        cap.days,
+        c.upper.len()
+    ));
+    Ok(c)
+}
+
 fn frontier(args: FrontierArgs) -> Result<()> {
     use folio::optimise::Optimiser;
-    let problem = args.problem.load()?;
+    let problem = args.problem.load(false)?;
     let (est, rf) = (&problem.estimates, args.problem.rf);
     let mut opt = Optimiser::new(est, &problem.constraints).map_err(folio::Error::from)?;
     let points = opt

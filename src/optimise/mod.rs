@@ -9,7 +9,9 @@
 //! warm-started from the last weights when re-optimising on a rolling window. [`tobin`]
 //! splits wealth between the risk-free asset and the tangency portfolio, and
 //! [`single_index`] fits Sharpe's single-index model and builds the Elton–Gruber–Padberg
-//! portfolio.
+//! portfolio. Liquidity enters as an ADV cap on each weight ([`AdvCap`], a tighter upper
+//! bound) and a turnover penalty or limit against the weights held ([`Turnover`], the L1
+//! term split into `u − v` with `u, v ≥ 0` and solved exactly in the same QP).
 //!
 //! Conventions: returns and volatilities are annual (252 days), weights are fractions of
 //! wealth in column order, the variance objective is `w'Σw`, utility is `μ'w − λ/2 · w'Σw`.
@@ -28,6 +30,7 @@
 //! ```
 
 mod estimate;
+mod liquidity;
 mod problems;
 mod qp;
 mod single_index;
@@ -36,6 +39,7 @@ pub use estimate::{
     ReturnModel, RiskModel, check_psd, covariance, expected_returns, repair_psd,
     returns_from_prices,
 };
+pub use liquidity::{AdvCap, Turnover, average_daily_value};
 pub use problems::{
     InvestorProfile, Objective, Optimiser, RiskAversion, TobinAllocation, TobinChoice,
     efficient_frontier, efficient_return, efficient_risk, max_sharpe, max_utility, min_variance,

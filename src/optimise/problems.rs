@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::estimate::to_dmatrix;
 use super::qp::{ActiveSet, Qp, QpFailure, SolveMethod};
-use super::{Constraints, Estimates, OptimiseError, Portfolio};
+use super::{Constraints, Estimates, OptimiseError, Portfolio, Turnover};
 
 /// The risk aversion λ of a utility `μ'w − λ/2 · w'Σw`: a number, or an investor profile.
 ///
@@ -200,6 +200,7 @@ pub struct Optimiser<'a> {
     est: &'a Estimates,
     constraints: Constraints,
     start: Option<Vec<f64>>,
+    turnover: Option<Turnover>,
 }
 
 impl<'a> Optimiser<'a> {
@@ -229,7 +230,74 @@ impl<'a> Optimiser<'a> {
             est,
             constraints: constraints.clone(),
             start: None,
+            turnover: None,
         })
+    }
+
+    /// Adds a turnover penalty and/or limit against the weights held (see
+    /// [`Turnover`]); min-variance, efficient-return and max-utility take them. Max-Sharpe,
+    /// Tobin, efficient-risk and the frontier refuse them with an error rather than ignore
+    /// them: the Sharpe ratio's fraction and the frontier's root finding solve other
+    /// problems than the penalised one.
+    ///
+    /// ```
+    /// # use folio::data::Matrix;
+    /// # use folio::optimise::{Constraints, Estimates, Objective, Optimiser, Turnover};
+    /// let cov = Matrix::from_rows(2, 2, vec![0.04, 0.0, 0.0, 0.09]).unwrap();
+    /// let e = Estimates::new(vec!["A".into(), "B".into()], vec![0.05, 0.08], cov).unwrap();
+    /// let mut opt = Optimiser::new(&e, &Constraints::long_only(2)).unwrap();
+    /// // Held (0.5, 0.5); the minimum variance is (9/13, 4/13), a turnover of 5/13.
+    /// let t = Turnover { previous: vec![0.5, 0.5], penalty: 0.0, limit: Some(0.2) };
+    /// opt.set_turnover(t.clone()).unwrap();
+    /// let p = opt.min_variance().unwrap();
+    /// assert!((t.of(&p.weights) - 0.2).abs() < 1e-12 && (p.weights[0] - 0.6).abs() < 1e-12);
+    /// assert!(opt.max_sharpe(0.0).is_err());
+    /// ```
+    pub fn set_turnover(&mut self, turnover: Turnover) -> Result<(), OptimiseError> {
+        turnover.validate(self.n())?;
+        self.turnover = turnover.is_active().then_some(turnover);
+        Ok(())
+    }
+
+    fn refuse_turnover(&self, what: &str) -> Result<(), OptimiseError> {
+        match self.turnover {
+            Some(_) => Err(OptimiseError::InvalidInput(format!(
+                "{what} cannot take a turnover penalty or limit (it is not solved as one \
+                 quadratic program in the weights); use min_variance, efficient_return or \
+                 max_utility"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The value an objective minimises at these weights, the turnover penalty included:
+    /// `w'Σw + λ·Σ|w − w_prev|` for min-variance and efficient-return,
+    /// `ρ/2 · w'Σw − μ'w + λ·Σ|w − w_prev|` for max-utility (risk aversion ρ); `None` for
+    /// the objectives that are not one quadratic program.
+    ///
+    /// ```
+    /// # use folio::data::Matrix;
+    /// # use folio::optimise::{Constraints, Estimates, Objective, Optimiser};
+    /// # let cov = Matrix::from_rows(2, 2, vec![0.04, 0.0, 0.0, 0.09]).unwrap();
+    /// # let e = Estimates::new(vec!["A".into(), "B".into()], vec![0.05, 0.08], cov).unwrap();
+    /// let opt = Optimiser::new(&e, &Constraints::long_only(2)).unwrap();
+    /// let v = opt.objective_value(&Objective::MinVariance, &[1.0, 0.0]).unwrap();
+    /// assert!((v - 0.04).abs() < 1e-15);
+    /// ```
+    pub fn objective_value(&self, objective: &Objective, weights: &[f64]) -> Option<f64> {
+        let p = self.est.evaluate(weights.to_vec());
+        let penalty = self
+            .turnover
+            .as_ref()
+            .map_or(0.0, |t| t.penalty * t.of(weights));
+        let var = p.volatility * p.volatility;
+        match *objective {
+            Objective::MinVariance | Objective::EfficientReturn { .. } => Some(var + penalty),
+            Objective::MaxUtility { risk_aversion } => {
+                Some(risk_aversion.lambda() / 2.0 * var - p.expected_return + penalty)
+            }
+            _ => None,
+        }
     }
 
     /// Starts the next solve from these weights (the binding bounds they show are tried
@@ -282,12 +350,47 @@ impl<'a> Optimiser<'a> {
     }
 
     fn solve_weights(&mut self, qp: &Qp) -> Result<Portfolio, OptimiseError> {
-        let warm = self.start.as_ref().map(|w| qp.active_from(w));
+        let n = self.n();
+        let (w, method) = match self.turnover.clone() {
+            None => self.solve_qp(qp, None)?,
+            Some(t) => {
+                let unlimited = match (t.penalty > 0.0, t.limit) {
+                    // A limit alone: the optimum without it, if that keeps within τ.
+                    (false, Some(tau)) => {
+                        let (w, method) = self.solve_qp(qp, None)?;
+                        (t.of(&w) <= tau + 1e-12 * (1.0 + tau)).then_some((w, method))
+                    }
+                    _ => None,
+                };
+                match unlimited {
+                    Some(found) => found,
+                    None => {
+                        let (mut x, method) = self.solve_qp(&t.extend(qp, true), Some(&t))?;
+                        x.truncate(n);
+                        (x, method)
+                    }
+                }
+            }
+        };
+        self.start = Some(w.clone());
+        Ok(self.portfolio(w, method))
+    }
+
+    /// Solves a QP in the weights, or in `(w, u, v)` when `split` is the turnover it carries,
+    /// warm-started from the last weights.
+    fn solve_qp(
+        &self,
+        qp: &Qp,
+        split: Option<&Turnover>,
+    ) -> Result<(Vec<f64>, SolveMethod), OptimiseError> {
+        let warm = self.start.as_ref().map(|w| match split {
+            Some(t) => qp.active_from(&t.split(w)),
+            None => qp.active_from(w),
+        });
         let s = qp
             .solve(warm.as_ref())
             .map_err(|f| failure(f, "the problem"))?;
-        self.start = Some(s.x.clone());
-        Ok(self.portfolio(s.x, s.method))
+        Ok((s.x, s.method))
     }
 
     /// The least-variance portfolio.
@@ -337,6 +440,28 @@ impl<'a> Optimiser<'a> {
     /// assert!(matches!(err, OptimiseError::TargetReturnUnreachable { .. }));
     /// ```
     pub fn efficient_return(&mut self, target_return: f64) -> Result<Portfolio, OptimiseError> {
+        if let Some(tau) = self.turnover.as_ref().and_then(|t| t.limit) {
+            // Under a turnover limit the highest return is not the greedy fill's: the QP
+            // itself says whether the target is reachable.
+            if !target_return.is_finite() {
+                return Err(OptimiseError::InvalidInput(
+                    "target return must be a number".into(),
+                ));
+            }
+            let mut qp = self.weight_qp(2.0, vec![0.0; self.n()]);
+            qp.ineq.push((
+                self.est.expected_returns.iter().map(|m| -m).collect(),
+                -target_return,
+            ));
+            return self.solve_weights(&qp).map_err(|e| match e {
+                OptimiseError::InfeasibleConstraints(_) => OptimiseError::InfeasibleConstraints(
+                    format!(
+                        "no portfolio within the turnover limit {tau} earns the target return {target_return}"
+                    ),
+                ),
+                e => e,
+            });
+        }
         let best = self.max_return();
         let tol = 1e-12 * (1.0 + best.expected_return.abs());
         if !target_return.is_finite() || target_return > best.expected_return + tol {
@@ -372,6 +497,7 @@ impl<'a> Optimiser<'a> {
     /// assert!(matches!(opt.efficient_risk(0.1), Err(OptimiseError::TargetRiskBelowMinimum { .. })));
     /// ```
     pub fn efficient_risk(&mut self, target_volatility: f64) -> Result<Portfolio, OptimiseError> {
+        self.refuse_turnover("efficient_risk")?;
         if !(target_volatility.is_finite() && target_volatility > 0.0) {
             return Err(OptimiseError::InvalidInput(format!(
                 "target volatility must be positive, got {target_volatility}"
@@ -452,6 +578,7 @@ impl<'a> Optimiser<'a> {
     /// assert!(matches!(opt.max_sharpe(0.1), Err(OptimiseError::NoAssetAboveRiskFree { .. })));
     /// ```
     pub fn max_sharpe(&mut self, risk_free_rate: f64) -> Result<Portfolio, OptimiseError> {
+        self.refuse_turnover("max_sharpe (and tobin, built on it)")?;
         if self.constraints.is_market_neutral {
             return Err(OptimiseError::InvalidInput(
                 "max_sharpe needs a fully invested book: a market-neutral book has no scale; use max_utility or efficient_risk".into(),
@@ -554,6 +681,7 @@ impl<'a> Optimiser<'a> {
     /// assert!(f.windows(2).all(|p| p[1].volatility > p[0].volatility));
     /// ```
     pub fn efficient_frontier(&mut self, points: usize) -> Result<Vec<Portfolio>, OptimiseError> {
+        self.refuse_turnover("the efficient frontier")?;
         if points < 2 {
             return Err(OptimiseError::InvalidInput(format!(
                 "a frontier needs at least 2 points, got {points}"

@@ -272,18 +272,27 @@ impl Qp {
                 free.push(j);
             }
         }
-        // Binding rows as equalities: the equality rows, then the active inequality rows.
-        let rows: Vec<&(Vec<f64>, f64)> = self
+        // Binding rows as equalities: the equality rows, then the active inequality rows
+        // (with their index: their multiplier must be ≥ 0).
+        let binding: Vec<(&Row, Option<usize>)> = self
             .eq
             .iter()
+            .map(|r| (r, None))
             .chain(
                 self.ineq
                     .iter()
-                    .zip(&active.ineq)
-                    .filter(|(_, a)| **a)
-                    .map(|(r, _)| r),
+                    .enumerate()
+                    .filter(|(i, _)| active.ineq[*i])
+                    .map(|(i, r)| (r, Some(i))),
             )
             .collect();
+        // A row on fixed variables only determines nothing (an asset at a bound that does not
+        // trade: `w_i − u_i + v_i = w_prev_i` with all three fixed). It is left out of the
+        // system, checked to hold, and its multiplier chosen below within the signs of its
+        // variables' bound multipliers.
+        let (rows, fixed_rows): (Vec<_>, Vec<_>) = binding
+            .into_iter()
+            .partition(|((g, _), _)| free.iter().any(|&j| g[j] != 0.0));
         let (nf, m) = (free.len(), rows.len());
         let dim = nf + m;
         let mut k = DMatrix::<f64>::zeros(dim, dim);
@@ -299,7 +308,7 @@ impl Qp {
                 .sum();
             rhs[a] = -self.q[i] - fixed;
         }
-        for (r, (g, h)) in rows.iter().enumerate() {
+        for (r, ((g, h), _)) in rows.iter().enumerate() {
             for (a, &j) in free.iter().enumerate() {
                 k[(nf + r, a)] = g[j];
                 k[(a, nf + r)] = g[j];
@@ -322,7 +331,7 @@ impl Qp {
             y = sol.as_slice()[nf..].to_vec();
         }
         // The binding rows hold (the solve could be ill-conditioned).
-        for (g, h) in &rows {
+        for ((g, h), _) in rows.iter().chain(&fixed_rows) {
             if (dot(g, &x) - h).abs() > PROOF_TOL * (1.0 + h.abs()) {
                 return Ok(Kkt::NotOptimal(None));
             }
@@ -330,26 +339,71 @@ impl Qp {
         let tol = PROOF_TOL * self.scale();
         let mut next = active.clone();
         // Multipliers of active inequality rows must be ≥ 0 (y enters as +g'y).
-        let active_rows = (0..self.ineq.len()).filter(|&i| active.ineq[i]);
-        for (i, &yi) in active_rows.zip(&y[self.eq.len()..]) {
-            if yi < -tol {
-                next.ineq[i] = false;
+        for ((_, ineq), &yi) in rows.iter().zip(&y) {
+            if let (Some(i), true) = (ineq, yi < -tol) {
+                next.ineq[*i] = false;
             }
         }
-        // Bound multipliers: the gradient of the Lagrangian on fixed variables.
+        // The gradient of the Lagrangian on fixed variables (their bound multipliers).
+        let mut grad = vec![0.0; n];
         for j in 0..n {
             if active.at_lower[j] || active.at_upper[j] {
-                let mut grad = dot(&self.p[j * n..(j + 1) * n], &x) + self.q[j];
-                for (r, (g, _)) in rows.iter().enumerate() {
-                    grad += g[j] * y[r];
+                grad[j] = dot(&self.p[j * n..(j + 1) * n], &x) + self.q[j];
+                for (((g, _), _), yr) in rows.iter().zip(&y) {
+                    grad[j] += g[j] * yr;
                 }
-                if (active.at_lower[j] && grad < -tol) || (active.at_upper[j] && grad > tol) {
+            }
+        }
+        // Each row on fixed variables: a multiplier that gives every one of its variables the
+        // right sign, if there is one (each variable in one such row at most).
+        let mut seen = vec![false; n];
+        for ((g, _), ineq) in &fixed_rows {
+            let (mut lo, mut hi) = (
+                if ineq.is_some() {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                },
+                f64::INFINITY,
+            );
+            for j in (0..n).filter(|&j| g[j] != 0.0) {
+                if std::mem::replace(&mut seen[j], true) {
+                    return Ok(Kkt::NotOptimal(None));
+                }
+                // At lower: grad + g·y ≥ −tol; at upper: grad + g·y ≤ tol.
+                let (bound, at_least) = if active.at_lower[j] {
+                    ((-tol - grad[j]) / g[j], g[j] > 0.0)
+                } else {
+                    ((tol - grad[j]) / g[j], g[j] < 0.0)
+                };
+                if at_least {
+                    lo = lo.max(bound);
+                } else {
+                    hi = hi.min(bound);
+                }
+            }
+            if lo > hi {
+                return Ok(Kkt::NotOptimal(None));
+            }
+            let yr = 0.0f64.clamp(lo, hi);
+            for j in (0..n).filter(|&j| g[j] != 0.0) {
+                grad[j] += g[j] * yr;
+            }
+        }
+        for j in 0..n {
+            if active.at_lower[j] || active.at_upper[j] {
+                if (active.at_lower[j] && grad[j] < -tol) || (active.at_upper[j] && grad[j] > tol) {
                     next.at_lower[j] = false;
                     next.at_upper[j] = false;
                 }
             } else {
                 // Primal feasibility of what was not forced.
-                let slack = 1e-12 * (1.0 + self.upper[j].abs().max(self.lower[j].abs()));
+                // (An infinite bound gives no scale: its slack would be infinite.)
+                let scale = [self.upper[j], self.lower[j]]
+                    .iter()
+                    .filter(|b| b.is_finite())
+                    .fold(0.0f64, |m, b| m.max(b.abs()));
+                let slack = 1e-12 * (1.0 + scale);
                 if x[j] < self.lower[j] - slack {
                     next.at_lower[j] = true;
                 } else if x[j] > self.upper[j] + slack {
@@ -382,6 +436,9 @@ enum Kkt {
 
 /// A KKT system with no unique solution.
 struct Singular;
+
+/// A constraint row `(g, h)`: `g'x = h` or `g'x ≤ h`.
+type Row = (Vec<f64>, f64);
 
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

@@ -2,6 +2,7 @@
 //! Nothing here computes a figure.
 
 mod about;
+mod capacity;
 mod files;
 mod frontier;
 mod html;
@@ -17,6 +18,7 @@ use crate::metrics::{Conventions, FIGURES, Figure, Format, Unit};
 use crate::run::{Outcome, Summary};
 
 pub use about::About;
+pub use capacity::{CAPITAL_KEY, CapacityLine, capacity_lines, capacity_svg};
 pub use files::{
     OutFormat, audit_csv, metrics_json, positions_csv, returns_csv, trades_csv, weights_csv,
     write_dir, write_dir_as,

@@ -61,7 +61,9 @@ pub(crate) use index::IndexKind;
 pub use index::{Index, IndexDefinition, IndexSpec, IndexWeighting, Published, WeightingChoice};
 pub(crate) use kind::Files;
 pub use kind::{Built, Input, Planning, StrategyKind};
-pub use optimised::{MeanVarianceParams, ObjectiveName, Optimised, SingleIndexParams};
+pub use optimised::{
+    MeanVarianceParams, ObjectiveName, Optimised, SingleIndexParams, TurnoverParams,
+};
 pub(crate) use rating::RatingKind;
 pub use rating::{
     Indicator, IndicatorGroup, IndicatorKind, LiquidityScreen, Rating, RatingInputs, RatingParams,

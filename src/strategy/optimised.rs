@@ -26,8 +26,8 @@ use crate::data::Matrix;
 use crate::engine::{BacktestResult, Context};
 use crate::numeric;
 use crate::optimise::{
-    self, Constraints, Objective, OptimiseError, Optimiser, Portfolio, ReturnModel, RiskAversion,
-    RiskModel,
+    self, AdvCap, Constraints, Objective, OptimiseError, Optimiser, Portfolio, ReturnModel,
+    RiskAversion, RiskModel, Turnover,
 };
 
 /// The objective's name in strategy files; its parameters are keys beside it.
@@ -105,8 +105,35 @@ pub struct MeanVarianceParams {
     /// Weights sum to 0 (a long/short book; needs negative lower bounds).
     #[serde(default)]
     pub market_neutral: bool,
+    /// Cap each weight at `±participation · ADV · days / NAV` (ADV: the mean raw close ×
+    /// volume of the `window` days up to the decision day).
+    #[serde(default)]
+    pub adv_cap: Option<AdvCap>,
+    /// A turnover penalty and/or limit against the weights held.
+    #[serde(default)]
+    pub turnover: Option<TurnoverParams>,
     /// When to re-optimise and rebalance.
     pub rebalance: RebalancePolicy,
+}
+
+/// `turnover = { penalty = λ, limit = τ }` of `kind = "mean_variance"`: `λ · Σ|w − w_prev|`
+/// added to the minimised objective and/or `Σ|w − w_prev| ≤ τ`, `w_prev` being the weights
+/// held at the decision day's close (see [`Turnover`]).
+///
+/// ```
+/// use folio::strategy::TurnoverParams;
+/// let t: TurnoverParams = toml::from_str("limit = 0.3").unwrap();
+/// assert_eq!((t.penalty, t.limit), (0.0, Some(0.3)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnoverParams {
+    /// λ ≥ 0, in the units of the objective (default 0).
+    #[serde(default)]
+    pub penalty: f64,
+    /// τ > 0, a share of NAV (2 = sell everything and buy as much again).
+    #[serde(default)]
+    pub limit: Option<f64>,
 }
 
 /// Parameters of `kind = "single_index"`: the Elton–Gruber–Padberg portfolio under Sharpe's
@@ -256,6 +283,47 @@ impl MeanVarianceParams {
                 "max_sharpe and tobin need a fully invested book".into(),
             ));
         }
+        if let Some(cap) = &self.adv_cap {
+            cap.validate()
+                .map_err(|(k, m)| (format!("adv_cap.{k}"), m))?;
+        }
+        if let Some(t) = &self.turnover {
+            if !(t.penalty.is_finite() && t.penalty >= 0.0) {
+                return Err((
+                    "turnover.penalty".into(),
+                    format!("must be a number ≥ 0, got {}", t.penalty),
+                ));
+            }
+            match t.limit {
+                Some(l) if !(l.is_finite() && l > 0.0) => {
+                    return Err((
+                        "turnover.limit".into(),
+                        format!("must be a positive share of NAV, got {l}"),
+                    ));
+                }
+                None if t.penalty == 0.0 => {
+                    return Err((
+                        "turnover".into(),
+                        "needs a `penalty` > 0 or a `limit`".into(),
+                    ));
+                }
+                _ => {}
+            }
+            if matches!(
+                self.objective,
+                ObjectiveName::MaxSharpe | ObjectiveName::Tobin | ObjectiveName::EfficientRisk
+            ) {
+                return Err((
+                    "turnover".into(),
+                    format!(
+                        "objective = \"{}\" cannot take a turnover penalty or limit (it is not \
+                         solved as one quadratic program in the weights); use min_variance, \
+                         efficient_return or max_utility",
+                        self.objective_text()
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -333,6 +401,8 @@ enum Model {
         returns: ReturnModel,
         covariance: RiskModel,
         constraints: Constraints,
+        adv_cap: Option<AdvCap>,
+        turnover: Option<TurnoverParams>,
     },
     SingleIndex {
         returns: ReturnModel,
@@ -352,6 +422,10 @@ struct Solve {
     comparison: Option<(f64, Result<Portfolio, OptimiseError>, f64)>,
     /// Assets left out of the window, with the reason.
     excluded: Vec<String>,
+    /// Assets whose weight is at its ADV cap (below its own upper bound).
+    at_adv_cap: usize,
+    /// `Σ|w − w_prev|` against the weights held.
+    turnover: f64,
 }
 
 /// A strategy that re-optimises on a schedule. Build it with
@@ -404,6 +478,8 @@ impl Optimised {
             returns: params.returns,
             covariance: params.covariance,
             constraints: params.constraints(&tickers)?,
+            adv_cap: params.adv_cap,
+            turnover: params.turnover,
         };
         Ok(Optimised(
             Self::with(
@@ -513,7 +589,11 @@ impl OptimisedTarget {
                 .iter()
                 .map(|&(j, why)| format!("{} ({why})", self.tickers[j]))
                 .collect(),
+            at_adv_cap: 0,
+            turnover: f64::NAN,
         };
+        // The weights held at the decision day's close (before this trade).
+        let held: Vec<f64> = ctx.portfolio.weights().collect();
         if n == 0 {
             solve.outcome = Err(OptimiseError::InvalidInput(
                 "no asset is listed for the whole window".into(),
@@ -538,8 +618,10 @@ impl OptimisedTarget {
                 returns: return_model,
                 covariance,
                 constraints,
+                adv_cap,
+                turnover,
             } => {
-                let constraints = if all {
+                let mut constraints = if all {
                     constraints.clone()
                 } else {
                     Constraints {
@@ -548,15 +630,83 @@ impl OptimisedTarget {
                         is_market_neutral: constraints.is_market_neutral,
                     }
                 };
+                // ADV caps: what `days` days of the participation buy, as a share of NAV.
+                let mut caps = vec![f64::INFINITY; n];
+                if let Some(cap) = adv_cap {
+                    let nav = ctx.portfolio.nav();
+                    let volume = m.field("volume");
+                    let close = m.field("close");
+                    let from = (t + 1).saturating_sub(cap.window);
+                    for (k, &j) in cols.iter().enumerate() {
+                        let adv = optimise::average_daily_value((from..=t).map(|r| {
+                            let price = match &close {
+                                Some(c) => c.row(r).map_or(f64::NAN, |row| row[j]),
+                                None => h.row(r).map_or(f64::NAN, |row| row[j]),
+                            };
+                            let v = volume
+                                .as_ref()
+                                .and_then(|v| v.row(r))
+                                .map_or(f64::NAN, |row| row[j]);
+                            (price, v)
+                        }));
+                        caps[k] = cap.cap(adv, nav);
+                        // Both sides: a short position needs the volume as much as a long.
+                        constraints.upper[k] = constraints.upper[k].min(caps[k]);
+                        constraints.lower[k] = constraints.lower[k].max(-caps[k]);
+                    }
+                }
+                let room: f64 = constraints.upper.iter().sum();
+                let budget = constraints.budget();
+                // Turnover against the weights held; assets left out of the window are sold,
+                // which uses up that much of the limit.
+                let turnover = turnover
+                    .filter(|_| held.iter().any(|w| *w != 0.0))
+                    .map(|t| {
+                        let outside: f64 = (0..held.len())
+                            .filter(|j| !cols.contains(j))
+                            .map(|j| held[j].abs())
+                            .sum();
+                        Turnover {
+                            previous: cols.iter().map(|&j| held[j]).collect(),
+                            penalty: t.penalty,
+                            limit: t.limit.map(|l| l - outside),
+                        }
+                    });
                 solve.outcome =
                     optimise::estimate(&tickers, &returns, return_model, covariance, None, rf)
                         .and_then(|est| {
+                            if adv_cap.is_some() && room < budget - 1e-12 {
+                                return Err(OptimiseError::InfeasibleConstraints(format!(
+                                    "the ADV caps allow weights summing to at most {room:.4}, \
+                                     less than the budget {budget}: the book is too large for \
+                                     the assets' traded value"
+                                )));
+                            }
                             let mut opt = Optimiser::new(&est, &constraints)?;
                             if let Some(w) = &last {
                                 opt.warm_start(w);
                             }
+                            if let Some(t) = &turnover {
+                                if t.limit.is_some_and(|l| l < 0.0) {
+                                    return Err(OptimiseError::InfeasibleConstraints(format!(
+                                        "selling the assets left out of the window already \
+                                         exceeds the turnover limit by {}",
+                                        -t.limit.unwrap_or_default()
+                                    )));
+                                }
+                                opt.set_turnover(t.clone())?;
+                            }
                             opt.solve(objective, rf)
                         });
+                if let Ok(p) = &solve.outcome {
+                    solve.at_adv_cap = (0..n)
+                        .filter(|&k| {
+                            caps[k] < constraints.upper[k] + 1e-15
+                                && caps[k].is_finite()
+                                && p.weights[k] >= caps[k] - 1e-9
+                        })
+                        .count();
+                }
             }
             Model::SingleIndex {
                 returns: return_model,
@@ -606,7 +756,23 @@ impl OptimisedTarget {
                 widen(p);
             }
         }
+        if let Ok(p) = &solve.outcome {
+            solve.turnover = p
+                .weights
+                .iter()
+                .zip(&held)
+                .map(|(w, h)| (w - h).abs())
+                .sum();
+        }
         solve
+    }
+
+    /// Whether the liquidity columns (`at_adv_cap`, `turnover`) are reported.
+    fn has_liquidity(&self) -> bool {
+        matches!(
+            self.model,
+            Model::MeanVariance { adv_cap, turnover, .. } if adv_cap.is_some() || turnover.is_some()
+        )
     }
 }
 
@@ -647,6 +813,10 @@ impl TargetStrategy for OptimisedTarget {
         ]
         .map(String::from)
         .to_vec();
+        let liquidity = self.has_liquidity();
+        if liquidity {
+            header.extend(["at_adv_cap", "turnover"].map(String::from));
+        }
         if single {
             header.extend(
                 [
@@ -685,6 +855,12 @@ impl TargetStrategy for OptimisedTarget {
                     Err(_) => row.extend(
                         ["failed", "", &s.days.to_string(), "", "", "", ""].map(String::from),
                     ),
+                }
+                if liquidity {
+                    match &s.outcome {
+                        Ok(_) => row.extend([s.at_adv_cap.to_string(), s.turnover.to_string()]),
+                        Err(_) => row.extend([String::new(), String::new()]),
+                    }
                 }
                 if single {
                     match &s.comparison {
@@ -781,6 +957,11 @@ impl StrategyKind for MeanVarianceParams {
         if params.allows_short() {
             planning.trades_short();
         }
+        if params.adv_cap.is_some() {
+            // The ADV reads raw close × volume.
+            planning.reads_field("volume");
+            planning.reads_field("close");
+        }
         // The optimiser's risk-free rate defaults to the run's.
         params
             .risk_free_rate
@@ -789,7 +970,18 @@ impl StrategyKind for MeanVarianceParams {
     }
 
     fn build(&self, input: &Input<'_>) -> crate::Result<Built> {
-        let tickers = input.loaded.table.tickers().to_vec();
+        let table = &input.loaded.table;
+        if self.adv_cap.is_some() && table.field("volume").is_none() {
+            return Err(InvalidParam::strategy(
+                "adv_cap",
+                format!(
+                    "the ADV cap needs a `volume` column, and {} has none",
+                    input.loaded.report.path.display()
+                ),
+            )
+            .into());
+        }
+        let tickers = table.tickers().to_vec();
         let s = Optimised::mean_variance(self, tickers, 0.0)
             .map_err(|(key, message)| InvalidParam::strategy(&key, message))?;
         Ok(Built::new(s))

@@ -156,7 +156,7 @@ impl StrategyFile {
                     // A key the kind does not know is reported by name, without a position of
                     // its own: find it in the text.
                     let at = unknown_field(e.message())
-                        .and_then(|k| key_position(text, &format!("strategy.{k}")));
+                        .and_then(|k| nested_key_position(text, "strategy", k));
                     parse_error(e, at)
                 }
             })?;
@@ -179,6 +179,23 @@ impl StrategyFile {
                 KindError::Params(e) => e.message().to_string(),
             })?;
         Ok(schema.with(strategy, None))
+    }
+}
+
+/// Line and column of `key` in the table `root` or, if it is not there, in a table nested in
+/// it (a misspelt key of an inline table: `turnover = { limt = 0.2 }`), depth first.
+fn nested_key_position(text: &str, root: &str, key: &str) -> Option<(usize, usize)> {
+    fn find(item: &toml_edit::Item, key: &str) -> Option<std::ops::Range<usize>> {
+        let table = item.as_table_like()?;
+        if let Some((k, v)) = table.get_key_value(key) {
+            return k.span().or_else(|| v.span());
+        }
+        table.iter().find_map(|(_, v)| find(v, key))
+    }
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    match doc.as_item().get(root).and_then(|t| find(t, key)) {
+        Some(span) => Some(line_col(text, span.start)),
+        None => key_position(text, root),
     }
 }
 
