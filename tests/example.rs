@@ -177,6 +177,125 @@ fn the_example_binary_runs_its_own_kind_from_a_strategy_file_with_out_and_report
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("vol_target_momentum"));
     assert!(html.contains("Momentum top 5"));
+
+    // The notes the strategy wrote with `ctx.note`, from its cost basis and entry dates, reach
+    // the terminal, the HTML report and report.json (the first 20), and strategy_notes.csv
+    // (all of them, each with its day).
+    let notes = std::fs::read_to_string(&files_named(&out, "strategy_notes.csv")[0]).unwrap();
+    let rows: Vec<&str> = notes.lines().collect();
+    assert_eq!(rows[0], "date,note");
+    assert_eq!(rows.len() - 1, outcome.result.strategy_notes.len());
+    assert!(rows.len() > 21, "{notes}");
+    let first = &outcome.result.strategy_notes[0];
+    assert!(
+        first.text.contains(" dropped after ") && first.text.ends_with(" % on its cost basis"),
+        "{first:?}"
+    );
+    assert_eq!(rows[1], format!("{},{}", first.date, first.text));
+    let shown = format!("{} (strategy): {}", first.date, first.text);
+    assert!(stdout.contains(&shown), "{stdout}");
+    assert!(html.contains(&shown), "the HTML report lacks {shown}");
+    let json_notes: Vec<&str> = run["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert_eq!(
+        json_notes
+            .iter()
+            .filter(|n| n.contains(" (strategy): "))
+            .count(),
+        20
+    );
+    assert!(
+        json_notes
+            .iter()
+            .any(|n| n.contains("more strategy note(s)") && n.contains("strategy_notes.csv")),
+        "{json_notes:?}"
+    );
+}
+
+/// With `benchmark_filter`, the example reads the run's benchmark from its `Context` (up to the
+/// decision day) and holds cash on rebalance days when the benchmark's trailing return is
+/// negative, and writes a note for each holding it drops then.
+#[test]
+fn the_example_holds_cash_while_the_benchmark_is_down() {
+    let loaded = load(
+        "data/sample_prices.csv".as_ref(),
+        &ReadOptions {
+            from: Some("2010-01-04".parse().unwrap()),
+            ..Default::default()
+        },
+        MissingPolicy::Drop,
+    )
+    .unwrap();
+    let table = &loaded.table;
+    let spy: folio::data::SeriesRef = "data/spy.csv".parse().unwrap();
+    let bench = spy.prices_on(table.dates()).unwrap();
+    let mut strategy = example::VolTargetedMomentum::with(example::VolTargetMomentum {
+        top: 5,
+        target_volatility: 0.12,
+        lookback: 252,
+        skip: 21,
+        volatility_window: 63,
+        max_invested: 1.0,
+        schedule: folio::strategy::rebalance::Schedule::Monthly,
+        benchmark_filter: Some(126),
+    });
+    let config = BacktestConfig {
+        execution: Execution::SameClose,
+        ..Default::default()
+    };
+    let result = folio::engine::run_with_benchmark(
+        table,
+        Some(&bench),
+        &mut strategy,
+        &config,
+        folio::engine::Recording::FULL,
+    )
+    .unwrap();
+    let (mut out, mut r#in) = (0, 0);
+    for t in 252..table.n_days() {
+        if !folio::strategy::rebalance::Schedule::Monthly.is_due(table.dates(), t) {
+            continue;
+        }
+        let invested: f64 = result.weights.row(t).iter().sum();
+        if bench[t] / bench[t - 126] < 1.0 {
+            assert_eq!(invested, 0.0, "{}", table.dates()[t]);
+            out += 1;
+        } else {
+            assert!(invested > 0.0, "{}", table.dates()[t]);
+            r#in += 1;
+        }
+    }
+    assert!(
+        out >= 3 && r#in > 100,
+        "{out} months out, {in_} in",
+        in_ = r#in
+    );
+    // Leaving the market drops every holding: one note each, on the day it was decided.
+    let dropped_on = |t: usize| {
+        result
+            .strategy_notes
+            .iter()
+            .filter(|n| n.date == table.dates()[t])
+            .count()
+    };
+    let first_out = (253..table.n_days())
+        .find(|&t| {
+            folio::strategy::rebalance::Schedule::Monthly.is_due(table.dates(), t)
+                && bench[t] / bench[t - 126] < 1.0
+                && result.weights.row(t - 1).iter().any(|&w| w > 0.0)
+        })
+        .unwrap();
+    let held = result
+        .weights
+        .row(first_out - 1)
+        .iter()
+        .filter(|&&w| w > 0.0)
+        .count();
+    assert_eq!(dropped_on(first_out), held);
 }
 
 #[test]

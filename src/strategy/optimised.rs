@@ -637,8 +637,8 @@ impl Strategy for Optimised {
         // is the first solve; a failed day waits for the next one). A band-only policy, with
         // no calendar, solves on its `band_check` days until its first success.
         let due = match self.rebalance.calendar {
-            Some(calendar) => calendar.is_due(m.dates(), t),
-            None => !self.has_target && self.rebalance.band_check.is_due(m.dates(), t),
+            Some(calendar) => calendar.is_due_on(m),
+            None => !self.has_target && self.rebalance.band_check.is_due_on(m),
         };
         if due && t >= self.window {
             let solve = self.optimise(ctx);
@@ -658,10 +658,7 @@ impl Strategy for Optimised {
             return Decision::Hold;
         }
         if self.target.iter().any(|w| *w < 0.0) {
-            let full = self
-                .rebalance
-                .calendar
-                .is_some_and(|s| s.is_due(m.dates(), t))
+            let full = self.rebalance.calendar.is_some_and(|s| s.is_due_on(m))
                 || self.log.last().is_some_and(|s| s.date == m.date());
             return if full {
                 self.orders_to(ctx)

@@ -863,7 +863,7 @@ impl Strategy for Rating {
                 .params
                 .rebalance
                 .calendar
-                .is_some_and(|s| s.is_due(m.dates(), m.today()));
+                .is_some_and(|s| s.is_due_on(m));
         if due {
             self.rebuild(ctx);
         }
