@@ -131,7 +131,7 @@ impl StrategyKind for VolTargetMomentum {
         if self.benchmark_filter.is_some() && input.benchmark.is_none() {
             return Err(InvalidParam::strategy(
                 "benchmark_filter",
-                "needs a benchmark: name one with `benchmark` in [data]".into(),
+                "needs a benchmark: name one with `benchmark` in [data]",
             )
             .into());
         }
