@@ -229,9 +229,9 @@ impl<'a> MarketView<'a> {
     /// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
     /// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
     /// #     vec!["X".into()], Matrix::from_rows(3, 1, vec![1.0, 2.0, 3.0]).unwrap()).unwrap();
-    /// let spy = [400.0, 404.0, 390.0];
+    /// let spy = [400.0, 500.0, 390.0];
     /// let view = folio::engine::MarketView::at(&table, 1).with_benchmark(&spy);
-    /// assert_eq!(view.benchmark_return(1), Some(0.01));
+    /// assert_eq!(view.benchmark_return(1), Some(0.25));
     /// assert_eq!(view.benchmark_return(2), None); // day 1 has one day behind it
     /// ```
     pub fn benchmark_return(&self, n: usize) -> Option<f64> {
