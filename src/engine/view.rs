@@ -276,9 +276,9 @@ impl<'a> MarketView<'a> {
         if end >= start || asset >= self.n_assets() {
             return None;
         }
-        let t = self.today();
-        let p = self.table.prices();
-        simple_return(p.get(t.checked_sub(start)?, asset), p.get(t - end, asset))
+        // Read through the history, which ends at the decision day.
+        let (h, t) = (self.history(), self.today());
+        simple_return(h.row(t.checked_sub(start)?)?[asset], h.row(t - end)?[asset])
     }
 
     /// Return of `asset` over the last `n` trading days, to the decision day's close:
