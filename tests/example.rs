@@ -9,9 +9,9 @@ mod example;
 use folio::data::{MissingPolicy, ReadOptions, load};
 use folio::engine::{BacktestConfig, Execution, run};
 
-#[test]
-fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
-    let loaded = load(
+/// The bundled sample from 2010, days with a missing price dropped.
+fn sample() -> folio::data::Loaded {
+    load(
         "data/sample_prices.csv".as_ref(),
         &ReadOptions {
             from: Some("2010-01-04".parse().unwrap()),
@@ -19,7 +19,12 @@ fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
         },
         MissingPolicy::Drop,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
+    let loaded = sample();
     let table = &loaded.table;
     let config = BacktestConfig {
         execution: Execution::SameClose,
@@ -221,15 +226,7 @@ fn the_example_binary_runs_its_own_kind_from_a_strategy_file_with_out_and_report
 /// negative, and writes a note for each holding it drops then.
 #[test]
 fn the_example_holds_cash_while_the_benchmark_is_down() {
-    let loaded = load(
-        "data/sample_prices.csv".as_ref(),
-        &ReadOptions {
-            from: Some("2010-01-04".parse().unwrap()),
-            ..Default::default()
-        },
-        MissingPolicy::Drop,
-    )
-    .unwrap();
+    let loaded = sample();
     let table = &loaded.table;
     let spy: folio::data::SeriesRef = "data/spy.csv".parse().unwrap();
     let bench = spy.prices_on(table.dates()).unwrap();

@@ -252,8 +252,8 @@ impl Strategy for Peeker {
     }
 }
 
-#[test]
-fn no_public_way_reaches_past_the_decision_day() {
+/// Runs the probe under every execution, with the run's benchmark if given.
+fn probe_every_execution(benchmark: Option<&[f64]>) {
     let table = table();
     for execution in [
         Execution::SameClose,
@@ -265,31 +265,27 @@ fn no_public_way_reaches_past_the_decision_day() {
             execution,
             ..Default::default()
         };
-        run(&table, &mut s, &config).unwrap();
+        match benchmark {
+            None => run(&table, &mut s, &config).unwrap(),
+            Some(_) => {
+                run_with_benchmark(&table, benchmark, &mut s, &config, Recording::FULL).unwrap()
+            }
+        };
         assert_eq!(s.days_seen, (0..DAYS).collect::<Vec<_>>());
         assert!(s.leaks.is_empty(), "{execution}: {:#?}", s.leaks);
     }
 }
 
 #[test]
+fn no_public_way_reaches_past_the_decision_day() {
+    probe_every_execution(None);
+}
+
+#[test]
 fn the_benchmark_and_the_trailing_helpers_stop_at_the_decision_day() {
-    let table = table();
-    // A benchmark longer than the run would be refused; this one has a price per day.
+    // One price a day (a benchmark of another length is refused), each encoding its day.
     let benchmark: Vec<f64> = (0..DAYS).map(bench).collect();
-    for execution in [
-        Execution::SameClose,
-        Execution::NextClose,
-        Execution::NextOpen,
-    ] {
-        let mut s = Peeker::default();
-        let config = BacktestConfig {
-            execution,
-            ..Default::default()
-        };
-        run_with_benchmark(&table, Some(&benchmark), &mut s, &config, Recording::FULL).unwrap();
-        assert_eq!(s.days_seen, (0..DAYS).collect::<Vec<_>>());
-        assert!(s.leaks.is_empty(), "{execution}: {:#?}", s.leaks);
-    }
+    probe_every_execution(Some(&benchmark));
 }
 
 #[test]
