@@ -404,3 +404,60 @@ fn the_example_kinds_parameters_are_checked_with_the_files_line_and_column() {
         "{err}"
     );
 }
+
+/// Through a strategy file, the kind gets the benchmark its `[data]` names in its `Context`
+/// (the filter then holds cash on the months the benchmark is down), and refuses
+/// `benchmark_filter` when the file names none.
+#[test]
+fn the_example_kind_reads_the_files_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("strategies/examples/vol_target_momentum.toml")
+        .unwrap()
+        .replace(
+            "../../data/",
+            &format!("{}/data/", env!("CARGO_MANIFEST_DIR")),
+        )
+        .replace(
+            "schedule = \"monthly\"",
+            "schedule = \"monthly\"\nbenchmark_filter = 126",
+        );
+    let registry = folio::strategy::Registry::builtin()
+        .with::<example::VolTargetMomentum>("vol_target_momentum");
+    let plan = |text: &str| {
+        let path = dir.path().join("filtered.toml");
+        std::fs::write(&path, text).unwrap();
+        folio::strategy::spec::StrategyFile::load_in(&path, &registry)
+            .unwrap()
+            .plan(&path, &Default::default())
+            .unwrap()
+    };
+    let filtered = plan(&text);
+    let loaded = load(&filtered.data, &filtered.read, filtered.missing).unwrap();
+    let bench = folio::run::benchmark_prices(&filtered, &loaded)
+        .unwrap()
+        .unwrap();
+    let outcome = folio::run::run_plan(&filtered, &loaded).unwrap();
+    let (table, result) = (&loaded.table, &outcome.result);
+    let mut out = 0;
+    for t in 253..table.n_days() - 1 {
+        // Decided at the close of t, filled at the next close.
+        if folio::strategy::rebalance::Schedule::Monthly.is_due(table.dates(), t)
+            && bench[t] / bench[t - 126] < 1.0
+        {
+            let invested: f64 = result.weights.row(t + 1).iter().sum();
+            assert_eq!(invested, 0.0, "{}", table.dates()[t]);
+            out += 1;
+        }
+    }
+    assert!(out >= 3, "{out}");
+    // Without a benchmark the kind says what it needs, naming the key.
+    let bare = plan(&text.replace("benchmark = ", "# benchmark = "));
+    let loaded = load(&bare.data, &bare.read, bare.missing).unwrap();
+    let e = folio::run::run_plan(&bare, &loaded)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("benchmark_filter") && e.contains("needs a benchmark"),
+        "{e}"
+    );
+}
