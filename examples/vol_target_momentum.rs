@@ -4,7 +4,10 @@
 //! it may trade by their return from `lookback` to `skip` trading days ago, holds the best
 //! `top` in equal weights, and scales the book so that its volatility over the last
 //! `volatility_window` days (the chosen assets, equally weighted) is `target_volatility`,
-//! never more than `max_invested` of NAV; the rest stays in cash.
+//! never more than `max_invested` of NAV; the rest stays in cash. With `benchmark_filter = N`
+//! it holds only cash while the run's benchmark has lost money over the last N trading days.
+//! Each holding it drops is written to the report's notes with how long it was held and its
+//! return on its cost basis (`strategy_notes.csv` in `--out` has them all).
 //!
 //! The three-line `main` below is the whole command line: `run`, `validate`, `sweep` (over
 //! `strategy.top`, `strategy.target_volatility`, … by dotted key), walk-forward, `--out` and
@@ -46,9 +49,13 @@ pub struct VolTargetMomentum {
     /// The largest share of NAV invested (default 1: no leverage).
     #[serde(default = "default_max_invested")]
     pub max_invested: f64,
-    /// When to rebalance: `"monthly"` (default), `"quarterly"`, `{ every_days = 10 }`, …
+    /// When to rebalance: `"monthly"` (default), `"month_end"`, `"weekly"`, `{ every_days = 10 }`, …
     #[serde(default = "default_schedule")]
     pub schedule: Schedule,
+    /// Hold only cash while the benchmark's return over this many trading days is negative
+    /// (needs `[data] benchmark`); off by default.
+    #[serde(default)]
+    pub benchmark_filter: Option<usize>,
 }
 
 fn default_lookback() -> usize {
@@ -107,6 +114,9 @@ impl StrategyKind for VolTargetMomentum {
                 ),
             );
         }
+        if p.benchmark_filter == Some(0) {
+            return bad("benchmark_filter", "must be at least 1 trading day".into());
+        }
         if !(p.max_invested > 0.0 && p.max_invested <= 1.0) {
             return bad(
                 "max_invested",
@@ -117,7 +127,14 @@ impl StrategyKind for VolTargetMomentum {
     }
 
     /// A fresh strategy for each run (a sweep builds one per variant, in parallel).
-    fn build(&self, _input: &Input<'_>) -> folio::Result<Built> {
+    fn build(&self, input: &Input<'_>) -> folio::Result<Built> {
+        if self.benchmark_filter.is_some() && input.benchmark.is_none() {
+            return Err(InvalidParam::strategy(
+                "benchmark_filter",
+                "needs a benchmark: name one with `benchmark` in [data]",
+            )
+            .into());
+        }
         Ok(Built::new(VolTargetedMomentum::with(self.clone())))
     }
 }
@@ -140,6 +157,7 @@ impl VolTargetedMomentum {
             volatility_window: default_volatility_window(),
             max_invested: default_max_invested(),
             schedule: default_schedule(),
+            benchmark_filter: None,
         })
     }
 
@@ -157,31 +175,36 @@ impl Strategy for VolTargetedMomentum {
         let p = &self.params;
         let m = &ctx.market;
         let t = m.today();
-        if t < p.lookback || !p.schedule.is_due(m.dates(), t) {
+        if t < p.lookback || !p.schedule.is_due_on(m) {
             return Decision::Hold;
         }
-        let prices = m.history();
-        let (now, past) = (
-            prices.row(t - p.skip).expect("past row"),
-            prices.row(t - p.lookback).expect("past row"),
-        );
+        let mut weights = vec![0.0; m.n_assets()];
+        // The market filter: the benchmark's trailing return, up to today only.
+        if let Some(days) = p.benchmark_filter {
+            if m.benchmark_return(days).is_some_and(|r| r < 0.0) {
+                note_dropped(ctx, &weights);
+                return Decision::TargetWeights(weights);
+            }
+        }
         // Only assets it may trade today (listed, and members of the index if the file names
-        // one), with prices at both ends of the window.
+        // one), ranked by their return from `lookback` to `skip` days ago.
         let mut ranked: Vec<(f64, usize)> = (0..m.n_assets())
             .filter(|&j| m.is_eligible(j))
-            .map(|j| (now[j] / past[j] - 1.0, j))
-            .filter(|(r, _)| r.is_finite())
+            .filter_map(|j| Some((m.return_between(j, p.lookback, p.skip)?, j)))
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let chosen: Vec<usize> = ranked.iter().take(p.top).map(|&(_, j)| j).collect();
-        let mut weights = vec![0.0; m.n_assets()];
         if chosen.is_empty() {
+            note_dropped(ctx, &weights);
             return Decision::TargetWeights(weights);
         }
 
         // Daily returns of the equally weighted chosen assets over the volatility window.
+        let prices = m
+            .window(p.volatility_window + 1)
+            .expect("t ≥ lookback ≥ window");
         self.returns.clear();
-        for r in t + 1 - p.volatility_window..=t {
+        for r in 1..prices.rows() {
             let (a, b) = (prices.row(r - 1).expect("row"), prices.row(r).expect("row"));
             let day: Vec<f64> = chosen
                 .iter()
@@ -202,6 +225,27 @@ impl Strategy for VolTargetedMomentum {
         for &j in &chosen {
             weights[j] = scale / chosen.len() as f64;
         }
+        note_dropped(ctx, &weights);
         Decision::TargetWeights(weights)
+    }
+}
+
+/// A note for the report on each holding the new `weights` drop: how long it was held and its
+/// return on its cost basis (costs included), from the portfolio's books.
+fn note_dropped(ctx: &Context<'_>, weights: &[f64]) {
+    let (m, book) = (&ctx.market, &ctx.portfolio);
+    for (j, &w) in weights.iter().enumerate() {
+        let (Some(entry), Some(basis)) = (book.entry_date(j), book.cost_basis(j)) else {
+            continue;
+        };
+        if w != 0.0 {
+            continue;
+        }
+        let days = m.today() - m.dates().partition_point(|d| *d < entry);
+        ctx.note(format!(
+            "{} dropped after {days} trading days (held since {entry}): {:+.1} % on its cost basis",
+            m.tickers()[j],
+            100.0 * (m.prices_today()[j] / basis - 1.0)
+        ));
     }
 }

@@ -1,7 +1,6 @@
 //! The capacity chart of a sweep over `backtest.initial_cash`: its points are the sweep's own
 //! figures (each variant's CAGR at its capital), one line per setting of the other keys.
 
-use crate::common;
 
 use crate::common::{csv_rows, fails, folio, s, strategy_text, tmp, write};
 

@@ -9,9 +9,9 @@ mod example;
 use folio::data::{MissingPolicy, ReadOptions, load};
 use folio::engine::{BacktestConfig, Execution, run};
 
-#[test]
-fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
-    let loaded = load(
+/// The bundled sample from 2010, days with a missing price dropped.
+fn sample() -> folio::data::Loaded {
+    load(
         "data/sample_prices.csv".as_ref(),
         &ReadOptions {
             from: Some("2010-01-04".parse().unwrap()),
@@ -19,7 +19,12 @@ fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
         },
         MissingPolicy::Drop,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
+    let loaded = sample();
     let table = &loaded.table;
     let config = BacktestConfig {
         execution: Execution::SameClose,
@@ -177,6 +182,117 @@ fn the_example_binary_runs_its_own_kind_from_a_strategy_file_with_out_and_report
     let html = std::fs::read_to_string(&report).unwrap();
     assert!(html.contains("vol_target_momentum"));
     assert!(html.contains("Momentum top 5"));
+
+    // The notes the strategy wrote with `ctx.note`, from its cost basis and entry dates, reach
+    // the terminal, the HTML report and report.json (the first 20), and strategy_notes.csv
+    // (all of them, each with its day).
+    let notes = std::fs::read_to_string(&files_named(&out, "strategy_notes.csv")[0]).unwrap();
+    let rows: Vec<&str> = notes.lines().collect();
+    assert_eq!(rows[0], "date,note");
+    assert_eq!(rows.len() - 1, outcome.result.strategy_notes.len());
+    assert!(rows.len() > 21, "{notes}");
+    let first = &outcome.result.strategy_notes[0];
+    assert!(
+        first.text.contains(" dropped after ") && first.text.ends_with(" % on its cost basis"),
+        "{first:?}"
+    );
+    assert_eq!(rows[1], format!("{},{}", first.date, first.text));
+    let shown = format!("{} (strategy): {}", first.date, first.text);
+    assert!(stdout.contains(&shown), "{stdout}");
+    assert!(html.contains(&shown), "the HTML report lacks {shown}");
+    let json_notes: Vec<&str> = run["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert_eq!(
+        json_notes
+            .iter()
+            .filter(|n| n.contains(" (strategy): "))
+            .count(),
+        20
+    );
+    assert!(
+        json_notes
+            .iter()
+            .any(|n| n.contains("more strategy note(s)") && n.contains("strategy_notes.csv")),
+        "{json_notes:?}"
+    );
+}
+
+/// With `benchmark_filter`, the example reads the run's benchmark from its `Context` (up to the
+/// decision day) and holds cash on rebalance days when the benchmark's trailing return is
+/// negative, and writes a note for each holding it drops then.
+#[test]
+fn the_example_holds_cash_while_the_benchmark_is_down() {
+    let loaded = sample();
+    let table = &loaded.table;
+    let spy: folio::data::SeriesRef = "data/spy.csv".parse().unwrap();
+    let bench = spy.prices_on(table.dates()).unwrap();
+    let mut strategy = example::VolTargetedMomentum::with(example::VolTargetMomentum {
+        top: 5,
+        target_volatility: 0.12,
+        lookback: 252,
+        skip: 21,
+        volatility_window: 63,
+        max_invested: 1.0,
+        schedule: folio::strategy::rebalance::Schedule::Monthly,
+        benchmark_filter: Some(126),
+    });
+    let config = BacktestConfig {
+        execution: Execution::SameClose,
+        ..Default::default()
+    };
+    let result = folio::engine::run_with_benchmark(
+        table,
+        Some(&bench),
+        &mut strategy,
+        &config,
+        folio::engine::Recording::FULL,
+    )
+    .unwrap();
+    let (mut out, mut r#in) = (0, 0);
+    for t in 252..table.n_days() {
+        if !folio::strategy::rebalance::Schedule::Monthly.is_due(table.dates(), t) {
+            continue;
+        }
+        let invested: f64 = result.weights.row(t).iter().sum();
+        if bench[t] / bench[t - 126] < 1.0 {
+            assert_eq!(invested, 0.0, "{}", table.dates()[t]);
+            out += 1;
+        } else {
+            assert!(invested > 0.0, "{}", table.dates()[t]);
+            r#in += 1;
+        }
+    }
+    assert!(
+        out >= 3 && r#in > 100,
+        "{out} months out, {in_} in",
+        in_ = r#in
+    );
+    // Leaving the market drops every holding: one note each, on the day it was decided.
+    let dropped_on = |t: usize| {
+        result
+            .strategy_notes
+            .iter()
+            .filter(|n| n.date == table.dates()[t])
+            .count()
+    };
+    let first_out = (253..table.n_days())
+        .find(|&t| {
+            folio::strategy::rebalance::Schedule::Monthly.is_due(table.dates(), t)
+                && bench[t] / bench[t - 126] < 1.0
+                && result.weights.row(t - 1).iter().any(|&w| w > 0.0)
+        })
+        .unwrap();
+    let held = result
+        .weights
+        .row(first_out - 1)
+        .iter()
+        .filter(|&&w| w > 0.0)
+        .count();
+    assert_eq!(dropped_on(first_out), held);
 }
 
 #[test]
@@ -286,5 +402,62 @@ fn the_example_kinds_parameters_are_checked_with_the_files_line_and_column() {
     assert!(
         err.contains("unknown strategy kind `vol_target_momentum`, expected one of `arbitrage`"),
         "{err}"
+    );
+}
+
+/// Through a strategy file, the kind gets the benchmark its `[data]` names in its `Context`
+/// (the filter then holds cash on the months the benchmark is down), and refuses
+/// `benchmark_filter` when the file names none.
+#[test]
+fn the_example_kind_reads_the_files_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("strategies/examples/vol_target_momentum.toml")
+        .unwrap()
+        .replace(
+            "../../data/",
+            &format!("{}/data/", env!("CARGO_MANIFEST_DIR")),
+        )
+        .replace(
+            "schedule = \"monthly\"",
+            "schedule = \"monthly\"\nbenchmark_filter = 126",
+        );
+    let registry = folio::strategy::Registry::builtin()
+        .with::<example::VolTargetMomentum>("vol_target_momentum");
+    let plan = |text: &str| {
+        let path = dir.path().join("filtered.toml");
+        std::fs::write(&path, text).unwrap();
+        folio::strategy::spec::StrategyFile::load_in(&path, &registry)
+            .unwrap()
+            .plan(&path, &Default::default())
+            .unwrap()
+    };
+    let filtered = plan(&text);
+    let loaded = load(&filtered.data, &filtered.read, filtered.missing).unwrap();
+    let bench = folio::run::benchmark_prices(&filtered, &loaded)
+        .unwrap()
+        .unwrap();
+    let outcome = folio::run::run_plan(&filtered, &loaded).unwrap();
+    let (table, result) = (&loaded.table, &outcome.result);
+    let mut out = 0;
+    for t in 253..table.n_days() - 1 {
+        // Decided at the close of t, filled at the next close.
+        if folio::strategy::rebalance::Schedule::Monthly.is_due(table.dates(), t)
+            && bench[t] / bench[t - 126] < 1.0
+        {
+            let invested: f64 = result.weights.row(t + 1).iter().sum();
+            assert_eq!(invested, 0.0, "{}", table.dates()[t]);
+            out += 1;
+        }
+    }
+    assert!(out >= 3, "{out}");
+    // Without a benchmark the kind says what it needs, naming the key.
+    let bare = plan(&text.replace("benchmark = ", "# benchmark = "));
+    let loaded = load(&bare.data, &bare.read, bare.missing).unwrap();
+    let e = folio::run::run_plan(&bare, &loaded)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("benchmark_filter") && e.contains("needs a benchmark"),
+        "{e}"
     );
 }

@@ -1,12 +1,13 @@
 //! Look-ahead: a strategy that tries every way the public API offers to read past its decision
 //! day (rows and columns of the history, another field, `visible` on a longer series, the
-//! calendar, today's prices, the portfolio view, even the views' `Debug` text) and must get
-//! nothing beyond today. Every value of the table encodes its day, so a leak shows as a day
-//! index above today's.
+//! calendar, today's prices, the portfolio view, the run's benchmark, the trailing windows and
+//! returns, even the views' `Debug` text) and must get nothing beyond today. Every value of the
+//! table and of the benchmark encodes its day, so a leak shows as a day index above today's;
+//! a trailing return must be the one today's and earlier closes give.
 
 use chrono::{Days, NaiveDate};
 use folio::data::{Matrix, PriceTable};
-use folio::engine::{BacktestConfig, Context, Execution, run};
+use folio::engine::{BacktestConfig, Context, Execution, Recording, run, run_with_benchmark};
 use folio::strategy::{Decision, Strategy};
 
 const DAYS: usize = 12;
@@ -15,6 +16,11 @@ const ASSETS: usize = 3;
 /// Close of asset `j` on day `t`: 1000·(j + 1) + t + 0.25, so day = value mod 1000.
 fn close(t: usize, j: usize) -> f64 {
     1000.0 * (j + 1) as f64 + t as f64 + 0.25
+}
+
+/// The benchmark's price on day `t`.
+fn bench(t: usize) -> f64 {
+    9000.0 + t as f64 + 0.25
 }
 
 fn day_of(value: f64) -> usize {
@@ -60,6 +66,76 @@ impl Peeker {
                     .push(format!("day {today}: {what} gave {v} (day {})", day_of(v)));
             }
         }
+    }
+}
+
+impl Peeker {
+    /// The trailing windows and returns, the benchmark and the cost basis: each gives what
+    /// today's and earlier values give, and nothing for a span reaching before the first day.
+    fn probe_helpers(&mut self, ctx: &Context<'_>) -> Vec<String> {
+        let (m, t) = (ctx.market, ctx.market.today());
+        let mut leaks = Vec::new();
+        let spans = [0, 1, 2, t, t + 1, t + 2, DAYS, usize::MAX];
+        for n in spans {
+            match m.window(n) {
+                Some(w) => {
+                    if n == 0 || n > t + 1 || w.rows() != n || w.last() != m.prices_today() {
+                        leaks.push(format!("day {t}: window({n}) has {} rows", w.rows()));
+                    }
+                    for j in 0..ASSETS {
+                        self.check(t, &format!("window({n}).column({j})"), w.column(j));
+                    }
+                }
+                None if n >= 1 && n <= t + 1 => leaks.push(format!("day {t}: window({n}) is None")),
+                None => {}
+            }
+        }
+        for j in 0..ASSETS {
+            for start in spans {
+                for end in spans {
+                    let expected = (end < start && start <= t)
+                        .then(|| close(t - end, j) / close(t - start, j) - 1.0);
+                    let got = m.return_between(j, start, end);
+                    if got != expected {
+                        leaks.push(format!(
+                            "day {t}: return_between({j}, {start}, {end}) = {got:?}, the past gives {expected:?}"
+                        ));
+                    }
+                }
+                let got = m.trailing_return(j, start);
+                if got != m.return_between(j, start, 0)
+                    || m.trailing_returns(start).nth(j) != Some(got)
+                {
+                    leaks.push(format!("day {t}: trailing_return({j}, {start}) = {got:?}"));
+                }
+            }
+        }
+        if let Some(b) = m.benchmark() {
+            if b.len() != t + 1 {
+                leaks.push(format!("day {t}: benchmark() has {} prices", b.len()));
+            }
+            self.check(t, "benchmark()", b.iter().copied());
+            for n in spans {
+                let expected = (n >= 1 && n <= t).then(|| bench(t) / bench(t - n) - 1.0);
+                if m.benchmark_return(n) != expected {
+                    leaks.push(format!(
+                        "day {t}: benchmark_return({n}) = {:?}, the past gives {expected:?}",
+                        m.benchmark_return(n)
+                    ));
+                }
+            }
+        }
+        let p = ctx.portfolio;
+        for j in 0..ASSETS {
+            if p.entry_date(j).is_some_and(|e| e > m.date()) {
+                leaks.push(format!("day {t}: entry_date({j}) after today"));
+            }
+            // Bought at a close (or an open) of a day up to today, without costs.
+            if let Some(b) = p.cost_basis(j) {
+                self.check(t, &format!("cost_basis({j})"), [b]);
+            }
+        }
+        leaks
     }
 }
 
@@ -112,6 +188,8 @@ impl Strategy for Peeker {
             leak(format!("visible() gave {} values", seen.len()));
         }
         let _ = leak;
+        let helpers = self.probe_helpers(ctx);
+        self.leaks.extend(helpers);
 
         let mut values: Vec<(String, Vec<f64>)> = vec![
             ("prices_today()".into(), m.prices_today().to_vec()),
@@ -174,8 +252,8 @@ impl Strategy for Peeker {
     }
 }
 
-#[test]
-fn no_public_way_reaches_past_the_decision_day() {
+/// Runs the probe under every execution, with the run's benchmark if given.
+fn probe_every_execution(benchmark: Option<&[f64]>) {
     let table = table();
     for execution in [
         Execution::SameClose,
@@ -187,10 +265,27 @@ fn no_public_way_reaches_past_the_decision_day() {
             execution,
             ..Default::default()
         };
-        run(&table, &mut s, &config).unwrap();
+        match benchmark {
+            None => run(&table, &mut s, &config).unwrap(),
+            Some(_) => {
+                run_with_benchmark(&table, benchmark, &mut s, &config, Recording::FULL).unwrap()
+            }
+        };
         assert_eq!(s.days_seen, (0..DAYS).collect::<Vec<_>>());
         assert!(s.leaks.is_empty(), "{execution}: {:#?}", s.leaks);
     }
+}
+
+#[test]
+fn no_public_way_reaches_past_the_decision_day() {
+    probe_every_execution(None);
+}
+
+#[test]
+fn the_benchmark_and_the_trailing_helpers_stop_at_the_decision_day() {
+    // One price a day (a benchmark of another length is refused), each encoding its day.
+    let benchmark: Vec<f64> = (0..DAYS).map(bench).collect();
+    probe_every_execution(Some(&benchmark));
 }
 
 #[test]

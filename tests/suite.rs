@@ -8,6 +8,7 @@ mod arbitrage;
 mod capacity;
 mod cli;
 mod corporate_actions;
+mod cost_basis;
 mod determinism;
 mod driver;
 mod estimators;

@@ -6,8 +6,12 @@
 //!    for a long; a short is charged the full `|units| × d`. With `reinvest_dividends`, a long
 //!    buys `net / close_t` more units at the ex-date's close, without costs (a dividend
 //!    reinvestment plan; it is written to trades.csv as `reinvestment`);
-//! 2. a split of coefficient `c` multiplies the units by `c` (the ledger keeps no cost basis,
-//!    so nothing else changes; the cash value of the position is the same at the new price).
+//! 2. a split of coefficient `c` multiplies the units by `c` and divides the position's cost
+//!    basis per unit by `c` (see `engine::basis`); the cash value of the position is the same at
+//!    the new price.
+//!
+//! A dividend leaves the cost basis alone; a reinvested one is a buy at the close without costs,
+//! averaged into the basis like any buy.
 //!
 //! When a split and a dividend share a day, the dividend is paid on the units held before the
 //! split. Target weights are unaffected by a split; explicit orders (in units) decided before a
@@ -105,6 +109,8 @@ impl Ledger {
                 if policy.reinvest && net > 0.0 {
                     let quantity = net / close;
                     self.cash -= net;
+                    self.basis
+                        .fill(asset, self.units[asset], quantity, close, 0.0, date);
                     self.units[asset] += quantity;
                     reinvested = net;
                     totals.reinvested += net;
@@ -140,6 +146,7 @@ impl Ledger {
         if split != 1.0 {
             let before = self.units[asset];
             self.units[asset] = before * split;
+            self.basis.split(asset, split);
             totals.splits += 1;
             actions.push(CorporateAction {
                 date,

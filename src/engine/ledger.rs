@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::basis::CostBasis;
 use super::liquidity::Frictions;
 use super::{CostModel, EngineError, Financing};
 
@@ -147,11 +148,13 @@ impl TradeTotals {
     }
 }
 
-/// Cash and units held. Changed only by the engine's fills.
+/// Cash and units held, and each position's cost basis. Changed only by the engine's fills
+/// (and corporate actions).
 #[derive(Debug, Clone)]
 pub(crate) struct Ledger {
     pub(crate) cash: f64,
     pub(crate) units: Vec<f64>,
+    pub(crate) basis: CostBasis,
 }
 
 /// Trades smaller than this share of NAV are not worth a fill (they are float noise).
@@ -162,6 +165,7 @@ impl Ledger {
         Ledger {
             cash,
             units: vec![0.0; n_assets],
+            basis: CostBasis::new(n_assets),
         }
     }
 
@@ -510,6 +514,14 @@ impl Ledger {
         let commission = value * costs.commission_bps * 1e-4 + costs.fixed_fee;
         let slippage = quantity.abs() * mid * slip;
         self.cash -= quantity * price + commission + impact + spread;
+        self.basis.fill(
+            asset,
+            self.units[asset],
+            quantity,
+            price,
+            commission + impact + spread,
+            date,
+        );
         self.units[asset] += quantity;
         if quantity > 0.0 {
             totals.purchases += value;
@@ -572,6 +584,7 @@ impl Ledger {
         let price = last * (1.0 + delisting_return);
         self.cash -= quantity * price;
         self.units[asset] = 0.0;
+        self.basis.close(asset);
         totals.delistings += 1;
         trades.push(Trade {
             date,

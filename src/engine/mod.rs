@@ -13,10 +13,12 @@
 //! ```
 
 mod audit;
+mod basis;
 mod corporate;
 mod decision;
 mod ledger;
 mod liquidity;
+mod notes;
 mod result;
 mod strategy;
 mod view;
@@ -33,6 +35,7 @@ pub use corporate::{ActionKind, CorporateAction};
 pub use decision::{Decision, Order};
 pub use ledger::{Trade, TradeKind, TradeTotals};
 pub use liquidity::{Leftover, Liquidity, Participation, SqrtImpact};
+pub use notes::{StrategyNote, StrategyNotes};
 pub use result::{BacktestResult, Recording};
 pub use strategy::Strategy;
 pub use view::{Context, History, MarketView, PortfolioView, UnknownField};
@@ -395,12 +398,61 @@ pub fn run_recording<S: Strategy + ?Sized>(
     config: &BacktestConfig,
     recording: Recording,
 ) -> Result<BacktestResult, EngineError> {
+    run_with_benchmark(table, None, strategy, config, recording)
+}
+
+/// [`run_recording`] with the run's benchmark prices, one per day of the table, which the
+/// strategy reads up to each decision day through
+/// [`MarketView::benchmark`](crate::engine::MarketView::benchmark).
+///
+/// ```
+/// use folio::engine::{run_with_benchmark, BacktestConfig, Context, Recording};
+/// use folio::strategy::{Decision, Strategy};
+/// # use folio::data::{Matrix, PriceTable};
+/// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+/// # let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03")], vec!["X".into()],
+/// #     Matrix::from_rows(2, 1, vec![10.0, 11.0]).unwrap()).unwrap();
+/// struct Seen(Vec<usize>);
+/// impl Strategy for Seen {
+///     fn decide(&mut self, ctx: &Context<'_>) -> Decision {
+///         self.0.push(ctx.market.benchmark().map_or(0, |b| b.len()));
+///         Decision::Hold
+///     }
+/// }
+/// let spy = [400.0, 404.0];
+/// let mut s = Seen(Vec::new());
+/// run_with_benchmark(&table, Some(&spy), &mut s, &BacktestConfig::default(), Recording::FULL).unwrap();
+/// assert_eq!(s.0, vec![1, 2]);
+/// assert!(run_with_benchmark(&table, Some(&spy[..1]), &mut s, &BacktestConfig::default(), Recording::FULL).is_err());
+/// ```
+pub fn run_with_benchmark<S: Strategy + ?Sized>(
+    table: &PriceTable,
+    benchmark: Option<&[f64]>,
+    strategy: &mut S,
+    config: &BacktestConfig,
+    recording: Recording,
+) -> Result<BacktestResult, EngineError> {
     config.validate()?;
+    if let Some(b) = benchmark.filter(|b| b.len() != table.n_days()) {
+        return Err(EngineError::InvalidConfig(format!(
+            "the benchmark has {} prices for the {} days of the data",
+            b.len(),
+            table.n_days()
+        )));
+    }
     if config.liquidity.is_off() {
-        run_with(table, strategy, config, recording, &mut Frictionless)
+        run_with(
+            table,
+            benchmark,
+            strategy,
+            config,
+            recording,
+            &mut Frictionless,
+        )
     } else {
         run_with(
             table,
+            benchmark,
             strategy,
             config,
             recording,
@@ -414,6 +466,7 @@ pub fn run_recording<S: Strategy + ?Sized>(
 /// to the next day, unless a new decision replaces it or the settings cancel it.
 fn run_with<S: Strategy + ?Sized, F: Frictions>(
     table: &PriceTable,
+    benchmark: Option<&[f64]>,
     strategy: &mut S,
     config: &BacktestConfig,
     recording: Recording,
@@ -428,6 +481,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
     let mut ledger = Ledger::new(config.initial_cash, n_assets);
     let mut record = BacktestResult::with_capacity(table, config, recording);
     let mut pending: Option<Decision> = None;
+    let notes = StrategyNotes::default();
     let mut delta = vec![0.0; n_assets];
     // Units of each asset still to trade, carried from the previous day (frictions only).
     let mut carry: Vec<f64> = if F::ON {
@@ -547,10 +601,15 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
         // The close's NAV, once: the strategy sees it, and it is recorded unless a same-close
         // fill changes the books after the decision.
         let mut nav = record.value_day(t, ledger.cash, &ledger.units, close);
-        let ctx = Context {
-            market: MarketView::at(table, t),
-            portfolio: PortfolioView::with_nav(ledger.cash, &ledger.units, close, nav),
-        };
+        let mut market = MarketView::at(table, t);
+        if let Some(b) = benchmark {
+            market = market.with_benchmark(b);
+        }
+        let ctx = Context::new(
+            market,
+            PortfolioView::with_nav(ledger.cash, &ledger.units, close, nav, &ledger.basis),
+        )
+        .with_notes(&notes);
         let mut decision = strategy.decide(&ctx);
         if !matches!(decision, Decision::Hold) {
             validate(&decision, n_assets, date)?;
@@ -599,6 +658,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
         );
     }
     record.finish();
+    (record.strategy_notes, record.strategy_notes_dropped) = notes.into_parts();
     Ok(record)
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{BacktestConfig, CorporateAction, Trade, TradeTotals};
+use super::{BacktestConfig, CorporateAction, StrategyNote, Trade, TradeTotals};
 use crate::data::{Matrix, PriceTable};
 
 /// Everything a backtest recorded: NAV and cash at each close, end-of-day weights, fills and
@@ -65,6 +65,11 @@ pub struct BacktestResult {
     pub borrow_refused: usize,
     /// What the engine refused or cancelled, first few occurrences, for the report.
     pub engine_notes: Vec<String>,
+    /// What the strategy wrote with [`Context::note`](super::Context::note), in order (the
+    /// first [`StrategyNotes::LIMIT`](super::StrategyNotes::LIMIT)).
+    pub strategy_notes: Vec<StrategyNote>,
+    /// Notes the strategy wrote past that limit, counted only.
+    pub strategy_notes_dropped: usize,
     /// What the run kept.
     pub recording: Recording,
     /// Gross exposure of each day, kept when the weights are not.
@@ -164,6 +169,8 @@ impl BacktestResult {
             dropped_orders: 0,
             borrow_refused: 0,
             engine_notes: Vec::new(),
+            strategy_notes: Vec::new(),
+            strategy_notes_dropped: 0,
             recording,
             gross,
             values: if recording.weights {

@@ -1,5 +1,5 @@
 //! The notes a finished run carries to its report: evaluation window, data caveats,
-//! corporate actions.
+//! corporate actions, and what the strategy wrote with `Context::note`.
 
 use crate::data::PriceTable;
 use crate::engine::{AuditTable, BacktestResult};
@@ -145,4 +145,48 @@ pub(crate) fn liquidity_note(result: &BacktestResult) -> String {
         result.dropped_orders,
         result.borrow_refused
     )
+}
+
+/// Strategy notes shown among a run's notes; `strategy_notes.csv` in `--out` has them all.
+const SHOWN: usize = 20;
+
+/// The notes the strategy wrote ([`Context::note`](crate::engine::Context::note)), as report
+/// notes: the first [`SHOWN`], each with its day, then how many more there are.
+pub(super) fn strategy_notes(result: &BacktestResult) -> Vec<String> {
+    let all = &result.strategy_notes;
+    let mut out: Vec<String> = all
+        .iter()
+        .take(SHOWN)
+        .map(|n| format!("{} (strategy): {}", n.date, n.text))
+        .collect();
+    let more = all.len().saturating_sub(SHOWN) + result.strategy_notes_dropped;
+    if more > 0 {
+        let kept = if result.strategy_notes_dropped > 0 {
+            format!(
+                "the first {} are in strategy_notes.csv with --out, the last {} were not kept",
+                all.len(),
+                result.strategy_notes_dropped
+            )
+        } else {
+            "all are in strategy_notes.csv with --out".to_string()
+        };
+        out.push(format!(
+            "… and {more} more strategy note(s) ({} in all; {kept})",
+            all.len() + result.strategy_notes_dropped
+        ));
+    }
+    out
+}
+
+/// `strategy_notes.csv`: every note the strategy wrote that the run kept, with its day.
+pub(super) fn strategy_notes_table(result: &BacktestResult) -> AuditTable {
+    AuditTable {
+        name: "strategy_notes".into(),
+        header: vec!["date".into(), "note".into()],
+        rows: result
+            .strategy_notes
+            .iter()
+            .map(|n| vec![n.date.to_string(), n.text.clone()])
+            .collect(),
+    }
 }

@@ -4,7 +4,8 @@
 use rayon::prelude::*;
 
 use super::notes::{
-    corporate_actions_note, corporate_actions_table, liquidity_note, suspect_moves, window_note,
+    corporate_actions_note, corporate_actions_table, liquidity_note, strategy_notes,
+    strategy_notes_table, suspect_moves, window_note,
 };
 use super::{Outcome, Summary, load_distinct};
 use crate::data::Loaded;
@@ -106,7 +107,13 @@ pub fn run_plan_with(
         ),
     };
     let benchmark_label = benchmark_label.filter(|_| benchmark_returns.is_some());
-    let result = engine::run(table, &mut built.strategy, &plan.config)?;
+    let result = engine::run_with_benchmark(
+        table,
+        benchmark_prices,
+        &mut built.strategy,
+        &plan.config,
+        Recording::FULL,
+    )?;
     let (summary, first_day, first_trade) = figures(plan, &result, benchmark_returns.as_deref())?;
     let mut notes = built.notes;
     notes.push(window_note(
@@ -134,9 +141,13 @@ pub fn run_plan_with(
     notes.extend(result.engine_notes.iter().cloned());
     notes.push(suspect_moves(table));
     notes.extend(built.strategy.notes(&result));
+    notes.extend(strategy_notes(&result));
     let mut audit = built.strategy.audit(&result);
     if !result.corporate_actions.is_empty() {
         audit.push(corporate_actions_table(&result));
+    }
+    if !result.strategy_notes.is_empty() {
+        audit.push(strategy_notes_table(&result));
     }
     Ok(Outcome {
         plan: plan.clone(),
@@ -219,8 +230,9 @@ pub fn run_plan_figures(
             ideal.as_deref()
         }
     };
-    let result = engine::run_recording(
+    let result = engine::run_with_benchmark(
         &loaded.table,
+        benchmark_prices,
         &mut built.strategy,
         &plan.config,
         Recording::FIGURES,

@@ -202,10 +202,10 @@ impl<T: TargetStrategy> Driver<T> {
     /// Whether the target is asked for today: on the calendar's days, or, with no calendar,
     /// on the band's check days until there is a first target.
     fn is_due(&self, ctx: &Context<'_>) -> bool {
-        let (dates, t) = (ctx.market.dates(), ctx.market.today());
+        let m = &ctx.market;
         match self.policy.calendar {
-            Some(calendar) => calendar.is_due(dates, t),
-            None => !self.has_target && self.policy.band_check.is_due(dates, t),
+            Some(calendar) => calendar.is_due_on(m),
+            None => !self.has_target && self.policy.band_check.is_due_on(m),
         }
     }
 

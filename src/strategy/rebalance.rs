@@ -20,10 +20,11 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{Decision, Order};
-use crate::engine::Context;
+use crate::engine::{Context, MarketView};
 
-/// Days on which something happens: every day, the first trading day of each month, quarter,
-/// half-year or year, or every N trading days counted from the first day of the run.
+/// Days on which something happens: every day, the first trading day of each week, month,
+/// quarter, half-year or year, the last trading day of each month, or every N trading days
+/// counted from the first day of the run.
 ///
 /// ```
 /// use folio::strategy::rebalance::Schedule;
@@ -41,6 +42,11 @@ pub enum Schedule {
     Weekly,
     /// The first trading day of each calendar month.
     Monthly,
+    /// The last trading day of each calendar month, as the trading calendar has it (zipline's
+    /// `date_rules.month_end()`): a day whose next trading day is in another month. The
+    /// calendar's last day is one when no weekday of its month follows it (pandas' business
+    /// month end); the calendar's first day is not due for that alone.
+    MonthEnd,
     /// The first trading day of January, April, July and October.
     Quarterly,
     /// The first trading day of January and July.
@@ -52,7 +58,8 @@ pub enum Schedule {
 }
 
 impl Schedule {
-    /// Whether day `t` of the calendar `dates` is on the schedule. The first day always is.
+    /// Whether day `t` of the calendar `dates` is on the schedule. The first day always is, but
+    /// for [`MonthEnd`](Schedule::MonthEnd).
     ///
     /// ```
     /// use folio::strategy::rebalance::Schedule;
@@ -61,7 +68,23 @@ impl Schedule {
     /// assert!(Schedule::EveryDays(5).is_due(&days, 5));
     /// assert!(!Schedule::EveryDays(5).is_due(&days, 6));
     /// ```
+    ///
+    /// [`MonthEnd`](Schedule::MonthEnd) reads the day after `t`: pass the whole calendar
+    /// (a strategy passes its [`MarketView`] to [`is_due_on`](Self::is_due_on) instead, which
+    /// knows tomorrow's date but none of its prices).
+    ///
+    /// ```
+    /// use folio::strategy::rebalance::Schedule;
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// // Good Friday, 2018-03-30, was a holiday: March's last trading day was the 29th.
+    /// let days = [d("2018-03-28"), d("2018-03-29"), d("2018-04-02"), d("2018-04-03")];
+    /// let due: Vec<bool> = (0..4).map(|t| Schedule::MonthEnd.is_due(&days, t)).collect();
+    /// assert_eq!(due, [false, true, false, false]);
+    /// ```
     pub fn is_due(&self, dates: &[NaiveDate], t: usize) -> bool {
+        if let Schedule::MonthEnd = self {
+            return month_end(dates[t], dates.get(t + 1).copied());
+        }
         if t == 0 {
             return true;
         }
@@ -80,6 +103,41 @@ impl Schedule {
             Schedule::EveryDays(n) => t % n.max(&1) == 0,
             _ => period(dates[t]) != period(dates[t - 1]),
         }
+    }
+
+    /// Whether the decision day of `market` is on the schedule: [`is_due`](Self::is_due) on
+    /// the calendar up to that day, and for [`MonthEnd`](Schedule::MonthEnd) the date of the
+    /// next trading day, which a trading calendar publishes ahead.
+    ///
+    /// ```
+    /// use folio::engine::MarketView;
+    /// use folio::strategy::rebalance::Schedule;
+    /// # use folio::data::{Matrix, PriceTable};
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let days = vec![d("2024-01-30"), d("2024-01-31"), d("2024-02-01")];
+    /// let table = PriceTable::new(days, vec!["X".into()], Matrix::filled(3, 1, 1.0)).unwrap();
+    /// let due: Vec<bool> = (0..3).map(|t| Schedule::MonthEnd.is_due_on(&MarketView::at(&table, t))).collect();
+    /// assert_eq!(due, [false, true, false]);
+    /// assert!(Schedule::Monthly.is_due_on(&MarketView::at(&table, 2)));
+    /// ```
+    pub fn is_due_on(&self, market: &MarketView<'_>) -> bool {
+        match self {
+            Schedule::MonthEnd => month_end(market.date(), market.next_date()),
+            _ => self.is_due(market.dates(), market.today()),
+        }
+    }
+}
+
+/// Whether `today` is the last trading day of its month, given the next trading day (`None`
+/// at the calendar's end: then whether any weekday of the month is left after today).
+fn month_end(today: NaiveDate, next: Option<NaiveDate>) -> bool {
+    match next {
+        Some(next) => next.month() != today.month() || next.year() != today.year(),
+        None => today
+            .iter_days()
+            .skip(1)
+            .take_while(|d| d.month() == today.month())
+            .all(|d| d.weekday().number_from_monday() > 5),
     }
 }
 
@@ -284,30 +342,29 @@ impl RebalancePolicy {
     /// # use folio::data::{Matrix, PriceTable};
     /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
     /// # let table = PriceTable::new(vec![d], vec!["A".into(), "B".into()], Matrix::filled(1, 2, 1.0)).unwrap();
-    /// let ctx = Context {
-    ///     market: MarketView::at(&table, 0),
-    ///     portfolio: PortfolioView::new(100.0, &[0.0, 0.0], &[1.0, 1.0]),
-    /// };
+    /// let ctx = Context::new(
+    ///     MarketView::at(&table, 0),
+    ///     PortfolioView::new(100.0, &[0.0, 0.0], &[1.0, 1.0]),
+    /// );
     /// let decision = RebalancePolicy::calendar(Schedule::Annual).decide(&ctx, &[0.5, 0.5], &mut Vec::new());
     /// assert_eq!(decision, Decision::TargetWeights(vec![0.5, 0.5]));
     /// ```
     pub fn decide(&self, ctx: &Context<'_>, target: &[f64], weights: &mut Vec<f64>) -> Decision {
         let (m, p) = (&ctx.market, &ctx.portfolio);
-        let (dates, t) = (m.dates(), m.today());
         if !p.is_invested() && target.iter().all(|&w| w == 0.0) {
             return Decision::Hold; // nothing to buy yet (a warm-up, an index not yet published)
         }
         if !p.is_invested() {
             return self.trade_to(ctx, target); // the first purchase, in full
         }
-        let full = self.calendar.is_some_and(|s| s.is_due(dates, t));
+        let full = self.calendar.is_some_and(|s| s.is_due_on(m));
         weights.clear();
         weights.extend(p.weights());
         if !full {
             let Some(band) = &self.band else {
                 return Decision::Hold;
             };
-            let breached = self.band_check.is_due(dates, t)
+            let breached = self.band_check.is_due_on(m)
                 && weights
                     .iter()
                     .zip(target)
@@ -339,10 +396,10 @@ impl RebalancePolicy {
     /// # use folio::data::{Matrix, PriceTable};
     /// # let d = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
     /// # let table = PriceTable::new(vec![d], vec!["A".into(), "B".into()], Matrix::filled(1, 2, 10.0)).unwrap();
-    /// let ctx = Context {
-    ///     market: MarketView::at(&table, 0),
-    ///     portfolio: PortfolioView::new(100.0, &[0.0, 0.0], &[10.0, 10.0]),
-    /// };
+    /// let ctx = Context::new(
+    ///     MarketView::at(&table, 0),
+    ///     PortfolioView::new(100.0, &[0.0, 0.0], &[10.0, 10.0]),
+    /// );
     /// let decision = RebalancePolicy::default().trade_to(&ctx, &[0.5, -0.5]);
     /// assert_eq!(decision, Decision::Orders(vec![
     ///     Order { asset: 0, quantity: 5.0 }, Order { asset: 1, quantity: -5.0 }]));
