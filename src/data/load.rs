@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, DataError, Matrix, PriceBasis, RowRef, guard};
+use super::{Cell, DataError, Matrix, PanelCache, PriceBasis, RowRef, guard};
 
 /// How the file lays its prices out.
 ///
@@ -56,6 +56,8 @@ pub struct ReadOptions {
     /// matched without regard to case); all of them when `None`. With raw prices `split` and
     /// `dividend` are always loaded. A Parquet file reads only these columns.
     pub fields: Option<Vec<String>>,
+    /// An on-disk cache of read panels ([`PanelCache`]); none by default.
+    pub cache: Option<PanelCache>,
 }
 
 /// Prices as read, aligned on the file's calendar, with `NaN` where a price is missing.
@@ -104,6 +106,14 @@ pub fn read_panel(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError
             return Err(DataError::RepeatedTicker { ticker: t.clone() });
         }
     }
+    match &opts.cache {
+        Some(cache) => super::cache::read_through(cache, path, opts, || read_file(path, opts)),
+        None => read_file(path, opts),
+    }
+}
+
+/// [`read_panel`] from the file itself.
+fn read_file(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     let frame = Frame::read_projected(path, |columns| projection(columns, opts))?;
     let has_ticker = frame.find_column("ticker").is_some();
     let layout = match opts.layout {
