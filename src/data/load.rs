@@ -458,14 +458,23 @@ impl Frame {
     /// text that is not a number.
     pub(super) fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>, DataError> {
         Ok(match self.number_column(name)? {
+            Numbers::Whole(v) => v.iter().copied().map(Some).collect(),
             Numbers::Dense(v) => v.into_iter().map(Some).collect(),
             Numbers::Cells(v) => v,
         })
     }
 
     /// [`Frame::numbers`], converted by polars in one piece when no cell is empty.
-    fn number_column(&self, name: &str) -> Result<Numbers, DataError> {
+    fn number_column(&self, name: &str) -> Result<Numbers<'_>, DataError> {
         let s = self.series(name);
+        // A float column in one piece without empty cells is used where it lies.
+        if let Ok(ca) = s.f64() {
+            if !ca.has_nulls() {
+                if let Ok(v) = ca.cont_slice() {
+                    return Ok(Numbers::Whole(v));
+                }
+            }
+        }
         if s.dtype() == &DataType::String {
             let ca = s.str().expect("string dtype");
             return ca
@@ -511,16 +520,19 @@ impl Frame {
 }
 
 /// The values of a numeric column, by row.
-enum Numbers {
+enum Numbers<'a> {
+    /// No cell empty, the column's own memory.
+    Whole(&'a [f64]),
     /// No cell empty.
     Dense(Vec<f64>),
     /// `None` for an empty cell.
     Cells(Vec<Option<f64>>),
 }
 
-impl Numbers {
+impl Numbers<'_> {
     fn get(&self, i: usize) -> Option<f64> {
         match self {
+            Numbers::Whole(v) => Some(v[i]),
             Numbers::Dense(v) => Some(v[i]),
             Numbers::Cells(v) => v[i],
         }
