@@ -18,6 +18,7 @@ mod index;
 mod layers;
 mod ledger_props;
 mod liquidity;
+mod load_cache;
 mod look_ahead;
 mod metrics_reference;
 mod next_open;

@@ -551,6 +551,10 @@ struct OverrideArgs {
     /// With raw prices: reinvest dividends at the ex-date close.
     #[arg(long)]
     reinvest_dividends: bool,
+    /// Keep the prepared price table in DIR and reuse it while the price file and the request
+    /// are unchanged (default: the FOLIO_CACHE environment variable; off when neither is set).
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -643,15 +647,30 @@ impl OverrideArgs {
             prices: self.prices,
             dividend_tax: self.dividend_tax,
             reinvest_dividends: self.reinvest_dividends.then_some(true),
+            cache: self
+                .cache
+                .clone()
+                .or_else(|| {
+                    std::env::var_os("FOLIO_CACHE")
+                        .filter(|d| !d.is_empty())
+                        .map(PathBuf::from)
+                })
+                .map(folio::data::PanelCache::new),
         }
     }
 }
 
-fn plans(files: &[PathBuf], over: &OverrideArgs, registry: &Registry) -> Result<Vec<RunPlan>> {
-    let over = over.overrides();
+/// Prints what the price cache noted (entries rebuilt or not written) on standard error.
+fn print_cache_notes(over: &Overrides) {
+    for note in over.cache.iter().flat_map(|c| c.take_notes()) {
+        eprintln!("note: {}", folio::report::printable(&note));
+    }
+}
+
+fn plans(files: &[PathBuf], over: &Overrides, registry: &Registry) -> Result<Vec<RunPlan>> {
     files
         .iter()
-        .map(|f| Ok(StrategyFile::load_in(f, registry)?.plan(f, &over)?))
+        .map(|f| Ok(StrategyFile::load_in(f, registry)?.plan(f, over)?))
         .collect()
 }
 
@@ -743,8 +762,10 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
                     registry,
                 )
             })
-            .with_context(|| file.clone())?;
+            .with_context(|| file.clone());
         bar.finish_and_clear();
+        print_cache_notes(&over);
+        let wf = wf?;
         if let Some(path) = &args.out {
             folio::report::write_walk_forward(path, &wf)
                 .with_context(|| format!("{}: cannot write the windows", path.display()))?;
@@ -775,6 +796,7 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
             folio::sweep::run_grid_range(&grid, range.clone(), &metric, spec.top, &tick)
         });
         bar.finish_and_clear();
+        print_cache_notes(&over);
         let results = match run {
             Ok(results) => {
                 manifest.status = folio::sweep::Status::Complete;
@@ -816,8 +838,10 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
         }
         return Ok(());
     }
-    let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick))?;
+    let result = pool.install(|| folio::sweep::run_grid(&grid, &metric, spec.top, &tick));
     bar.finish_and_clear();
+    print_cache_notes(&over);
+    let result = result?;
     if let Some(out) = &args.capacity {
         let lines = folio::report::capacity_lines(&result)
             .context("--capacity: no variant sets the capital")?;
@@ -920,7 +944,8 @@ fn show_sweep(
 }
 
 fn run(args: RunArgs, registry: &Registry) -> Result<()> {
-    let mut plans = plans(&args.files, &args.over, registry)?;
+    let over = args.over.overrides();
+    let mut plans = plans(&args.files, &over, registry)?;
     if let Some(tickers) = &args.over.tickers {
         // The file's name may describe its own universe ("23 large caps"): say what ran.
         for p in &mut plans {
@@ -928,7 +953,9 @@ fn run(args: RunArgs, registry: &Registry) -> Result<()> {
         }
     }
     let pool = thread_pool(args.threads)?;
-    let outcomes = pool.install(|| folio::sweep::run_plans(&plans))?;
+    let outcomes = pool.install(|| folio::sweep::run_plans(&plans));
+    print_cache_notes(&over);
+    let outcomes = outcomes?;
     let text = match args.format {
         Format::Table => folio::report::printable_lines(&folio::report::table(&outcomes)),
         Format::Json => folio::report::json(&outcomes),
@@ -977,10 +1004,12 @@ fn report(args: ReportArgs) -> Result<()> {
 }
 
 fn validate(args: ValidateArgs, registry: &Registry) -> Result<()> {
-    let plans = plans(&args.files, &args.over, registry)?;
+    let over = args.over.overrides();
+    let plans = plans(&args.files, &over, registry)?;
     // One load per distinct data request; its missing-data note is printed once, with the
     // first file that made the request, and the others refer to that file.
     let mut loads = folio::sweep::load_distinct(&plans);
+    print_cache_notes(&over);
     for (i, plan) in plans.iter().enumerate() {
         let file = plan.source.display().to_string();
         let s = loads.slot[i];
@@ -1036,6 +1065,7 @@ fn inspect(args: InspectArgs) -> Result<()> {
         membership: None,
         prices: Default::default(),
         fields: None,
+        cache: None,
     };
     let raw = data::read_panel(&args.file, &opts).map_err(folio::Error::from)?;
     let ins = Inspection::of(&raw, args.move_threshold);
@@ -1142,6 +1172,7 @@ impl ProblemArgs {
             } else {
                 Vec::new()
             }),
+            cache: None,
         };
         let policy = self.missing.policy(None);
         let loaded = data::load(&self.data, &opts, policy).map_err(folio::Error::from)?;

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, DataError, Matrix, PriceBasis, RowRef, guard};
+use super::{Cell, DataError, Matrix, PanelCache, PriceBasis, RowRef, guard};
 
 /// How the file lays its prices out.
 ///
@@ -56,6 +56,8 @@ pub struct ReadOptions {
     /// matched without regard to case); all of them when `None`. With raw prices `split` and
     /// `dividend` are always loaded. A Parquet file reads only these columns.
     pub fields: Option<Vec<String>>,
+    /// An on-disk cache of read panels ([`PanelCache`]); none by default.
+    pub cache: Option<PanelCache>,
 }
 
 /// Prices as read, aligned on the file's calendar, with `NaN` where a price is missing.
@@ -104,6 +106,14 @@ pub fn read_panel(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError
             return Err(DataError::RepeatedTicker { ticker: t.clone() });
         }
     }
+    match &opts.cache {
+        Some(cache) => super::cache::read_through(cache, path, opts, || read_file(path, opts)),
+        None => read_file(path, opts),
+    }
+}
+
+/// [`read_panel`] from the file itself.
+fn read_file(path: &Path, opts: &ReadOptions) -> Result<RawPanel, DataError> {
     let frame = Frame::read_projected(path, |columns| projection(columns, opts))?;
     let has_ticker = frame.find_column("ticker").is_some();
     let layout = match opts.layout {
@@ -415,19 +425,7 @@ impl Frame {
         let s = self.series(name);
         if let Ok(ca) = s.str() {
             if !ca.has_nulls() {
-                // polars numbers the values; `arg_unique` gives each id's first row, in order.
-                let failed = |e: PolarsError| DataError::Unreadable {
-                    path: self.path.clone(),
-                    format: if self.csv { "CSV" } else { "Parquet" },
-                    message: e.to_string(),
-                };
-                let (_, ids) = ca.unique_id().map_err(failed)?;
-                let first = ca.arg_unique().map_err(failed)?;
-                let names = first
-                    .into_no_null_iter()
-                    .map(|i| ca.get(i as usize).unwrap_or_default().to_string())
-                    .collect();
-                return Ok((ids, names));
+                return Ok(number_views(ca));
             }
         }
         self.ticker_ids_by_row(name)
@@ -460,14 +458,23 @@ impl Frame {
     /// text that is not a number.
     pub(super) fn numbers(&self, name: &str) -> Result<Vec<Option<f64>>, DataError> {
         Ok(match self.number_column(name)? {
+            Numbers::Whole(v) => v.iter().copied().map(Some).collect(),
             Numbers::Dense(v) => v.into_iter().map(Some).collect(),
             Numbers::Cells(v) => v,
         })
     }
 
     /// [`Frame::numbers`], converted by polars in one piece when no cell is empty.
-    fn number_column(&self, name: &str) -> Result<Numbers, DataError> {
+    fn number_column(&self, name: &str) -> Result<Numbers<'_>, DataError> {
         let s = self.series(name);
+        // A float column in one piece without empty cells is used where it lies.
+        if let Ok(ca) = s.f64() {
+            if !ca.has_nulls() {
+                if let Ok(v) = ca.cont_slice() {
+                    return Ok(Numbers::Whole(v));
+                }
+            }
+        }
         if s.dtype() == &DataType::String {
             let ca = s.str().expect("string dtype");
             return ca
@@ -513,20 +520,102 @@ impl Frame {
 }
 
 /// The values of a numeric column, by row.
-enum Numbers {
+enum Numbers<'a> {
+    /// No cell empty, the column's own memory.
+    Whole(&'a [f64]),
     /// No cell empty.
     Dense(Vec<f64>),
     /// `None` for an empty cell.
     Cells(Vec<Option<f64>>),
 }
 
-impl Numbers {
+impl Numbers<'_> {
     fn get(&self, i: usize) -> Option<f64> {
         match self {
+            Numbers::Whole(v) => Some(v[i]),
             Numbers::Dense(v) => Some(v[i]),
             Numbers::Cells(v) => v[i],
         }
     }
+}
+
+/// Numbers the values of a text column without empty cells in order of first appearance: an
+/// id per row and the text of each id.
+///
+/// A value of at most 12 bytes is stored inside its 16-byte view in polars' string arrays, so
+/// the view itself is the key: one probe of a small open-addressing table per row, no string
+/// hashed or compared. Longer values go through a map of their text.
+fn number_views(ca: &StringChunked) -> (Vec<IdxSize>, Vec<String>) {
+    const INLINE: u32 = 12;
+    let mut ids = Vec::with_capacity(ca.len());
+    let mut names: Vec<String> = Vec::new();
+    let mut long: HashMap<String, IdxSize> = HashMap::new();
+    // Open addressing on the view's 128 bits; `IdxSize::MAX` marks an empty slot.
+    let mut bits = 10u32;
+    let mut keys = vec![0u128; 1 << bits];
+    let mut slots = vec![IdxSize::MAX; 1 << bits];
+    let slot_of = |key: u128, bits: u32| {
+        let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+    };
+    for arr in ca.downcast_iter() {
+        for (k, view) in arr.views().iter().enumerate() {
+            if view.length > INLINE {
+                let text = arr.value(k);
+                let id = match long.get(text) {
+                    Some(&id) => id,
+                    None => {
+                        let id = names.len() as IdxSize;
+                        names.push(text.to_string());
+                        long.insert(text.to_string(), id);
+                        id
+                    }
+                };
+                ids.push(id);
+                continue;
+            }
+            // The length and the bytes in use (the spec pads with zeros; not relied on).
+            let used = 32 + 8 * view.length;
+            let key = match used {
+                128 => view.as_u128(),
+                _ => view.as_u128() & ((1u128 << used) - 1),
+            };
+            let mask = (1usize << bits) - 1;
+            let mut at = slot_of(key, bits);
+            while slots[at] != IdxSize::MAX && keys[at] != key {
+                at = (at + 1) & mask;
+            }
+            if slots[at] == IdxSize::MAX {
+                let id = names.len() as IdxSize;
+                names.push(arr.value(k).to_string());
+                keys[at] = key;
+                slots[at] = id;
+                // Keep the table at most half full.
+                if 2 * (names.len() - long.len()) > slots.len() {
+                    bits += 1;
+                    let (old_keys, old_slots) = (
+                        std::mem::replace(&mut keys, vec![0; 1 << bits]),
+                        std::mem::replace(&mut slots, vec![IdxSize::MAX; 1 << bits]),
+                    );
+                    let mask = (1usize << bits) - 1;
+                    for (key, id) in old_keys.into_iter().zip(old_slots) {
+                        if id != IdxSize::MAX {
+                            let mut at = slot_of(key, bits);
+                            while slots[at] != IdxSize::MAX {
+                                at = (at + 1) & mask;
+                            }
+                            keys[at] = key;
+                            slots[at] = id;
+                        }
+                    }
+                }
+                ids.push(id);
+            } else {
+                ids.push(slots[at]);
+            }
+        }
+    }
+    (ids, names)
 }
 
 /// What polars reads: a CSV file's bytes (already checked) or a Parquet file.
@@ -825,10 +914,13 @@ fn read_long(frame: &Frame, opts: &ReadOptions) -> Result<RawPanel, DataError> {
 
     // The rows in use and the calendar they span.
     let in_use = |i: usize| column_of_id[row_id[i] as usize].filter(|_| in_range(dates[i], opts));
-    let mut calendar: Vec<NaiveDate> = (0..dates.len())
-        .filter(|&i| in_use(i).is_some())
-        .map(|i| dates[i])
-        .collect();
+    // Rows of a day follow each other: keep a day once per run of rows, then sort.
+    let mut calendar: Vec<NaiveDate> = Vec::new();
+    for (i, &d) in dates.iter().enumerate() {
+        if calendar.last() != Some(&d) && in_use(i).is_some() {
+            calendar.push(d);
+        }
+    }
     calendar.sort_unstable();
     calendar.dedup();
     // (file row, calendar day, column) of every row in use; rows are mostly sorted by date, so
@@ -1012,6 +1104,37 @@ mod tests {
             assert!(fast.1.len() > 20, "{path}");
             assert_eq!(fast, slow, "{path}");
         }
+    }
+
+    #[test]
+    fn numbering_by_view_handles_long_values_and_a_growing_table() {
+        // 1,500 short values (the table grows several times), 100 of more than 12 bytes, and
+        // values of exactly 12 bytes, repeated in a scrambled order.
+        let values: Vec<String> = (0..6000u64)
+            .map(|i| {
+                let k = (i * 7919) % 1700;
+                match k {
+                    0..1500 => format!("T{k}"),
+                    1500..1600 => format!("A_LONG_TICKER_{k}"),
+                    _ => format!("TWELVE_{k:05}"),
+                }
+            })
+            .collect();
+        let ca = StringChunked::from_iter_values("t".into(), values.iter().map(|s| s.as_str()));
+        let (ids, names) = number_views(&ca);
+        let mut expected: HashMap<&str, IdxSize> = HashMap::new();
+        let mut order = Vec::new();
+        for v in &values {
+            let n = expected.len() as IdxSize;
+            expected.entry(v).or_insert_with(|| {
+                order.push(v.clone());
+                n
+            });
+        }
+        assert_eq!(names, order);
+        assert_eq!(names.len(), 1700);
+        let want: Vec<IdxSize> = values.iter().map(|v| expected[v.as_str()]).collect();
+        assert_eq!(ids, want);
     }
 
     /// A small Parquet file: `date,ticker,open,adj_close,volume`, the last price bad (-1).

@@ -10,7 +10,9 @@
 //! ```
 
 mod asof;
+mod cache;
 mod corporate;
+mod digest;
 mod error;
 mod guard;
 mod inspect;
@@ -28,7 +30,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 pub use asof::AsOfTable;
+pub use cache::{CACHE_FORMAT, PanelCache};
 pub use corporate::{PriceBasis, snap_split};
+pub use digest::{sha256_file, sha256_hex};
 pub(crate) use error::short_number;
 pub use error::{Cell, DataError, RowRef};
 pub use inspect::{Inspection, TickerSummary};

@@ -112,7 +112,12 @@ impl Grid {
     /// each axis (with `--param` values) and the overrides. Two grids with the same definition
     /// have the same variants.
     pub fn definition(&self) -> String {
-        format!("{:?}\n{:?}\n{:?}", self.base, self.axes, self.over)
+        // Where the price cache lives does not change what a grid is.
+        let over = Overrides {
+            cache: None,
+            ..self.over.clone()
+        };
+        format!("{:?}\n{:?}\n{:?}", self.base, self.axes, over)
     }
 
     /// The strategy file's text.

@@ -19,12 +19,10 @@
 //! curves of its own best `top`, and the best `top` of the whole grid are among those.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::Grid;
 use crate::strategy::spec::RunPlan;
@@ -311,29 +309,7 @@ fn data_files(plan: &RunPlan, files: &mut std::collections::BTreeSet<PathBuf>) {
     files.extend(plan.strategy.files().iter().cloned());
 }
 
-/// SHA-256 of `bytes`, lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// SHA-256 of a file's contents, read in pieces, lower-case hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::data::{sha256_file, sha256_hex};
 
 /// The first characters of a hash, enough to tell two apart in a message.
 fn short(h: &str) -> &str {

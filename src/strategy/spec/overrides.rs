@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use super::MissingChoice;
-use crate::data::{Layout, PriceBasis, SeriesRef};
+use crate::data::{Layout, PanelCache, PriceBasis, SeriesRef};
 use crate::engine::Execution;
 use crate::metrics::MetricsFrom;
 
@@ -50,4 +50,6 @@ pub struct Overrides {
     pub dividend_tax: Option<f64>,
     /// Reinvest dividends (raw prices).
     pub reinvest_dividends: Option<bool>,
+    /// On-disk cache of read price panels (none by default).
+    pub cache: Option<PanelCache>,
 }

@@ -182,6 +182,7 @@ impl StrategyFile {
                 .map(|u| base.join(&u.membership)),
             prices,
             fields: None,
+            cache: over.cache.clone(),
         };
         if prices == PriceBasis::Raw {
             if let Some(c) = self
