@@ -1,7 +1,6 @@
 //! The capacity chart of a sweep over `backtest.initial_cash`: its points are the sweep's own
 //! figures (each variant's CAGR at its capital), one line per setting of the other keys.
 
-
 use crate::common::{csv_rows, fails, folio, s, strategy_text, tmp, write};
 
 /// `(capital, cagr, variant)` of each dot of the chart.
@@ -32,6 +31,7 @@ fn the_capacity_chart_draws_the_sweeps_returns_at_each_capital() {
         .replace("to = 2021-04-21", "to = 2019-12-31");
     let file = write(dir.path(), "capacity.toml", &text);
     let (svg, csv) = (dir.path().join("capacity.svg"), dir.path().join("v.csv"));
+    let html = dir.path().join("sweep.html");
     let o = folio(&[
         "sweep",
         s(&file),
@@ -43,8 +43,15 @@ fn the_capacity_chart_draws_the_sweeps_returns_at_each_capital() {
         s(&csv),
         "--capacity",
         s(&svg),
+        "--report",
+        s(&html),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The sweep report draws the same chart.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let (_, section) = page.split_once("<h2>Return against capital</h2>").unwrap();
+    let section = &section[..section.find("</section>").unwrap()];
+    assert_eq!(dots(section), dots(&std::fs::read_to_string(&svg).unwrap()));
     let (header, rows) = csv_rows(&csv);
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let chart = std::fs::read_to_string(&svg).unwrap();

@@ -2,7 +2,6 @@
 //! (CLARABEL, tolerances 1e-12) on real windows of `data/sp500_daily.parquet`
 //! (tools/optimiser_liquidity_reference.py → tests/fixtures/optimiser_liquidity_reference.json).
 
-
 use crate::common::{csv_rows, fails, fixture, floats, folio, s, tmp, write};
 use folio::data::{MissingPolicy, ReadOptions, load};
 use folio::optimise::{

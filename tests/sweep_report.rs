@@ -4,7 +4,6 @@
 //! curve to each window's in- and out-of-sample figures); the strategy's description and
 //! parameters on the page.
 
-
 use crate::common::{ok, strategy_text, tmp, write};
 
 use std::collections::BTreeMap;

@@ -161,6 +161,15 @@ pub fn sweep_html(result: &SweepResult, file: &str, about: &About, rows: usize) 
     }
     page.push_str("</section>\n");
 
+    // Return against capital, when the sweep varies the capital (a capacity sweep).
+    if let Some(lines) =
+        super::capacity_lines(result).filter(|l| l.iter().any(|l| l.points.len() > 1))
+    {
+        page.push_str("<section><h2>Return against capital</h2>\n<p class=\"notes\">Annual return (CAGR) of each variant at its initial cash, one line per setting of the other swept keys: how returns decay as the book grows into the market's volume.</p>\n");
+        page.push_str(&super::capacity_svg(&lines));
+        page.push_str("</section>\n");
+    }
+
     // The best variants' equity curves.
     let curves: Vec<RunReport> = result
         .ranking
