@@ -6,7 +6,7 @@
 
 #[allow(dead_code)]
 #[path = "../examples/long_short_momentum.rs"]
-mod example;
+mod long_short;
 
 use chrono::NaiveDate;
 use folio::data::{Matrix, PriceTable, load};
@@ -151,7 +151,7 @@ fn a_short_on_a_long_only_book_is_refused_and_counted() {
 #[test]
 fn the_example_long_short_kind_runs_from_its_strategy_file_through_the_driver() {
     let registry = folio::strategy::Registry::builtin()
-        .with::<example::LongShortMomentum>("long_short_momentum");
+        .with::<long_short::LongShortMomentum>("long_short_momentum");
     let path = std::path::Path::new("strategies/examples/long_short_momentum.toml");
     let plan = folio::strategy::spec::StrategyFile::load_in(path, &registry)
         .unwrap()

@@ -4,7 +4,7 @@
 
 #[allow(dead_code)]
 #[path = "../examples/vol_target_momentum.rs"]
-mod example;
+mod vol_target;
 
 use folio::data::{MissingPolicy, ReadOptions, load};
 use folio::engine::{BacktestConfig, Execution, run};
@@ -32,7 +32,7 @@ fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
     };
     let result = run(
         table,
-        &mut example::VolTargetedMomentum::new(5, 0.12),
+        &mut vol_target::VolTargetedMomentum::new(5, 0.12),
         &config,
     )
     .unwrap();
@@ -137,7 +137,7 @@ fn the_example_binary_runs_its_own_kind_from_a_strategy_file_with_out_and_report
 
     // The same file through the library, with the kind registered: the same books.
     let registry = folio::strategy::Registry::builtin()
-        .with::<example::VolTargetMomentum>("vol_target_momentum");
+        .with::<vol_target::VolTargetMomentum>("vol_target_momentum");
     let path = std::path::Path::new(file);
     let plan = folio::strategy::spec::StrategyFile::load_in(path, &registry)
         .unwrap()
@@ -230,7 +230,7 @@ fn the_example_holds_cash_while_the_benchmark_is_down() {
     let table = &loaded.table;
     let spy: folio::data::SeriesRef = "data/spy.csv".parse().unwrap();
     let bench = spy.prices_on(table.dates()).unwrap();
-    let mut strategy = example::VolTargetedMomentum::with(example::VolTargetMomentum {
+    let mut strategy = vol_target::VolTargetedMomentum::with(vol_target::VolTargetMomentum {
         top: 5,
         target_volatility: 0.12,
         lookback: 252,
@@ -422,7 +422,7 @@ fn the_example_kind_reads_the_files_benchmark() {
             "schedule = \"monthly\"\nbenchmark_filter = 126",
         );
     let registry = folio::strategy::Registry::builtin()
-        .with::<example::VolTargetMomentum>("vol_target_momentum");
+        .with::<vol_target::VolTargetMomentum>("vol_target_momentum");
     let plan = |text: &str| {
         let path = dir.path().join("filtered.toml");
         std::fs::write(&path, text).unwrap();
