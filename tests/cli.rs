@@ -1459,3 +1459,29 @@ fn raw_prices_write_corporate_actions_and_report_dividends() {
         "{trades}"
     );
 }
+
+#[test]
+fn an_output_naming_an_input_or_another_output_is_refused_and_nothing_is_touched() {
+    let dir = tmp();
+    let strategy = dir.path().join("bh.toml");
+    std::fs::copy("strategies/buy_and_hold.toml", &strategy).unwrap();
+    let before = std::fs::read(&strategy).unwrap();
+    let err = fails(&["run", s(&strategy), "--report", s(&strategy)]);
+    assert!(
+        err.contains("--report") && err.contains("an input"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&strategy).unwrap(), before);
+    // The same file through another spelling of its path.
+    let twisted = dir.path().join(".").join("bh.toml");
+    let err = fails(&["sweep", s(&strategy), "--report", s(&twisted)]);
+    assert!(err.contains("an input"), "{err}");
+    let out = dir.path().join("v.csv");
+    let err = fails(&["sweep", s(&strategy), "--out", s(&out), "--report", s(&out)]);
+    assert!(
+        err.contains("--out and --report name the same file"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert_eq!(std::fs::read(&strategy).unwrap(), before);
+}

@@ -13,7 +13,7 @@
 //! case number. Run it longer or with another seed with
 //!
 //! ```text
-//! FOLIO_FUZZ_CASES=5000 FOLIO_FUZZ_SEED=7 cargo test --test fuzz
+//! FOLIO_FUZZ_CASES=5000 FOLIO_FUZZ_SEED=7 cargo test --test suite fuzz::
 //! ```
 //!
 //! (defaults: 400 cases, seed 1; cases run two at a time). `FOLIO_BIN=path/to/folio` tests

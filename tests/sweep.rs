@@ -224,6 +224,19 @@ walk_forward = { in_sample_years = 3, out_of_sample_years = 2 }"#,
     );
     // Zero commission always wins in sample.
     assert!(!out.contains("commission_bps=25"), "{out}");
+    // `--metric` chooses each window's variant too.
+    let by = ok(&[
+        "sweep",
+        file.to_str().unwrap(),
+        "--walk-forward",
+        "--metric",
+        "commission_costs",
+    ]);
+    assert!(
+        by.contains("walk-forward by commission_costs: 5 windows"),
+        "{by}"
+    );
+    assert!(!by.contains("commission_bps=25"), "{by}");
 }
 
 /// `n` numbers 0..n as a TOML list.

@@ -20,7 +20,7 @@
 //! ```
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
@@ -698,6 +698,14 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
         return sweep_merge(merge);
     }
     let path = args.file.clone().context("a strategy file is needed")?;
+    distinct_outputs(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--report", args.report.as_deref()),
+            ("--capacity", args.capacity.as_deref()),
+        ],
+        std::slice::from_ref(&path),
+    )?;
     let over = args.over.overrides();
     let pool = thread_pool(args.threads)?;
     let file = path.display().to_string();
@@ -758,6 +766,7 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
                     &over,
                     &args.params,
                     args.max_variants,
+                    Some(&metric),
                     &tick,
                     registry,
                 )
@@ -776,12 +785,11 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
         }
         if let Some(path) = &args.report {
             let about = folio::report::About::of_text(grid.text());
-            folio::report::write_file(path, folio::report::walk_forward_html(&wf, &file, &about))
-                .with_context(|| format!("{}: cannot write the report", path.display()))?;
-            eprintln!(
-                "wrote {}",
-                folio::report::printable(&path.display().to_string())
-            );
+            write_output(
+                path,
+                folio::report::walk_forward_html(&wf, &file, &about),
+                "the report",
+            )?;
         }
         print!(
             "{}",
@@ -845,12 +853,7 @@ fn sweep(args: SweepArgs, registry: &Registry) -> Result<()> {
     if let Some(out) = &args.capacity {
         let lines = folio::report::capacity_lines(&result)
             .context("--capacity: no variant sets the capital")?;
-        folio::report::write_file(out, folio::report::capacity_svg(&lines))
-            .with_context(|| format!("{}: cannot write the chart", out.display()))?;
-        eprintln!(
-            "wrote {}",
-            folio::report::printable(&out.display().to_string())
-        );
+        write_output(out, folio::report::capacity_svg(&lines), "the chart")?;
     }
     let report = args
         .report
@@ -892,22 +895,94 @@ fn which_shard(args: &SweepArgs) -> Result<Option<(folio::sweep::Shard, PathBuf)
     Ok(Some((shard, dir)))
 }
 
+/// Writes one output file through [`folio::report::write_file`] (a temporary file renamed into
+/// place) and says so on stderr.
+fn write_output(path: &Path, contents: impl AsRef<[u8]>, what: &str) -> Result<()> {
+    folio::report::write_file(path, contents)
+        .with_context(|| format!("{}: cannot write {what}", path.display()))?;
+    eprintln!(
+        "wrote {}",
+        folio::report::printable(&path.display().to_string())
+    );
+    Ok(())
+}
+
+/// Refuses outputs that would overwrite one another or one of the command's inputs (a
+/// `--report` named like the strategy file, `--out` and `--report` the same file): each path
+/// compared once resolved (symbolic links, `..`, the working folder).
+fn distinct_outputs(outputs: &[(&str, Option<&Path>)], inputs: &[PathBuf]) -> Result<()> {
+    fn resolved(p: &Path) -> PathBuf {
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            match (
+                abs.parent().and_then(|d| std::fs::canonicalize(d).ok()),
+                abs.file_name(),
+            ) {
+                (Some(dir), Some(name)) => dir.join(name),
+                _ => abs,
+            }
+        })
+    }
+    let outs: Vec<(&str, PathBuf)> = outputs
+        .iter()
+        .filter_map(|(flag, p)| p.map(|p| (*flag, resolved(p))))
+        .collect();
+    for (k, (flag, out)) in outs.iter().enumerate() {
+        if let Some(input) = inputs.iter().find(|i| resolved(i) == *out) {
+            anyhow::bail!(
+                "{flag} {}: that is an input of this command; name another file",
+                folio::report::printable(&input.display().to_string())
+            );
+        }
+        if let Some((other, _)) = outs[..k].iter().find(|(_, o)| o == out) {
+            anyhow::bail!(
+                "{other} and {flag} name the same file {}: name two files",
+                folio::report::printable(&out.display().to_string())
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `folio sweep merge`: the shards checked as one complete set, then finished and shown as
 /// one process shows a sweep.
 fn sweep_merge(args: MergeArgs) -> Result<()> {
+    distinct_outputs(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--report", args.report.as_deref()),
+        ],
+        &args.inputs,
+    )?;
     let manifests = folio::report::read_manifests(&args.inputs)?;
     let set = folio::sweep::check(manifests).map_err(anyhow::Error::msg)?;
     let (metric, top) = (set[0].1.grid.metric.clone(), set[0].1.grid.top);
+    anyhow::ensure!(
+        folio::sweep::Summary::figure_names().contains(&metric.as_str()),
+        "{}: the manifests rank by `{metric}`, which this folio does not know",
+        folio::report::printable(&set[0].0.display().to_string())
+    );
     let mut results = Vec::new();
     for (path, manifest) in &set {
         results.extend(folio::report::read_shard_results(path, manifest)?);
     }
     let result = folio::sweep::finish(&metric, results, top);
-    // The strategy file the shards name, for the report's heading, if it is still there.
+    // The strategy file the shards name, for the report's heading, if it is still there and
+    // still the file the shards ran (its hash is in their manifests).
     let file = set[0].1.strategy.path.clone();
-    let about = std::fs::read_to_string(&file)
-        .map(|t| folio::report::About::of_text(&t))
-        .unwrap_or_default();
+    let about = match std::fs::read_to_string(&file) {
+        Ok(t) if folio::data::sha256_hex(t.as_bytes()) == set[0].1.strategy.sha256 => {
+            folio::report::About::of_text(&t)
+        }
+        Ok(_) if args.report.is_some() => {
+            eprintln!(
+                "note: {} changed since the shards ran: the report leaves out its description and parameters",
+                folio::report::printable(&file)
+            );
+            folio::report::About::default()
+        }
+        _ => folio::report::About::default(),
+    };
     let report = args.report.as_deref().map(|p| (p, file.as_str(), about));
     show_sweep(&result, args.rows, args.out.as_deref(), report)
 }
@@ -921,12 +996,11 @@ fn show_sweep(
     report: Option<(&std::path::Path, &str, folio::report::About)>,
 ) -> Result<()> {
     if let Some((path, file, about)) = report {
-        folio::report::write_file(path, folio::report::sweep_html(result, file, &about, rows))
-            .with_context(|| format!("{}: cannot write the report", path.display()))?;
-        eprintln!(
-            "wrote {}",
-            folio::report::printable(&path.display().to_string())
-        );
+        write_output(
+            path,
+            folio::report::sweep_html(result, file, &about, rows),
+            "the report",
+        )?;
     }
     if let Some(path) = out {
         folio::report::write_variants(path, result)
@@ -944,6 +1018,13 @@ fn show_sweep(
 }
 
 fn run(args: RunArgs, registry: &Registry) -> Result<()> {
+    distinct_outputs(
+        &[
+            ("--report", args.report.as_deref()),
+            ("--out", args.out.as_deref()),
+        ],
+        &args.files,
+    )?;
     let over = args.over.overrides();
     let mut plans = plans(&args.files, &over, registry)?;
     if let Some(tickers) = &args.over.tickers {
@@ -963,12 +1044,7 @@ fn run(args: RunArgs, registry: &Registry) -> Result<()> {
     };
     if let Some(path) = &args.report {
         let runs: Vec<_> = outcomes.iter().map(folio::report::RunReport::of).collect();
-        folio::report::write_file(path, folio::report::html(&runs))
-            .with_context(|| format!("{}: cannot write the report", path.display()))?;
-        eprintln!(
-            "wrote {}",
-            folio::report::printable(&path.display().to_string())
-        );
+        write_output(path, folio::report::html(&runs), "the report")?;
     }
     if let Some(dir) = &args.out {
         let format = match args.out_format {
@@ -994,13 +1070,7 @@ fn report(args: ReportArgs) -> Result<()> {
     let runs = folio::report::read_reports(&args.dir)
         .with_context(|| format!("{}: cannot read the runs", args.dir.display()))?;
     let path = args.output.unwrap_or_else(|| args.dir.join("report.html"));
-    folio::report::write_file(&path, folio::report::html(&runs))
-        .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    eprintln!(
-        "wrote {}",
-        folio::report::printable(&path.display().to_string())
-    );
-    Ok(())
+    write_output(&path, folio::report::html(&runs), "the report")
 }
 
 fn validate(args: ValidateArgs, registry: &Registry) -> Result<()> {
@@ -1429,20 +1499,22 @@ fn optimise(args: OptimiseArgs) -> Result<()> {
                 row.extend(
                     columns
                         .iter()
-                        .map(|(_, p)| format!("{:.2} %", 100.0 * p.weights[j])),
+                        .map(|(_, p)| folio::metrics::Format::Percent.show(p.weights[j])),
                 );
                 t.add_row(row);
             }
             for (label, f) in [
                 (
                     "expected return",
-                    (|p: &Portfolio, _| format!("{:.2} %", 100.0 * p.expected_return))
+                    (|p: &Portfolio, _| folio::metrics::Format::Percent.show(p.expected_return))
                         as fn(&Portfolio, f64) -> String,
                 ),
                 ("volatility", |p, _| {
-                    format!("{:.2} %", 100.0 * p.volatility)
+                    folio::metrics::Format::Percent.show(p.volatility)
                 }),
-                ("Sharpe ratio", |p, rf| format!("{:.3}", p.sharpe(rf))),
+                ("Sharpe ratio", |p, rf| {
+                    folio::metrics::Format::Ratio.show(p.sharpe(rf))
+                }),
                 ("solved by", |p, _| p.method.name().to_string()),
             ] {
                 let mut row = vec![label.to_string()];
@@ -1531,6 +1603,13 @@ fn liquidity_bounds(
 
 fn frontier(args: FrontierArgs) -> Result<()> {
     use folio::optimise::Optimiser;
+    distinct_outputs(
+        &[
+            ("--out", args.out.as_deref()),
+            ("--svg", args.svg.as_deref()),
+        ],
+        &[],
+    )?;
     let problem = args.problem.load(false)?;
     let (est, rf) = (&problem.estimates, args.problem.rf);
     let mut opt = Optimiser::new(est, &problem.constraints).map_err(folio::Error::from)?;
@@ -1543,21 +1622,15 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         opt.max_sharpe(rf).ok()
     };
     if let Some(path) = &args.out {
-        folio::report::write_file(path, folio::report::frontier_csv(est, &points, rf))
-            .with_context(|| format!("{}: cannot write the frontier", path.display()))?;
-        eprintln!(
-            "wrote {}",
-            folio::report::printable(&path.display().to_string())
-        );
+        write_output(
+            path,
+            folio::report::frontier_csv(est, &points, rf),
+            "the frontier",
+        )?;
     }
     if let Some(path) = &args.svg {
         let svg = folio::report::frontier_svg(est, &points, tangency.as_ref().map(|t| (t, rf)));
-        folio::report::write_file(path, &svg)
-            .with_context(|| format!("{}: cannot write the chart", path.display()))?;
-        eprintln!(
-            "wrote {}",
-            folio::report::printable(&path.display().to_string())
-        );
+        write_output(path, &svg, "the chart")?;
     }
     let mut t = Table::new();
     t.load_preset(presets::UTF8_FULL_CONDENSED);
@@ -1575,9 +1648,9 @@ fn frontier(args: FrontierArgs) -> Result<()> {
         }
         t.add_row(vec![
             k.to_string(),
-            format!("{:.2} %", 100.0 * p.expected_return),
-            format!("{:.2} %", 100.0 * p.volatility),
-            format!("{:.3}", p.sharpe(rf)),
+            folio::metrics::Format::Percent.show(p.expected_return),
+            folio::metrics::Format::Percent.show(p.volatility),
+            folio::metrics::Format::Ratio.show(p.sharpe(rf)),
             p.weights
                 .iter()
                 .filter(|w| w.abs() > 1e-9)

@@ -17,14 +17,17 @@
 //! its checksum, format version, path and plan match and the source is the one it was made
 //! from: when the size, inode and times are unchanged (as git's index decides a file is
 //! unchanged) the hash is not recomputed; otherwise the source is hashed and compared, so a
-//! `touch` or a checkout of the same bytes still hits, and an edit is a miss. Anything else — a
-//! stale, truncated or corrupt entry, another format version — is rebuilt from the source with
-//! a note; an entry is never trusted unverified and a damaged one never panics.
+//! `touch` or a checkout of the same bytes still hits, and an edit is a miss (the entry is
+//! rebuilt from the source). A truncated or corrupt entry, or one whose header names another
+//! format version, is rebuilt with a note; an entry is never trusted unverified and a damaged
+//! one never panics. The entry's name includes the format version and folio's version, so
+//! another release never reads this one's entries (they stay until the folder is removed).
 //!
 //! Entries are written to a temporary file in the cache folder and renamed into place when
 //! complete, so concurrent runs never see a partial entry (the last complete write wins). The
-//! cache replaces only its own entries (files that start with its magic bytes) and never
-//! deletes a file it did not create.
+//! cache replaces only its own entries (files that start with its magic bytes) or an empty
+//! file, and never deletes a file it did not create (only its own temporary file, after a
+//! failed write).
 
 use std::fmt;
 use std::fs;
@@ -105,7 +108,15 @@ impl PanelCache {
 
     /// The entry file for a source (canonical path) and plan.
     fn entry(&self, source: &str, plan: &str) -> PathBuf {
-        let key = sha256_hex(format!("{CACHE_FORMAT}\0{source}\0{plan}").as_bytes());
+        // folio's version too: a reader that changed between releases never serves an entry
+        // an older one built.
+        let key = sha256_hex(
+            format!(
+                "{CACHE_FORMAT}\0{}\0{source}\0{plan}",
+                env!("CARGO_PKG_VERSION")
+            )
+            .as_bytes(),
+        );
         self.dir.join(format!("folio-{}.panel", &key[..32]))
     }
 }
@@ -399,17 +410,22 @@ fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 fn write_new(dir: &Path, entry: &Path, bytes: &[u8]) -> io::Result<()> {
     static NONCE: AtomicU64 = AtomicU64::new(0);
     fs::create_dir_all(dir)?;
+    // Unique across processes and machines sharing the folder (containers may all be pid 1).
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let tmp = dir.join(format!(
-        ".folio-cache-{}-{}.tmp",
+        ".folio-cache-{}-{since_epoch}-{}.tmp",
         std::process::id(),
         NONCE.fetch_add(1, Ordering::Relaxed)
     ));
-    let written = fs::OpenOptions::new()
+    // Only a file this call created is removed on failure.
+    let mut f = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes));
-    let renamed = written.and_then(|()| {
+        .open(&tmp)?;
+    let renamed = f.write_all(bytes).and_then(|()| {
+        drop(f);
         if !replaceable(entry) {
             return Err(io::Error::other(
                 "a file that is not a cache entry is there",
@@ -418,7 +434,6 @@ fn write_new(dir: &Path, entry: &Path, bytes: &[u8]) -> io::Result<()> {
         fs::rename(&tmp, entry)
     });
     if renamed.is_err() {
-        // Ours: created above with `create_new`.
         let _ = fs::remove_file(&tmp);
     }
     renamed
@@ -427,13 +442,13 @@ fn write_new(dir: &Path, entry: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Whether the file at `entry` may be replaced: absent, empty, or a cache entry.
 fn replaceable(entry: &Path) -> bool {
     use std::io::Read as _;
-    let Ok(mut f) = fs::File::open(entry) else {
+    let Ok(f) = fs::File::open(entry) else {
         return fs::symlink_metadata(entry).is_err();
     };
-    let mut head = [0u8; 8];
-    match f.read(&mut head) {
+    let mut head = Vec::with_capacity(MAGIC.len());
+    match f.take(MAGIC.len() as u64).read_to_end(&mut head) {
         Ok(0) => true,
-        Ok(n) => n == MAGIC.len() && &head == MAGIC,
+        Ok(_) => head == MAGIC,
         Err(_) => false,
     }
 }

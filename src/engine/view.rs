@@ -780,8 +780,7 @@ impl<'a> Context<'a> {
 
 /// `to / from − 1`, `None` when it is not a number (a missing price, a zero).
 fn simple_return(from: f64, to: f64) -> Option<f64> {
-    let r = to / from - 1.0;
-    r.is_finite().then_some(r)
+    Some(crate::numeric::simple_return(from, to)).filter(|r| r.is_finite())
 }
 
 #[cfg(test)]

@@ -1133,8 +1133,16 @@ pub(super) fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag);
     let mut v = (lo / step).ceil() * step;
+    // A span below the floats' own spacing at `lo` has no steps to take (`v + step == v`).
+    if !(v.is_finite() && v + step > v) {
+        return if lo.is_finite() && hi.is_finite() {
+            vec![lo, hi]
+        } else {
+            Vec::new()
+        };
+    }
     let mut out = Vec::new();
-    while v <= hi + 1e-12 {
+    while v <= hi + 1e-12 && out.len() < 64 {
         out.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
         v += step;
     }

@@ -514,6 +514,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ticks_of_a_span_below_the_floats_spacing_end() {
+        // Two final NAVs 2 ulps apart at 1e9: a step of 5e-8 adds nothing to 1e9.
+        let ticks = html::nice_ticks(1e9, 1e9 + 2.4e-7);
+        assert!(!ticks.is_empty() && ticks.len() <= 64, "{ticks:?}");
+        assert_eq!(html::nice_ticks(0.0, 1.0).len(), 6);
+    }
+
+    #[test]
     fn formats_numbers_for_people() {
         assert_eq!(money(1234567.891), "1,234,567.89");
         assert_eq!(money(-12.0), "-12.00");

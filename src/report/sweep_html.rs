@@ -452,8 +452,8 @@ fn heatmap(
                 let _ = write!(
                     s,
                     "<rect class=\"empty\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{NO_VALUE}\"><title>no variant</title></rect>",
-                    cell_w - 1.0,
-                    cell_h - 1.0
+                    (cell_w - 1.0).max(0.5),
+                    (cell_h - 1.0).max(0.5)
                 );
                 continue;
             };
@@ -477,8 +477,8 @@ fn heatmap(
                 s,
                 "<rect class=\"data variant-cell\" data-variant=\"{i}\" data-value=\"{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{fill}\"{outline}><title>variant {i}: {metric} {}{}; {}</title></rect>",
                 v.score,
-                cell_w - 1.0,
-                cell_h - 1.0,
+                (cell_w - 1.0).max(0.5),
+                (cell_h - 1.0).max(0.5),
                 show_figure(Some(v.score), unit),
                 if Some(i) == best_variant {
                     " (the best)"
@@ -563,7 +563,9 @@ fn score_histogram(result: &SweepResult, unit: Unit) -> String {
     if let Some(l) = luck.filter(|_| off_scale.is_none()) {
         (lo, hi) = (lo.min(l), hi.max(l));
     }
-    if hi - lo < 1e-12 {
+    // Variants (nearly) equal, relative to their size: a scale of their own width would have
+    // steps below the floats' spacing.
+    if hi - lo <= 1e-9 * lo.abs().max(hi.abs()).max(1.0) {
         let pad = (lo.abs() * 0.05).max(1e-3);
         (lo, hi) = (lo - pad, hi + pad);
     }

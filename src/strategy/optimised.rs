@@ -118,7 +118,10 @@ pub struct MeanVarianceParams {
 
 /// `turnover = { penalty = λ, limit = τ }` of `kind = "mean_variance"`: `λ · Σ|w − w_prev|`
 /// added to the minimised objective and/or `Σ|w − w_prev| ≤ τ`, `w_prev` being the weights
-/// held at the decision day's close (see [`Turnover`]).
+/// held at the decision day's close (see [`Turnover`]). The first solve, from an empty book,
+/// has no turnover term: buying the first portfolio is not limited or penalised (a limit
+/// below 1 would make it impossible), so its `turnover` in `optimisations.csv` is the whole
+/// purchase.
 ///
 /// ```
 /// use folio::strategy::TurnoverParams;
@@ -701,9 +704,13 @@ impl OptimisedTarget {
                 if let Ok(p) = &solve.outcome {
                     solve.at_adv_cap = (0..n)
                         .filter(|&k| {
-                            caps[k] < constraints.upper[k] + 1e-15
-                                && caps[k].is_finite()
-                                && p.weights[k] >= caps[k] - 1e-9
+                            // At the cap on either side (it bounds longs and shorts alike),
+                            // where it is tighter than the file's own bound.
+                            let w = p.weights[k];
+                            caps[k].is_finite()
+                                && ((caps[k] < constraints.upper[k] + 1e-15 && w >= caps[k] - 1e-9)
+                                    || (-caps[k] > constraints.lower[k] - 1e-15
+                                        && w <= -caps[k] + 1e-9))
                         })
                         .count();
                 }

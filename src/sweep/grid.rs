@@ -877,22 +877,29 @@ pub fn walk_forward_limited(
         over,
         extra,
         max_variants,
+        None,
         tick,
         Registry::builtin_ref(),
     )
 }
 
-/// [`walk_forward_limited`] for a file whose kind is one of `registry`'s.
+/// [`walk_forward_limited`] for a file whose kind is one of `registry`'s, each window's variant
+/// chosen by `metric` (a [`Summary::figure_names`] name; `None`: the file's `[sweep] metric`).
 pub fn walk_forward_in(
     path: &Path,
     over: &Overrides,
     extra: &[(String, Vec<toml::Value>)],
     max_variants: usize,
+    metric: Option<&str>,
     tick: &(dyn Fn() + Sync),
     registry: &Registry,
 ) -> Result<WalkForward> {
     let file = StrategyFile::load_in(path, registry)?;
-    let spec = file.sweep.clone().unwrap_or_default();
+    let mut spec = file.sweep.clone().unwrap_or_default();
+    if let Some(metric) = metric {
+        check_metric(path, metric)?;
+        spec.metric = metric.to_string();
+    }
     let Some(wf) = spec.walk_forward else {
         return Err(invalid(
             path,
