@@ -177,41 +177,9 @@ fn the_example_long_short_kind_runs_from_its_strategy_file_through_the_driver() 
     assert!(r.rebalances > 45, "{}", r.rebalances);
 }
 
-/// The example's own binary (`cargo run --example long_short_momentum -- …`), built once with
-/// the cargo that runs the tests.
+/// The example's own binary (`cargo run --example long_short_momentum -- …`).
 fn example(args: &[&str]) -> std::process::Output {
-    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "--locked",
-                "--example",
-                "long_short_momentum",
-            ])
-            .args(["--message-format=json"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["target"]["name"] == "long_short_momentum")
-            .find_map(|v| v["executable"].as_str().map(Into::into))
-            .expect("cargo names the example's executable")
-    });
-    std::process::Command::new(bin)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the example runs")
+    crate::common::run_example("long_short_momentum", args)
 }
 
 #[test]

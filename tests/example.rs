@@ -64,44 +64,8 @@ fn the_example_strategy_holds_the_momentum_leaders_at_its_volatility_target() {
     assert!(vol > 0.08 && vol < 0.16, "realised volatility {vol}");
 }
 
-/// The example's binary, built once per test run with the cargo that runs the tests.
-fn example_binary() -> std::path::PathBuf {
-    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "--locked",
-                "--example",
-                "vol_target_momentum",
-                "--message-format=json",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["target"]["name"] == "vol_target_momentum")
-            .find_map(|v| v["executable"].as_str().map(Into::into))
-            .expect("cargo names the example's executable")
-    })
-    .clone()
-}
-
 fn example(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(example_binary())
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the example runs")
+    crate::common::run_example("vol_target_momentum", args)
 }
 
 fn files_named(dir: &std::path::Path, name: &str) -> Vec<std::path::PathBuf> {

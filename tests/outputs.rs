@@ -3,19 +3,11 @@
 //! and excess returns, positions, trades with the decision date and mid price, self-describing
 //! `metrics.json`, `--format csv` one row per run, typed sweep parameters, walk-forward `--out`.
 
-use crate::common::{ok, s, strategy_text, tmp, write};
+use crate::common::{SMALL, ok, s, strategy_text, tmp, write};
 use polars::prelude::*;
 use serde_json::Value;
 
 const BH: &str = "strategies/buy_and_hold.toml";
-const SMALL: [&str; 6] = [
-    "--tickers",
-    "AAPL,MSFT,KO",
-    "--from",
-    "2019-01-02",
-    "--to",
-    "2020-12-31",
-];
 
 fn parquet(path: &std::path::Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap())

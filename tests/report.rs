@@ -1,7 +1,7 @@
 //! The HTML report: self-contained, every chart with data and labelled axes, the conventions
 //! and data caveats of the run, and the same page from `--report` and from `folio report DIR`.
 
-use crate::common::{folio, ok};
+use crate::common::{charts, folio, ok};
 
 const FILES: [&str; 4] = [
     "strategies/buy_and_hold.toml",
@@ -9,16 +9,6 @@ const FILES: [&str; 4] = [
     "strategies/index_equal_annual.toml",
     "strategies/index_equal_band.toml",
 ];
-
-/// Each `<svg class="chart…">…</svg>` of the page.
-fn charts(page: &str) -> Vec<&str> {
-    page.match_indices("<svg class=\"chart")
-        .map(|(i, _)| {
-            let end = page[i..].find("</svg>").expect("every svg is closed");
-            &page[i..i + end]
-        })
-        .collect()
-}
 
 /// The text inside every element with `class="axis-label"`.
 fn axis_labels(svg: &str) -> Vec<String> {

@@ -4,30 +4,11 @@
 //! one equity chart on a single-run page, clean benchmark names, and every curve's last point
 //! equal to the run's own figures.
 
-use crate::common::{ok, s, strategy_text, tmp, write};
+use crate::common::{SMALL, charts, ok, s, strategy_text, tmp, write};
 use serde_json::Value;
 
 const BH: &str = "strategies/buy_and_hold.toml";
 const INDEX: &str = "strategies/index_equal_annual.toml";
-/// A short window on a few names keeps each run quick.
-const SMALL: [&str; 6] = [
-    "--tickers",
-    "AAPL,MSFT,KO",
-    "--from",
-    "2019-01-02",
-    "--to",
-    "2020-12-31",
-];
-
-/// Each `<svg class="chart…">…</svg>` of the page.
-fn charts(page: &str) -> Vec<&str> {
-    page.match_indices("<svg class=\"chart")
-        .map(|(i, _)| {
-            let end = page[i..].find("</svg>").expect("every svg is closed");
-            &page[i..i + end]
-        })
-        .collect()
-}
 
 fn chart_titled<'p>(page: &'p str, start: &str) -> Vec<&'p str> {
     charts(page)

@@ -139,11 +139,12 @@ pub(crate) fn write_file_with(
         std::process::id(),
         nonce()
     ));
+    // Created here (create_new): on any later failure it is this call's own file to remove.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?;
     let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
         fill(&mut f)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
@@ -153,7 +154,7 @@ pub(crate) fn write_file_with(
         Ok(())
     })();
     if written.is_err() {
-        // Only the temporary file this call created (create_new) is removed.
+        drop(f);
         let _ = std::fs::remove_file(&tmp);
     }
     written
@@ -200,9 +201,21 @@ pub(crate) fn write_set(
             Ok(runs.iter().map(|r| dir.join(&r.name)).collect())
         }
         Err(e) => {
-            // Nothing of the new set is in place (the swap put the old folders back): what
-            // is left in the staging folder is this run's own unfinished output.
-            let _ = std::fs::remove_dir_all(&staging);
+            // Nothing of the new set is in place (the swap put the old folders back). Only
+            // what this call wrote goes: each staged run's files and marker, the completion
+            // mark, then the folders it created if that emptied them; an earlier result an
+            // undo could not put back stays in the staging folder rather than being deleted.
+            for run in runs {
+                let folder = staging.join(&run.name);
+                for (name, _) in &run.files {
+                    let _ = std::fs::remove_file(folder.join(name));
+                }
+                let _ = std::fs::remove_file(folder.join(MARKER));
+                let _ = std::fs::remove_dir(&folder);
+            }
+            let _ = std::fs::remove_file(staging.join(COMPLETE));
+            let _ = std::fs::remove_dir(staging.join(OLD));
+            let _ = std::fs::remove_dir(&staging);
             Err(e)
         }
     }

@@ -113,3 +113,62 @@ pub fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
             .collect(),
     )
 }
+
+/// Options of a short window on a few names, to keep a run quick.
+pub const SMALL: [&str; 6] = [
+    "--tickers",
+    "AAPL,MSFT,KO",
+    "--from",
+    "2019-01-02",
+    "--to",
+    "2020-12-31",
+];
+
+/// Each `<svg class="chart…">…</svg>` of an HTML page.
+pub fn charts(page: &str) -> Vec<&str> {
+    page.match_indices("<svg class=\"chart")
+        .map(|(i, _)| {
+            let end = page[i..].find("</svg>").expect("every svg is closed");
+            &page[i..i + end]
+        })
+        .collect()
+}
+
+/// Runs the example `name` (`cargo run --example name -- args…`) from the repository root:
+/// its binary is built once per test run, with the cargo that runs the tests.
+pub fn run_example(name: &str, args: &[&str]) -> Output {
+    static BINS: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let bin = {
+        let mut bins = BINS.lock().unwrap_or_else(|e| e.into_inner());
+        match bins.iter().find(|(n, _)| n == name) {
+            Some((_, bin)) => bin.clone(),
+            None => {
+                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+                let out = std::process::Command::new(cargo)
+                    .args(["build", "--quiet", "--locked", "--example", name])
+                    .arg("--message-format=json")
+                    .current_dir(env!("CARGO_MANIFEST_DIR"))
+                    .output()
+                    .expect("cargo runs");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let bin: PathBuf = String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                    .filter(|v| v["target"]["name"] == name)
+                    .find_map(|v| v["executable"].as_str().map(Into::into))
+                    .expect("cargo names the example's executable");
+                bins.push((name.to_string(), bin.clone()));
+                bin
+            }
+        }
+    };
+    std::process::Command::new(bin)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the example runs")
+}
