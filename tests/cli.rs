@@ -179,31 +179,45 @@ fn one_and_two_threads_give_byte_identical_output() {
 
 #[test]
 fn every_strategy_file_validates_and_runs() {
-    let mut seen = 0;
-    for entry in std::fs::read_dir("strategies").unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
-            continue;
-        }
-        let out = ok(&["validate", s(&path)]);
-        assert!(out.starts_with("ok: "), "{out}");
-        let json: Value =
-            serde_json::from_str(&ok(&["run", s(&path), "--format", "json"])).unwrap();
-        assert!(json[0]["metrics"]["cagr"].is_number(), "{}", path.display());
+    // All files in one `validate` and one `run` (each process loads every distinct data request
+    // once and runs the files in parallel), each file checked on its own line / entry.
+    let mut files: Vec<String> = std::fs::read_dir("strategies")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
+        .map(|p| s(&p).to_string())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "{files:?}");
+    let args = |cmd: &'static str| -> Vec<&str> {
+        std::iter::once(cmd)
+            .chain(files.iter().map(String::as_str))
+            .collect()
+    };
+    let out = ok(&args("validate"));
+    let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("note:")).collect();
+    assert_eq!(lines.len(), files.len(), "{out}");
+    for (line, file) in lines.iter().zip(&files) {
+        assert!(line.starts_with(&format!("ok: {file} (")), "{line}");
+    }
+    let mut run = args("run");
+    run.extend(["--format", "json"]);
+    let json: Value = serde_json::from_str(&ok(&run)).unwrap();
+    let runs = json.as_array().unwrap();
+    assert_eq!(runs.len(), files.len());
+    for (r, file) in runs.iter().zip(&files) {
+        assert_eq!(r["file"].as_str(), Some(file.as_str()));
+        assert!(r["metrics"]["cagr"].is_number(), "{file}");
         // Honest books: every cost is in some day's return, day 0 included, so the returns
         // compound to exactly final NAV / initial cash − 1.
-        let m = &json[0]["metrics"];
+        let m = &r["metrics"];
         let total = m["total_return"].as_f64().unwrap();
-        let books =
-            m["final_nav"].as_f64().unwrap() / json[0]["initial_cash"].as_f64().unwrap() - 1.0;
+        let books = m["final_nav"].as_f64().unwrap() / r["initial_cash"].as_f64().unwrap() - 1.0;
         assert!(
             (total - books).abs() <= 1e-12,
-            "{}: total return {total}, final NAV / initial cash − 1 = {books}",
-            path.display()
+            "{file}: total return {total}, final NAV / initial cash − 1 = {books}"
         );
-        seen += 1;
     }
-    assert!(seen >= 1);
 }
 
 #[test]
