@@ -36,7 +36,7 @@ mod qp;
 mod single_index;
 
 pub use estimate::{
-    ReturnModel, RiskModel, check_psd, covariance, expected_returns, repair_psd,
+    ReturnModel, RiskModel, RollingCovariance, check_psd, covariance, expected_returns, repair_psd,
     returns_from_prices,
 };
 pub use liquidity::{AdvCap, Turnover, average_daily_value};

@@ -27,7 +27,7 @@ use crate::engine::{BacktestResult, Context};
 use crate::numeric;
 use crate::optimise::{
     self, AdvCap, Constraints, Objective, OptimiseError, Optimiser, Portfolio, ReturnModel,
-    RiskAversion, RiskModel, Turnover,
+    RiskAversion, RiskModel, RollingCovariance, Turnover,
 };
 
 /// The objective's name in strategy files; its parameters are keys beside it.
@@ -460,6 +460,8 @@ struct OptimisedTarget {
     tickers: Vec<String>,
     last: Option<Vec<f64>>,
     log: Vec<Solve>,
+    /// The covariance of the last window, updated as the window rolls.
+    rolling: RollingCovariance,
 }
 
 impl Optimised {
@@ -541,6 +543,7 @@ impl Optimised {
             tickers,
             last: None,
             log: Vec::new(),
+            rolling: RollingCovariance::default(),
         };
         Driver::new(target, rebalance)
     }
@@ -675,32 +678,46 @@ impl OptimisedTarget {
                             limit: t.limit.map(|l| l - outside),
                         }
                     });
-                solve.outcome =
-                    optimise::estimate(&tickers, &returns, return_model, covariance, None, rf)
-                        .and_then(|est| {
-                            if adv_cap.is_some() && room < budget - 1e-12 {
-                                return Err(OptimiseError::InfeasibleConstraints(format!(
-                                    "the ADV caps allow weights summing to at most {room:.4}, \
+                // The covariance is updated from the last window's (`RollingCovariance`);
+                // the columns are the run's, so a change of the window's assets rebuilds it.
+                let rolling = &mut self.rolling;
+                solve.outcome = optimise::expected_returns(&returns, return_model, None, rf)
+                    .and_then(|mu| {
+                        Ok(optimise::Estimates {
+                            tickers: tickers.clone(),
+                            expected_returns: mu,
+                            covariance: rolling.covariance(
+                                &cols,
+                                first + 1,
+                                &returns,
+                                covariance,
+                            )?,
+                        })
+                    })
+                    .and_then(|est| {
+                        if adv_cap.is_some() && room < budget - 1e-12 {
+                            return Err(OptimiseError::InfeasibleConstraints(format!(
+                                "the ADV caps allow weights summing to at most {room:.4}, \
                                      less than the budget {budget}: the book is too large for \
                                      the assets' traded value"
+                            )));
+                        }
+                        let mut opt = Optimiser::new(&est, &constraints)?;
+                        if let Some(w) = &last {
+                            opt.warm_start(w);
+                        }
+                        if let Some(t) = &turnover {
+                            if t.limit.is_some_and(|l| l < 0.0) {
+                                return Err(OptimiseError::InfeasibleConstraints(format!(
+                                    "selling the assets left out of the window already \
+                                         exceeds the turnover limit by {}",
+                                    -t.limit.unwrap_or_default()
                                 )));
                             }
-                            let mut opt = Optimiser::new(&est, &constraints)?;
-                            if let Some(w) = &last {
-                                opt.warm_start(w);
-                            }
-                            if let Some(t) = &turnover {
-                                if t.limit.is_some_and(|l| l < 0.0) {
-                                    return Err(OptimiseError::InfeasibleConstraints(format!(
-                                        "selling the assets left out of the window already \
-                                         exceeds the turnover limit by {}",
-                                        -t.limit.unwrap_or_default()
-                                    )));
-                                }
-                                opt.set_turnover(t.clone())?;
-                            }
-                            opt.solve(objective, rf)
-                        });
+                            opt.set_turnover(t.clone())?;
+                        }
+                        opt.solve(objective, rf)
+                    });
                 if let Ok(p) = &solve.outcome {
                     solve.at_adv_cap = (0..n)
                         .filter(|&k| {
