@@ -655,6 +655,32 @@ mod tests {
     }
 
     #[test]
+    fn rolling_covariance_updates_and_rebuilds_when_it_must() {
+        let r: Vec<f64> = (0..90)
+            .map(|i| ((i * 7 % 13) as f64 - 6.0) * 1e-3)
+            .collect();
+        let all = Matrix::from_rows(30, 3, r).unwrap();
+        let mut rolling = RollingCovariance::default();
+        let at = |start: usize, len: usize, cols: &[usize], rolling: &mut RollingCovariance| {
+            let w = all.slice_rows(start, start + len).select_columns(cols);
+            rolling
+                .covariance(cols, start, &w, &RiskModel::Sample)
+                .unwrap();
+            rolling.updates
+        };
+        assert_eq!(at(0, 10, &[0, 1, 2], &mut rolling), 0);
+        assert_eq!(at(3, 10, &[0, 1, 2], &mut rolling), 1); // rolled
+        assert_eq!(at(3, 12, &[0, 1, 2], &mut rolling), 2); // grew
+        assert_eq!(at(4, 12, &[0, 2], &mut rolling), 0); // other columns
+        assert_eq!(at(20, 10, &[0, 2], &mut rolling), 0); // nothing shared
+        assert_eq!(at(2, 10, &[0, 2], &mut rolling), 0); // backwards
+        for k in 1..=REBUILD_EVERY {
+            assert_eq!(at(2 + k, 10, &[0, 2], &mut rolling), k);
+        }
+        assert_eq!(at(3 + REBUILD_EVERY, 10, &[0, 2], &mut rolling), 0);
+    }
+
+    #[test]
     fn ledoit_wolf_shrinks_between_sample_and_identity() {
         let r = Matrix::from_rows(
             4,
