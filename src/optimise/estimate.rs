@@ -229,6 +229,20 @@ pub fn expected_returns(
     let year = PERIODS_PER_YEAR;
     let column = |j: usize| (0..t).map(move |i| returns.get(i, j));
     Ok(match *model {
+        ReturnModel::Historical { compounded: true } => {
+            // Each column's growth Π(1 + r), first day to last as `historical_mean` takes
+            // it, accumulated row by row (contiguous reads).
+            let mut growth = vec![1.0; n];
+            for i in 0..t {
+                for (g, r) in growth.iter_mut().zip(returns.row(i)) {
+                    *g *= 1.0 + r;
+                }
+            }
+            growth
+                .iter()
+                .map(|g| g.powf(year / t as f64) - 1.0)
+                .collect()
+        }
         ReturnModel::Historical { compounded } => (0..n)
             .map(|j| historical_mean(column(j), t, compounded))
             .collect(),
