@@ -164,6 +164,27 @@ impl RiskModel {
 /// assert!((r.get(0, 0) - 0.1).abs() < 1e-15 && (r.get(1, 0) + 0.1).abs() < 1e-15);
 /// ```
 pub fn returns_from_prices(prices: &Matrix) -> Result<Matrix, OptimiseError> {
+    returns_from_prices_after(prices, None)
+}
+
+/// [`returns_from_prices`] of a window that overlaps an earlier one: `earlier` holds that
+/// window's prices, their returns, and the row of those prices that is this window's first.
+/// A return whose two prices are the same in both windows is copied, not recomputed (it is
+/// the same division of the same numbers); the others are computed and checked.
+///
+/// ```
+/// use folio::data::Matrix;
+/// use folio::optimise::{returns_from_prices, returns_from_prices_after};
+/// let all = Matrix::from_rows(5, 1, vec![100.0, 110.0, 99.0, 104.0, 101.0]).unwrap();
+/// let (a, b) = (all.slice_rows(0, 4), all.slice_rows(1, 5));
+/// let ra = returns_from_prices(&a).unwrap();
+/// let rb = returns_from_prices_after(&b, Some((&a, &ra, 1))).unwrap();
+/// assert_eq!(rb, returns_from_prices(&b).unwrap());
+/// ```
+pub fn returns_from_prices_after(
+    prices: &Matrix,
+    earlier: Option<(&Matrix, &Matrix, usize)>,
+) -> Result<Matrix, OptimiseError> {
     let (rows, n) = (prices.rows(), prices.cols());
     if rows < 3 {
         return Err(OptimiseError::TooFewObservations {
@@ -171,8 +192,23 @@ pub fn returns_from_prices(prices: &Matrix) -> Result<Matrix, OptimiseError> {
             got: rows,
         });
     }
+    // Whether each price row is the earlier window's at the same day.
+    let same: Vec<bool> = (0..rows)
+        .map(|t| {
+            earlier.is_some_and(|(p, r, shift)| {
+                p.cols() == n
+                    && r.rows() + 1 == p.rows()
+                    && shift + t < p.rows()
+                    && p.row(shift + t) == prices.row(t)
+            })
+        })
+        .collect();
     let mut out = Matrix::filled(rows - 1, n, 0.0);
     for t in 1..rows {
+        if let (Some((_, r, shift)), true) = (earlier, same[t - 1] && same[t]) {
+            out.row_mut(t - 1).copy_from_slice(r.row(shift + t - 1));
+            continue;
+        }
         let (before, now) = (prices.row(t - 1), prices.row(t));
         for (j, r) in out.row_mut(t - 1).iter_mut().enumerate() {
             *r = numeric::simple_return(before[j], now[j]);
@@ -196,6 +232,14 @@ fn check_returns(returns: &Matrix) -> Result<(), OptimiseError> {
     }
     if returns.cols() == 0 {
         return Err(OptimiseError::InvalidInput("no assets".into()));
+    }
+    // All finite (a branch-free pass), else find the first that is not.
+    let finite = returns
+        .as_slice()
+        .chunks(64)
+        .all(|c| c.iter().fold(true, |all, v| all & v.is_finite()));
+    if finite {
+        return Ok(());
     }
     if let Some(i) = returns.as_slice().iter().position(|v| !v.is_finite()) {
         return Err(OptimiseError::InvalidInput(format!(

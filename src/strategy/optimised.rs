@@ -462,6 +462,17 @@ struct OptimisedTarget {
     log: Vec<Solve>,
     /// The covariance of the last window, updated as the window rolls.
     rolling: RollingCovariance,
+    /// The last window's prices and returns.
+    last_window: Option<Window>,
+}
+
+/// A window's columns (of the run), first day, prices and daily returns.
+#[derive(Debug, Clone)]
+struct Window {
+    cols: Vec<usize>,
+    first: usize,
+    prices: Matrix,
+    returns: Matrix,
 }
 
 impl Optimised {
@@ -544,6 +555,7 @@ impl Optimised {
             last: None,
             log: Vec::new(),
             rolling: RollingCovariance::default(),
+            last_window: None,
         };
         Driver::new(target, rebalance)
     }
@@ -611,13 +623,26 @@ impl OptimisedTarget {
             .as_ref()
             .map(|w| cols.iter().map(|&j| w[j]).collect());
         let rf = self.risk_free_rate;
-        let returns = match optimise::returns_from_prices(&prices) {
+        // The returns of the days the last window shares with this one are its own.
+        let earlier = self
+            .last_window
+            .as_ref()
+            .filter(|w| w.cols == cols && first >= w.first)
+            .map(|w| (&w.prices, &w.returns, first - w.first));
+        let returns = match optimise::returns_from_prices_after(&prices, earlier) {
             Ok(r) => r,
             Err(e) => {
                 solve.outcome = Err(e);
                 return solve;
             }
         };
+        self.last_window = Some(Window {
+            cols: cols.clone(),
+            first,
+            prices,
+            returns,
+        });
+        let returns = &self.last_window.as_ref().expect("just set").returns;
         match &self.model {
             Model::MeanVariance {
                 objective,
