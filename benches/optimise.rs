@@ -66,7 +66,8 @@ fn rolling(c: &mut Criterion) {
         .unwrap();
         let build = || Optimised::mean_variance(&params, table.tickers().to_vec(), 0.0).unwrap();
         let mut s = build();
-        let notes = s.notes(&run(&table, &mut s, &config).expect("runs"));
+        let result = run(&table, &mut s, &config).expect("runs");
+        let notes = s.notes(&result);
         assert!(
             notes[0].starts_with("optimisation: 184 solves, 0 failed"),
             "{notes:?}"
