@@ -552,8 +552,8 @@ impl RollingCovariance {
         let mut cov = Matrix::filled(n, n, 0.0);
         for j in 0..n {
             let tdj = t as f64 * d[j];
-            for k in j..n {
-                let v = (self.cross[j * n + k] - tdj * d[k]) * w;
+            for (k, dk) in d.iter().enumerate().skip(j) {
+                let v = (self.cross[j * n + k] - tdj * dk) * w;
                 cov.set(j, k, v);
                 cov.set(k, j, v);
             }

@@ -824,11 +824,11 @@ fn cholesky_diagonal(a: &crate::data::Matrix) -> Option<Vec<f64>> {
             let col_k = &left[k * n..(k + 1) * n];
             let factor = -col_k[j];
             for (y, x) in col_j.iter_mut().zip(&col_k[j..]) {
-                *y = factor * x + *y;
+                *y += factor * x;
             }
         }
         let pivot = col_j[0];
-        if !(pivot > 0.0) {
+        if pivot.is_nan() || pivot <= 0.0 {
             return None;
         }
         let denom = pivot.sqrt();

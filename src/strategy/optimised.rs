@@ -706,7 +706,7 @@ impl OptimisedTarget {
                 // The covariance is updated from the last window's (`RollingCovariance`);
                 // the columns are the run's, so a change of the window's assets rebuilds it.
                 let rolling = &mut self.rolling;
-                solve.outcome = optimise::expected_returns(&returns, return_model, None, rf)
+                solve.outcome = optimise::expected_returns(returns, return_model, None, rf)
                     .and_then(|mu| {
                         Ok(optimise::Estimates {
                             tickers: tickers.clone(),
@@ -714,7 +714,7 @@ impl OptimisedTarget {
                             covariance: rolling.covariance(
                                 &cols,
                                 first + 1,
-                                &returns,
+                                returns,
                                 covariance,
                             )?,
                         })
@@ -765,15 +765,15 @@ impl OptimisedTarget {
                 let market: Vec<f64> = (first + 1..=t)
                     .map(|d| numeric::simple_return(index[d - 1], index[d]))
                     .collect();
-                let fitted = optimise::single_index(&tickers, &returns, &market).and_then(|sim| {
-                    let mu = optimise::expected_returns(&returns, return_model, Some(&market), rf)?;
+                let fitted = optimise::single_index(&tickers, returns, &market).and_then(|sim| {
+                    let mu = optimise::expected_returns(returns, return_model, Some(&market), rf)?;
                     let cut = sim.cut_off(&mu, rf)?;
                     let portfolio = sim.portfolio(&mu, rf)?;
                     Ok((cut.cut_off_rate, portfolio, mu))
                 });
                 match fitted {
                     Ok((c_star, portfolio, mu)) => {
-                        let sample = optimise::covariance(&returns, &RiskModel::Sample)
+                        let sample = optimise::covariance(returns, &RiskModel::Sample)
                             .and_then(|cov| optimise::Estimates::new(tickers.clone(), mu, cov));
                         let (markowitz, vol_under_sample) = match sample {
                             Ok(est) => (
