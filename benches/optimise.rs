@@ -4,17 +4,30 @@
 //! (2006–2020, 180 re-optimisations); and single solves on one 252-day window
 //! (estimation, minimum variance cold and warm-started, max Sharpe, a 50-point frontier).
 //! `tools/ppo_speed.py` times PyPortfolioOpt on the same rolling job.
+//!
+//! Issue 15's two rolling jobs, as a strategy run does them (the universe and schedule of
+//! `tools/speed_compare.py`): the first 100 tickers, alphabetically, with a price on every day
+//! from 2005-01-03 to 2021-04-21 (4,103 days), re-optimised on the first trading day of each
+//! month from 2006-01 on (184 solves) on the last 252 daily returns, long-only, sample
+//! covariance; min-variance, and max-Sharpe on the compounded historical mean at a risk-free
+//! rate of 0. The data are loaded once, outside the timed loop; each iteration builds the
+//! strategy and runs the whole backtest (trading at the close, no costs).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use folio::data::{MissingPolicy, PriceTable, ReadOptions, load};
-use folio::engine::{BacktestConfig, run};
+use folio::engine::{BacktestConfig, Execution, Strategy, run};
 use folio::optimise::{self, Constraints, Optimiser, ReturnModel, RiskModel};
 use folio::strategy::{MeanVarianceParams, Optimised};
 
 fn hundred_assets() -> PriceTable {
+    first_hundred_complete("2005-01-03", "2020-12-31")
+}
+
+/// The first 100 tickers, alphabetically, with a price on every day from `from` to `to`.
+fn first_hundred_complete(from: &str, to: &str) -> PriceTable {
     let opts = ReadOptions {
-        from: Some("2005-01-03".parse().unwrap()),
-        to: Some("2020-12-31".parse().unwrap()),
+        from: Some(from.parse().unwrap()),
+        to: Some(to.parse().unwrap()),
         ..Default::default()
     };
     let table = load(
@@ -33,6 +46,38 @@ fn hundred_assets() -> PriceTable {
         table.prices().select_columns(&order),
     )
     .expect("a table")
+}
+
+/// Issue 15's rolling jobs: 184 monthly solves on 100 assets, 252-day window.
+fn rolling(c: &mut Criterion) {
+    let table = first_hundred_complete("2005-01-03", "2021-04-21");
+    assert_eq!((table.n_assets(), table.n_days()), (100, 4103));
+    let config = BacktestConfig {
+        execution: Execution::SameClose,
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("rolling");
+    g.sample_size(10);
+    for objective in ["min_variance", "max_sharpe"] {
+        let params: MeanVarianceParams = toml::from_str(&format!(
+            "objective = \"{objective}\"\nwindow = 252\nrisk_free_rate = 0.0\n\
+             rebalance = {{ calendar = \"monthly\" }}"
+        ))
+        .unwrap();
+        let build = || Optimised::mean_variance(&params, table.tickers().to_vec(), 0.0).unwrap();
+        let mut s = build();
+        let result = run(&table, &mut s, &config).expect("runs");
+        let notes = s.notes(&result);
+        assert!(
+            notes[0].starts_with("optimisation: 184 solves, 0 failed"),
+            "{notes:?}"
+        );
+        g.bench_function(
+            format!("{objective}, 184 solves, 100 assets, 252-day window"),
+            |b| b.iter(|| run(&table, &mut build(), &config).expect("runs").rebalances),
+        );
+    }
+    g.finish();
 }
 
 fn optimise(c: &mut Criterion) {
@@ -110,5 +155,5 @@ fn optimise(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, optimise);
+criterion_group!(benches, rolling, optimise);
 criterion_main!(benches);

@@ -796,3 +796,126 @@ fn cli_bounds_cap_every_weight() {
     ]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// Every solve of a rolling strategy (its covariance updated as the window moves, its solves
+/// warm-started) equals a cold solve on the same window with the direct estimator, through a
+/// listing, a delisting and a membership change (the window's assets change).
+#[test]
+fn rolling_solves_equal_direct_solves_through_listings_and_membership_changes() {
+    use folio::data::{Membership, PriceTable};
+    use folio::engine::{BacktestConfig, Execution, Strategy, run};
+    use folio::strategy::{MeanVarianceParams, Optimised};
+    let opts = ReadOptions {
+        tickers: Some(
+            [
+                "AAPL", "MSFT", "JPM", "XOM", "JNJ", "PG", "KO", "PFE", "WMT", "IBM",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        from: Some("2011-01-03".parse().unwrap()),
+        to: Some("2016-12-30".parse().unwrap()),
+        ..Default::default()
+    };
+    let full = load(
+        "data/sample_prices.csv".as_ref(),
+        &opts,
+        MissingPolicy::Error,
+    )
+    .unwrap()
+    .table;
+    let (days, n) = (full.n_days(), full.n_assets());
+    // AAPL listed from day 400, MSFT delisted after day 1000, JPM out of the universe on
+    // days 600–800.
+    let mut prices = full.prices().clone();
+    for t in 0..days {
+        if t < 400 {
+            prices.set(t, 0, f64::NAN);
+        }
+        if t > 1000 {
+            prices.set(t, 1, f64::NAN);
+        }
+    }
+    let flags = (0..days)
+        .flat_map(|t| (0..n).map(move |j| !(j == 2 && (600..=800).contains(&t))))
+        .collect();
+    let table = PriceTable::new(full.dates().to_vec(), full.tickers().to_vec(), prices)
+        .unwrap()
+        .with_membership(Membership::new(days, n, flags, "members.csv".into()))
+        .unwrap();
+    let config = BacktestConfig {
+        execution: Execution::SameClose,
+        ..Default::default()
+    };
+    for (body, risk) in [
+        (
+            "objective = \"min_variance\"\ncovariance = { method = \"ledoit_wolf\" }\nbounds = [0.0, 0.3]",
+            RiskModel::LedoitWolf,
+        ),
+        (
+            "objective = \"max_sharpe\"\nbounds = [0.0, 0.4]",
+            RiskModel::Sample,
+        ),
+        (
+            "objective = \"min_variance\"\nexpanding = true",
+            RiskModel::Sample,
+        ),
+    ] {
+        let params: MeanVarianceParams = toml::from_str(&format!(
+            "{body}\nwindow = 252\nrisk_free_rate = 0.01\nrebalance = {{ calendar = \"monthly\" }}"
+        ))
+        .unwrap();
+        let mut s = Optimised::mean_variance(&params, table.tickers().to_vec(), 0.0).unwrap();
+        let result = run(&table, &mut s, &config).unwrap();
+        let audit = s.audit(&result).remove(0);
+        let col = |name: &str| audit.header.iter().position(|h| h == name).unwrap();
+        let w0 = col("w_AAPL");
+        let (mut solves, mut narrowed) = (0, 0);
+        for row in &audit.rows {
+            assert_eq!(row[col("status")], "optimal", "{row:?}");
+            let t = table
+                .dates()
+                .iter()
+                .position(|d| d.to_string() == row[0])
+                .unwrap();
+            let first = t - row[col("window_days")].parse::<usize>().unwrap();
+            let left_out = &row[col("left_out")];
+            let cols: Vec<usize> = (0..n)
+                .filter(|&j| !left_out.contains(&format!("{} (", table.tickers()[j])))
+                .collect();
+            narrowed += usize::from(cols.len() < n);
+            let window = table
+                .prices()
+                .slice_rows(first, t + 1)
+                .select_columns(&cols);
+            let r = optimise::returns_from_prices(&window).unwrap();
+            let names: Vec<String> = cols.iter().map(|&j| table.tickers()[j].clone()).collect();
+            let est =
+                optimise::estimate(&names, &r, &ReturnModel::default(), &risk, None, 0.01).unwrap();
+            let bounds = params.constraints(table.tickers()).unwrap();
+            let c = Constraints {
+                lower: cols.iter().map(|&j| bounds.lower[j]).collect(),
+                upper: cols.iter().map(|&j| bounds.upper[j]).collect(),
+                is_market_neutral: false,
+            };
+            let direct = Optimiser::new(&est, &c)
+                .unwrap()
+                .solve(&params.objective().unwrap(), 0.01)
+                .unwrap();
+            let held: Vec<f64> = cols.iter().map(|&j| row[w0 + j].parse().unwrap()).collect();
+            let d = max_diff(&held, &direct.weights);
+            assert!(d < 1e-12, "{body} on {}: {d:e}", row[0]);
+            let vol: f64 = row[col("volatility")].parse().unwrap();
+            assert!(
+                (vol - direct.volatility).abs() < 1e-13,
+                "{body} on {}",
+                row[0]
+            );
+            solves += 1;
+        }
+        assert!(
+            solves > 55 && narrowed > 20,
+            "{body}: {solves} solves, {narrowed} narrowed"
+        );
+    }
+}

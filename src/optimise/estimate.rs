@@ -164,6 +164,27 @@ impl RiskModel {
 /// assert!((r.get(0, 0) - 0.1).abs() < 1e-15 && (r.get(1, 0) + 0.1).abs() < 1e-15);
 /// ```
 pub fn returns_from_prices(prices: &Matrix) -> Result<Matrix, OptimiseError> {
+    returns_from_prices_after(prices, None)
+}
+
+/// [`returns_from_prices`] of a window that overlaps an earlier one: `earlier` holds that
+/// window's prices, their returns, and the row of those prices that is this window's first.
+/// A return whose two prices are the same in both windows is copied, not recomputed (it is
+/// the same division of the same numbers); the others are computed and checked.
+///
+/// ```
+/// use folio::data::Matrix;
+/// use folio::optimise::{returns_from_prices, returns_from_prices_after};
+/// let all = Matrix::from_rows(5, 1, vec![100.0, 110.0, 99.0, 104.0, 101.0]).unwrap();
+/// let (a, b) = (all.slice_rows(0, 4), all.slice_rows(1, 5));
+/// let ra = returns_from_prices(&a).unwrap();
+/// let rb = returns_from_prices_after(&b, Some((&a, &ra, 1))).unwrap();
+/// assert_eq!(rb, returns_from_prices(&b).unwrap());
+/// ```
+pub fn returns_from_prices_after(
+    prices: &Matrix,
+    earlier: Option<(&Matrix, &Matrix, usize)>,
+) -> Result<Matrix, OptimiseError> {
     let (rows, n) = (prices.rows(), prices.cols());
     if rows < 3 {
         return Err(OptimiseError::TooFewObservations {
@@ -171,8 +192,23 @@ pub fn returns_from_prices(prices: &Matrix) -> Result<Matrix, OptimiseError> {
             got: rows,
         });
     }
+    // Whether each price row is the earlier window's at the same day.
+    let same: Vec<bool> = (0..rows)
+        .map(|t| {
+            earlier.is_some_and(|(p, r, shift)| {
+                p.cols() == n
+                    && r.rows() + 1 == p.rows()
+                    && shift + t < p.rows()
+                    && p.row(shift + t) == prices.row(t)
+            })
+        })
+        .collect();
     let mut out = Matrix::filled(rows - 1, n, 0.0);
     for t in 1..rows {
+        if let (Some((_, r, shift)), true) = (earlier, same[t - 1] && same[t]) {
+            out.row_mut(t - 1).copy_from_slice(r.row(shift + t - 1));
+            continue;
+        }
         let (before, now) = (prices.row(t - 1), prices.row(t));
         for (j, r) in out.row_mut(t - 1).iter_mut().enumerate() {
             *r = numeric::simple_return(before[j], now[j]);
@@ -196,6 +232,14 @@ fn check_returns(returns: &Matrix) -> Result<(), OptimiseError> {
     }
     if returns.cols() == 0 {
         return Err(OptimiseError::InvalidInput("no assets".into()));
+    }
+    // All finite (a branch-free pass), else find the first that is not.
+    let finite = returns
+        .as_slice()
+        .chunks(64)
+        .all(|c| c.iter().fold(true, |all, v| all & v.is_finite()));
+    if finite {
+        return Ok(());
     }
     if let Some(i) = returns.as_slice().iter().position(|v| !v.is_finite()) {
         return Err(OptimiseError::InvalidInput(format!(
@@ -229,6 +273,20 @@ pub fn expected_returns(
     let year = PERIODS_PER_YEAR;
     let column = |j: usize| (0..t).map(move |i| returns.get(i, j));
     Ok(match *model {
+        ReturnModel::Historical { compounded: true } => {
+            // Each column's growth Π(1 + r), first day to last as `historical_mean` takes
+            // it, accumulated row by row (contiguous reads).
+            let mut growth = vec![1.0; n];
+            for i in 0..t {
+                for (g, r) in growth.iter_mut().zip(returns.row(i)) {
+                    *g *= 1.0 + r;
+                }
+            }
+            growth
+                .iter()
+                .map(|g| g.powf(year / t as f64) - 1.0)
+                .collect()
+        }
         ReturnModel::Historical { compounded } => (0..n)
             .map(|j| historical_mean(column(j), t, compounded))
             .collect(),
@@ -314,13 +372,7 @@ fn ewm_weights(t: usize, span: f64) -> Vec<f64> {
 pub fn covariance(returns: &Matrix, model: &RiskModel) -> Result<Matrix, OptimiseError> {
     check_returns(returns)?;
     let (t, n) = (returns.rows(), returns.cols());
-    let mut means = vec![0.0; n];
-    for i in 0..t {
-        for (m, r) in means.iter_mut().zip(returns.row(i)) {
-            *m += r;
-        }
-    }
-    means.iter_mut().for_each(|m| *m /= t as f64);
+    let means = column_means(returns);
     let weights: Vec<f64> = match *model {
         RiskModel::Sample => vec![1.0 / (t as f64 - 1.0); t],
         RiskModel::LedoitWolf => vec![1.0 / t as f64; t],
@@ -353,8 +405,16 @@ pub fn covariance(returns: &Matrix, model: &RiskModel) -> Result<Matrix, Optimis
             cov.set(j, k, cov.get(k, j));
         }
     }
+    shrink_and_annualise(&mut cov, returns, &means, model);
+    Ok(cov)
+}
+
+/// Ledoit–Wolf's shrinkage (its model only) of the weighted scatter matrix of the centred
+/// returns, then × 252.
+fn shrink_and_annualise(cov: &mut Matrix, returns: &Matrix, means: &[f64], model: &RiskModel) {
+    let n = returns.cols();
     if *model == RiskModel::LedoitWolf {
-        let delta = ledoit_wolf_shrinkage(returns, &means, &cov);
+        let delta = ledoit_wolf_shrinkage(returns, means, cov);
         let mu = (0..n).map(|j| cov.get(j, j)).sum::<f64>() / n as f64;
         for j in 0..n {
             for k in 0..n {
@@ -368,7 +428,184 @@ pub fn covariance(returns: &Matrix, model: &RiskModel) -> Result<Matrix, Optimis
             .iter_mut()
             .for_each(|v| *v *= PERIODS_PER_YEAR);
     }
-    Ok(cov)
+}
+
+/// The column means of the returns, summed row by row.
+fn column_means(returns: &Matrix) -> Vec<f64> {
+    let (t, n) = (returns.rows(), returns.cols());
+    let mut means = vec![0.0; n];
+    for i in 0..t {
+        for (m, r) in means.iter_mut().zip(returns.row(i)) {
+            *m += r;
+        }
+    }
+    means.iter_mut().for_each(|m| *m /= t as f64);
+    means
+}
+
+/// Windows updated between two direct computations of the cross-products.
+const REBUILD_EVERY: usize = 12;
+
+/// The covariance of a window that rolls along a series of daily returns, updated as the
+/// window moves instead of recomputed: for the sample and Ledoit–Wolf models, the sums of
+/// cross-products of the returns less a fixed shift (the window's means when they were last
+/// computed directly), `S = Σ (r − s)(r − s)'`, lose the rows that left the window and gain
+/// those that entered it; the scatter matrix of the centred returns is then
+/// `S − t·(m − s)(m − s)'`, `m` the window's means. With the shift near the means nothing
+/// large cancels, and `S` is rebuilt directly every 12 updates, when the columns change, or
+/// when a row the windows share differs (restated history), so the result equals
+/// [`covariance`] to rounding (a few units in the 15th digit). Ledoit–Wolf's shrinkage
+/// intensity is computed from the window's rows (a pass over t × n, no n² term); the
+/// exponentially weighted model, whose weights all change as the window moves, is computed
+/// directly.
+///
+/// ```
+/// use folio::data::Matrix;
+/// use folio::optimise::{covariance, RiskModel, RollingCovariance};
+/// let r: Vec<f64> = (0..40).map(|i| ((i * 7 % 11) as f64 - 5.0) * 1e-3).collect();
+/// let all = Matrix::from_rows(20, 2, r).unwrap();
+/// let mut rolling = RollingCovariance::default();
+/// for start in 0..10 {
+///     let window = all.slice_rows(start, start + 10);
+///     let a = rolling.covariance(&[0, 1], start, &window, &RiskModel::Sample).unwrap();
+///     let b = covariance(&window, &RiskModel::Sample).unwrap();
+///     assert!(a.as_slice().iter().zip(b.as_slice()).all(|(a, b)| (a - b).abs() < 1e-17));
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RollingCovariance {
+    /// The caller's identities of the columns.
+    columns: Vec<usize>,
+    /// The index of the window's first row in the caller's series.
+    start: usize,
+    /// The window's returns, t × n.
+    rows: Vec<f64>,
+    shift: Vec<f64>,
+    /// Upper triangle (row-major, n × n) of `Σ (r − shift)(r − shift)'`.
+    cross: Vec<f64>,
+    /// Updates since `cross` was last built directly.
+    updates: usize,
+}
+
+impl RollingCovariance {
+    /// The annualised covariance of `returns`, the rows `start ..` of the caller's series in
+    /// its columns `columns` (any identities: a change of columns rebuilds the sums).
+    pub fn covariance(
+        &mut self,
+        columns: &[usize],
+        start: usize,
+        returns: &Matrix,
+        model: &RiskModel,
+    ) -> Result<Matrix, OptimiseError> {
+        let unbiased = match model {
+            RiskModel::Ewm { .. } => return covariance(returns, model),
+            RiskModel::Sample => true,
+            RiskModel::LedoitWolf => false,
+        };
+        check_returns(returns)?;
+        let (t, n) = (returns.rows(), returns.cols());
+        let new = returns.as_slice();
+        let (old_t, end) = (self.rows.len() / n.max(1), start + t);
+        let old_end = self.start + old_t;
+        // The windows share the rows start .. old_end, which must not have changed.
+        let rolls = self.updates < REBUILD_EVERY
+            && self.columns == columns
+            && !self.rows.is_empty()
+            && start >= self.start
+            && start < old_end
+            && end >= old_end
+            && self.rows[(start - self.start) * n..] == new[..(old_end - start) * n];
+        if rolls {
+            let left = &self.rows[..(start - self.start) * n];
+            let entered = &new[(old_end - start) * n..];
+            let shift = |rows: &[f64]| -> Vec<f64> {
+                rows.chunks_exact(n)
+                    .flat_map(|r| r.iter().zip(&self.shift).map(|(r, s)| r - s))
+                    .collect()
+            };
+            let (plus, minus) = (shift(entered), shift(left));
+            add_cross_products(&mut self.cross, n, &plus, &minus);
+            self.updates += 1;
+        } else {
+            self.columns = columns.to_vec();
+            self.shift = column_means(returns);
+            let centred: Vec<f64> = new
+                .chunks_exact(n)
+                .flat_map(|r| r.iter().zip(&self.shift).map(|(r, s)| r - s))
+                .collect();
+            self.cross.clear();
+            self.cross.resize(n * n, 0.0);
+            add_cross_products(&mut self.cross, n, &centred, &[]);
+            self.updates = 0;
+        }
+        self.start = start;
+        self.rows.clear();
+        self.rows.extend_from_slice(new);
+        // The scatter matrix of the centred returns, weighted as `covariance` weighs it.
+        let means = column_means(returns);
+        let d: Vec<f64> = means.iter().zip(&self.shift).map(|(m, s)| m - s).collect();
+        let w = if unbiased {
+            1.0 / (t as f64 - 1.0)
+        } else {
+            1.0 / t as f64
+        };
+        let mut cov = Matrix::filled(n, n, 0.0);
+        for j in 0..n {
+            let tdj = t as f64 * d[j];
+            for (k, dk) in d.iter().enumerate().skip(j) {
+                let v = (self.cross[j * n + k] - tdj * dk) * w;
+                cov.set(j, k, v);
+                cov.set(k, j, v);
+            }
+        }
+        shrink_and_annualise(&mut cov, returns, &means, model);
+        Ok(cov)
+    }
+}
+
+/// `cross[j][k] += Σ plus_ij plus_ik − Σ minus_ij minus_ik` on the upper triangle (`k ≥ j`),
+/// `plus` and `minus` being rows of n values; 4 × 4 blocks of `cross` are summed in
+/// registers over all the rows before being added.
+fn add_cross_products(cross: &mut [f64], n: usize, plus: &[f64], minus: &[f64]) {
+    const B: usize = 4;
+    for j0 in (0..n).step_by(B) {
+        for k0 in (j0..n).step_by(B) {
+            if j0 + B <= n && k0 + B <= n {
+                let mut acc = [[0.0f64; B]; B];
+                for (rows, sign) in [(plus, 1.0), (minus, -1.0)] {
+                    for y in rows.chunks_exact(n) {
+                        let a: [f64; B] = std::array::from_fn(|p| sign * y[j0 + p]);
+                        let b: [f64; B] = std::array::from_fn(|q| y[k0 + q]);
+                        for p in 0..B {
+                            for q in 0..B {
+                                acc[p][q] += a[p] * b[q];
+                            }
+                        }
+                    }
+                }
+                for (p, acc) in acc.iter().enumerate() {
+                    let row = &mut cross[(j0 + p) * n + k0..(j0 + p) * n + k0 + B];
+                    for (q, (c, a)) in row.iter_mut().zip(acc).enumerate() {
+                        if k0 + q >= j0 + p {
+                            *c += a;
+                        }
+                    }
+                }
+            } else {
+                for j in j0..(j0 + B).min(n) {
+                    for k in k0.max(j)..(k0 + B).min(n) {
+                        let mut acc = 0.0;
+                        for (rows, sign) in [(plus, 1.0), (minus, -1.0)] {
+                            for y in rows.chunks_exact(n) {
+                                acc += sign * y[j] * y[k];
+                            }
+                        }
+                        cross[j * n + k] += acc;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// scikit-learn's Ledoit–Wolf shrinkage intensity, given the biased covariance of the
@@ -473,6 +710,32 @@ mod tests {
         let w = ewm_weights(3, 3.0);
         let m: f64 = [1.0, 2.0, 3.0].iter().zip(&w).map(|(x, w)| x * w).sum();
         assert!((m - 2.428_571_428_571_428_4).abs() < 1e-15);
+    }
+
+    #[test]
+    fn rolling_covariance_updates_and_rebuilds_when_it_must() {
+        let r: Vec<f64> = (0..90)
+            .map(|i| ((i * 7 % 13) as f64 - 6.0) * 1e-3)
+            .collect();
+        let all = Matrix::from_rows(30, 3, r).unwrap();
+        let mut rolling = RollingCovariance::default();
+        let at = |start: usize, len: usize, cols: &[usize], rolling: &mut RollingCovariance| {
+            let w = all.slice_rows(start, start + len).select_columns(cols);
+            rolling
+                .covariance(cols, start, &w, &RiskModel::Sample)
+                .unwrap();
+            rolling.updates
+        };
+        assert_eq!(at(0, 10, &[0, 1, 2], &mut rolling), 0);
+        assert_eq!(at(3, 10, &[0, 1, 2], &mut rolling), 1); // rolled
+        assert_eq!(at(3, 12, &[0, 1, 2], &mut rolling), 2); // grew
+        assert_eq!(at(4, 12, &[0, 2], &mut rolling), 0); // other columns
+        assert_eq!(at(20, 10, &[0, 2], &mut rolling), 0); // nothing shared
+        assert_eq!(at(2, 10, &[0, 2], &mut rolling), 0); // backwards
+        for k in 1..=REBUILD_EVERY {
+            assert_eq!(at(2 + k, 10, &[0, 2], &mut rolling), k);
+        }
+        assert_eq!(at(3 + REBUILD_EVERY, 10, &[0, 2], &mut rolling), 0);
     }
 
     #[test]

@@ -36,8 +36,8 @@ mod qp;
 mod single_index;
 
 pub use estimate::{
-    ReturnModel, RiskModel, check_psd, covariance, expected_returns, repair_psd,
-    returns_from_prices,
+    ReturnModel, RiskModel, RollingCovariance, check_psd, covariance, expected_returns, repair_psd,
+    returns_from_prices, returns_from_prices_after,
 };
 pub use liquidity::{AdvCap, Turnover, average_daily_value};
 pub use problems::{

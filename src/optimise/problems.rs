@@ -2,11 +2,9 @@
 
 use argmin::core::{CostFunction, Executor};
 use argmin::solver::brent::BrentRoot;
-use nalgebra::Cholesky;
 use serde::{Deserialize, Serialize};
 
-use super::estimate::to_dmatrix;
-use super::qp::{ActiveSet, Qp, QpFailure, SolveMethod};
+use super::qp::{Qp, QpFailure, SolveMethod, dot};
 use super::{Constraints, Estimates, OptimiseError, Portfolio, Turnover};
 
 /// The risk aversion λ of a utility `μ'w − λ/2 · w'Σw`: a number, or an investor profile.
@@ -563,7 +561,9 @@ impl<'a> Optimiser<'a> {
     /// The tangency portfolio: the highest Sharpe ratio `(μ'w − rf)/√(w'Σw)`.
     ///
     /// Solved exactly as the equivalent QP of Cornuéjols and Tütüncü: minimise `y'Σy` subject
-    /// to `(μ − rf)'y = 1`, `Σy = κ`, `lower·κ ≤ y ≤ upper·κ`, `κ ≥ 0`; then `w = y/κ`.
+    /// to `(μ − rf)'y = 1`, `Σy = κ`, `lower·κ ≤ y ≤ upper·κ`, `κ ≥ 0`; then `w = y/κ`. It is
+    /// posed in `z = y − lower·κ ≥ 0`, so that the lower bounds are bounds of variables (fixed
+    /// variables leave the KKT system of an active set) and only binding caps are rows.
     /// Market-neutral books have no tangency portfolio (a zero-sum book has no scale).
     ///
     /// ```
@@ -598,58 +598,57 @@ impl<'a> Optimiser<'a> {
         }
         let n = self.n();
         let cov = self.est.covariance.as_slice();
-        // Variables (y_1 … y_n, κ).
+        let c = &self.constraints;
+        // Variables (z_1 … z_n, κ) with y = z + κ·lower ≥ κ·lower: each lower bound is the
+        // bound z ≥ 0 of a variable, not a row.
+        let l = &c.lower;
+        let sigma_l: Vec<f64> = (0..n).map(|i| dot(&cov[i * n..(i + 1) * n], l)).collect();
         let mut p = vec![0.0; (n + 1) * (n + 1)];
         for i in 0..n {
             for j in 0..n {
                 p[i * (n + 1) + j] = 2.0 * cov[i * n + j];
             }
+            p[i * (n + 1) + n] = 2.0 * sigma_l[i];
+            p[n * (n + 1) + i] = 2.0 * sigma_l[i];
         }
+        p[n * (n + 1) + n] = 2.0 * dot(l, &sigma_l);
         let mut excess: Vec<f64> = self
             .est
             .expected_returns
             .iter()
             .map(|m| m - risk_free_rate)
             .collect();
-        excess.push(0.0);
+        excess.push(dot(&excess, l));
         let mut sum = vec![1.0; n + 1];
-        sum[n] = -1.0;
-        let c = &self.constraints;
-        let mut ineq = Vec::with_capacity(2 * n);
-        for j in 0..n {
-            let mut up = vec![0.0; n + 1];
-            up[j] = 1.0;
-            up[n] = -c.upper[j];
-            ineq.push((up, 0.0));
-            let mut down = vec![0.0; n + 1];
-            down[j] = -1.0;
-            down[n] = c.lower[j];
-            ineq.push((down, 0.0));
-        }
+        sum[n] = l.iter().sum::<f64>() - 1.0;
+        // y ≤ κ·upper, i.e. z ≤ κ·(upper − lower); no row where that cannot bind
+        // (Σz = κ·(1 − Σlower) with z ≥ 0 keeps each z within κ·(1 − Σlower)).
+        let room = 1.0 - l.iter().sum::<f64>();
+        let capped: Vec<usize> = (0..n).filter(|&j| c.upper[j] - l[j] < room).collect();
+        let ineq: Vec<(Vec<f64>, f64)> = capped
+            .iter()
+            .map(|&j| {
+                let mut up = vec![0.0; n + 1];
+                up[j] = 1.0;
+                up[n] = -(c.upper[j] - l[j]);
+                (up, 0.0)
+            })
+            .collect();
+        let mut lower = vec![0.0; n + 1];
+        lower[n] = f64::NEG_INFINITY;
         let qp = Qp {
             p,
             q: vec![0.0; n + 1],
             eq: vec![(excess, 1.0), (sum, 0.0)],
             ineq,
-            lower: vec![f64::NEG_INFINITY; n + 1],
+            lower,
             upper: vec![f64::INFINITY; n + 1],
         };
-        let warm = self.start.as_ref().map(|w| ActiveSet {
-            at_lower: vec![false; n + 1],
-            at_upper: vec![false; n + 1],
-            ineq: (0..2 * n)
-                .map(|k| {
-                    let (j, bound) = (
-                        k / 2,
-                        if k % 2 == 0 {
-                            c.upper[k / 2]
-                        } else {
-                            c.lower[k / 2]
-                        },
-                    );
-                    (w[j] - bound).abs() <= 1e-10
-                })
-                .collect(),
+        // The last weights at κ = 1: z = w − lower; an upper row's slack is upper − w.
+        let warm = self.start.as_ref().map(|w| {
+            let mut x: Vec<f64> = w.iter().zip(l).map(|(w, l)| w - l).collect();
+            x.push(1.0);
+            qp.active_from(&x)
         });
         let s = qp
             .solve(warm.as_ref())
@@ -660,7 +659,11 @@ impl<'a> Optimiser<'a> {
                 "max_sharpe: scale κ = {kappa}"
             )));
         }
-        let mut w: Vec<f64> = s.x[..n].iter().map(|y| y / kappa).collect();
+        let mut w: Vec<f64> = s.x[..n]
+            .iter()
+            .zip(&c.lower)
+            .map(|(z, l)| z / kappa + l)
+            .collect();
         for (j, w) in w.iter_mut().enumerate() {
             *w = w.clamp(c.lower[j], c.upper[j]);
         }
@@ -785,12 +788,13 @@ fn check_definite(cov: &crate::data::Matrix) -> Result<(), OptimiseError> {
     if max_var <= 0.0 {
         return Err(singular("every variance is zero".into()));
     }
-    let Some(chol) = Cholesky::new(to_dmatrix(cov)) else {
+    let Some(diagonal) = cholesky_diagonal(cov) else {
         return Err(singular("it is not positive definite".into()));
     };
-    let l = chol.l_dirty();
-    let (j, pivot) = (0..n)
-        .map(|j| (j, l[(j, j)] * l[(j, j)]))
+    let (j, pivot) = diagonal
+        .iter()
+        .map(|l| l * l)
+        .enumerate()
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .expect("n ≥ 1");
     if pivot < 1e-10 * max_var {
@@ -799,6 +803,39 @@ fn check_definite(cov: &crate::data::Matrix) -> Result<(), OptimiseError> {
         )));
     }
     Ok(())
+}
+
+/// The diagonal of the Cholesky factor of a symmetric matrix (its lower triangle read), or
+/// `None` if a pivot is not positive: nalgebra's `Cholesky::new`, the same operations in the
+/// same order (column by column, each column less its earlier columns times their entry in its
+/// row, then divided by the square root of its pivot), on a plain column-major buffer.
+fn cholesky_diagonal(a: &crate::data::Matrix) -> Option<Vec<f64>> {
+    let n = a.rows();
+    let mut m = vec![0.0; n * n];
+    for r in 0..n {
+        for (c, v) in a.row(r)[..=r].iter().enumerate() {
+            m[c * n + r] = *v;
+        }
+    }
+    for j in 0..n {
+        let (left, right) = m.split_at_mut(j * n);
+        let col_j = &mut right[j..n];
+        for k in 0..j {
+            let col_k = &left[k * n..(k + 1) * n];
+            let factor = -col_k[j];
+            for (y, x) in col_j.iter_mut().zip(&col_k[j..]) {
+                *y += factor * x;
+            }
+        }
+        let pivot = col_j[0];
+        if pivot.is_nan() || pivot <= 0.0 {
+            return None;
+        }
+        let denom = pivot.sqrt();
+        col_j[0] = denom;
+        col_j[1..].iter_mut().for_each(|v| *v /= denom);
+    }
+    Some((0..n).map(|j| m[j * n + j]).collect())
 }
 
 /// The least-variance portfolio. See [`Optimiser::min_variance`].
@@ -976,4 +1013,34 @@ pub fn tobin(
         volatility: share * tangency.volatility,
         uncapped_share: y,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Matrix;
+
+    #[test]
+    fn cholesky_diagonal_is_nalgebras_bit_for_bit() {
+        // A 40-asset sample covariance of 60 pseudo-random days, and a singular one.
+        let r: Vec<f64> = (0..60 * 40)
+            .map(|i| ((i as f64 * 12.9898).sin() * 43758.5453).fract() * 0.04)
+            .collect();
+        let returns = Matrix::from_rows(60, 40, r).unwrap();
+        let cov = super::super::covariance(&returns, &super::super::RiskModel::Sample).unwrap();
+        let nalgebra = |m: &Matrix| {
+            nalgebra::Cholesky::new(super::super::estimate::to_dmatrix(m)).map(|c| {
+                (0..m.rows())
+                    .map(|j| c.l_dirty()[(j, j)])
+                    .collect::<Vec<_>>()
+            })
+        };
+        let ours = cholesky_diagonal(&cov).unwrap();
+        assert_eq!(Some(ours), nalgebra(&cov));
+        let singular = Matrix::from_rows(2, 2, vec![0.04, 0.04, 0.04, 0.04]).unwrap();
+        let broken = Matrix::from_rows(2, 2, vec![0.04, 0.05, 0.05, 0.04]).unwrap();
+        for m in [singular, broken] {
+            assert_eq!(cholesky_diagonal(&m), nalgebra(&m));
+        }
+    }
 }

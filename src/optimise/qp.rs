@@ -263,11 +263,14 @@ impl Qp {
         let n = self.n();
         let mut x = vec![0.0; n];
         let mut free = Vec::with_capacity(n);
+        let mut fixed = Vec::with_capacity(n);
         for (j, xj) in x.iter_mut().enumerate() {
             if active.at_lower[j] {
                 *xj = self.lower[j];
+                fixed.push(j);
             } else if active.at_upper[j] {
                 *xj = self.upper[j];
+                fixed.push(j);
             } else {
                 free.push(j);
             }
@@ -302,22 +305,16 @@ impl Qp {
             for (b, &j) in free.iter().enumerate() {
                 k[(a, b)] = row[j];
             }
-            let fixed: f64 = (0..n)
-                .filter(|&j| active.at_lower[j] || active.at_upper[j])
-                .map(|j| row[j] * x[j])
-                .sum();
-            rhs[a] = -self.q[i] - fixed;
+            let at_bounds: f64 = fixed.iter().map(|&j| row[j] * x[j]).sum();
+            rhs[a] = -self.q[i] - at_bounds;
         }
         for (r, ((g, h), _)) in rows.iter().enumerate() {
             for (a, &j) in free.iter().enumerate() {
                 k[(nf + r, a)] = g[j];
                 k[(a, nf + r)] = g[j];
             }
-            let fixed: f64 = (0..n)
-                .filter(|&j| active.at_lower[j] || active.at_upper[j])
-                .map(|j| g[j] * x[j])
-                .sum();
-            rhs[nf + r] = h - fixed;
+            let at_bounds: f64 = fixed.iter().map(|&j| g[j] * x[j]).sum();
+            rhs[nf + r] = h - at_bounds;
         }
         let mut y = Vec::new();
         if dim > 0 {
@@ -346,12 +343,10 @@ impl Qp {
         }
         // The gradient of the Lagrangian on fixed variables (their bound multipliers).
         let mut grad = vec![0.0; n];
-        for j in 0..n {
-            if active.at_lower[j] || active.at_upper[j] {
-                grad[j] = dot(&self.p[j * n..(j + 1) * n], &x) + self.q[j];
-                for (((g, _), _), yr) in rows.iter().zip(&y) {
-                    grad[j] += g[j] * yr;
-                }
+        for &j in &fixed {
+            grad[j] = dot(&self.p[j * n..(j + 1) * n], &x) + self.q[j];
+            for (((g, _), _), yr) in rows.iter().zip(&y) {
+                grad[j] += g[j] * yr;
             }
         }
         // Each row on fixed variables: a multiplier that gives every one of its variables the

@@ -27,7 +27,7 @@ use crate::engine::{BacktestResult, Context};
 use crate::numeric;
 use crate::optimise::{
     self, AdvCap, Constraints, Objective, OptimiseError, Optimiser, Portfolio, ReturnModel,
-    RiskAversion, RiskModel, Turnover,
+    RiskAversion, RiskModel, RollingCovariance, Turnover,
 };
 
 /// The objective's name in strategy files; its parameters are keys beside it.
@@ -460,6 +460,19 @@ struct OptimisedTarget {
     tickers: Vec<String>,
     last: Option<Vec<f64>>,
     log: Vec<Solve>,
+    /// The covariance of the last window, updated as the window rolls.
+    rolling: RollingCovariance,
+    /// The last window's prices and returns.
+    last_window: Option<Window>,
+}
+
+/// A window's columns (of the run), first day, prices and daily returns.
+#[derive(Debug, Clone)]
+struct Window {
+    cols: Vec<usize>,
+    first: usize,
+    prices: Matrix,
+    returns: Matrix,
 }
 
 impl Optimised {
@@ -541,6 +554,8 @@ impl Optimised {
             tickers,
             last: None,
             log: Vec::new(),
+            rolling: RollingCovariance::default(),
+            last_window: None,
         };
         Driver::new(target, rebalance)
     }
@@ -608,13 +623,26 @@ impl OptimisedTarget {
             .as_ref()
             .map(|w| cols.iter().map(|&j| w[j]).collect());
         let rf = self.risk_free_rate;
-        let returns = match optimise::returns_from_prices(&prices) {
+        // The returns of the days the last window shares with this one are its own.
+        let earlier = self
+            .last_window
+            .as_ref()
+            .filter(|w| w.cols == cols && first >= w.first)
+            .map(|w| (&w.prices, &w.returns, first - w.first));
+        let returns = match optimise::returns_from_prices_after(&prices, earlier) {
             Ok(r) => r,
             Err(e) => {
                 solve.outcome = Err(e);
                 return solve;
             }
         };
+        self.last_window = Some(Window {
+            cols: cols.clone(),
+            first,
+            prices,
+            returns,
+        });
+        let returns = &self.last_window.as_ref().expect("just set").returns;
         match &self.model {
             Model::MeanVariance {
                 objective,
@@ -675,32 +703,46 @@ impl OptimisedTarget {
                             limit: t.limit.map(|l| l - outside),
                         }
                     });
-                solve.outcome =
-                    optimise::estimate(&tickers, &returns, return_model, covariance, None, rf)
-                        .and_then(|est| {
-                            if adv_cap.is_some() && room < budget - 1e-12 {
-                                return Err(OptimiseError::InfeasibleConstraints(format!(
-                                    "the ADV caps allow weights summing to at most {room:.4}, \
+                // The covariance is updated from the last window's (`RollingCovariance`);
+                // the columns are the run's, so a change of the window's assets rebuilds it.
+                let rolling = &mut self.rolling;
+                solve.outcome = optimise::expected_returns(returns, return_model, None, rf)
+                    .and_then(|mu| {
+                        Ok(optimise::Estimates {
+                            tickers: tickers.clone(),
+                            expected_returns: mu,
+                            covariance: rolling.covariance(
+                                &cols,
+                                first + 1,
+                                returns,
+                                covariance,
+                            )?,
+                        })
+                    })
+                    .and_then(|est| {
+                        if adv_cap.is_some() && room < budget - 1e-12 {
+                            return Err(OptimiseError::InfeasibleConstraints(format!(
+                                "the ADV caps allow weights summing to at most {room:.4}, \
                                      less than the budget {budget}: the book is too large for \
                                      the assets' traded value"
+                            )));
+                        }
+                        let mut opt = Optimiser::new(&est, &constraints)?;
+                        if let Some(w) = &last {
+                            opt.warm_start(w);
+                        }
+                        if let Some(t) = &turnover {
+                            if t.limit.is_some_and(|l| l < 0.0) {
+                                return Err(OptimiseError::InfeasibleConstraints(format!(
+                                    "selling the assets left out of the window already \
+                                         exceeds the turnover limit by {}",
+                                    -t.limit.unwrap_or_default()
                                 )));
                             }
-                            let mut opt = Optimiser::new(&est, &constraints)?;
-                            if let Some(w) = &last {
-                                opt.warm_start(w);
-                            }
-                            if let Some(t) = &turnover {
-                                if t.limit.is_some_and(|l| l < 0.0) {
-                                    return Err(OptimiseError::InfeasibleConstraints(format!(
-                                        "selling the assets left out of the window already \
-                                         exceeds the turnover limit by {}",
-                                        -t.limit.unwrap_or_default()
-                                    )));
-                                }
-                                opt.set_turnover(t.clone())?;
-                            }
-                            opt.solve(objective, rf)
-                        });
+                            opt.set_turnover(t.clone())?;
+                        }
+                        opt.solve(objective, rf)
+                    });
                 if let Ok(p) = &solve.outcome {
                     solve.at_adv_cap = (0..n)
                         .filter(|&k| {
@@ -723,15 +765,15 @@ impl OptimisedTarget {
                 let market: Vec<f64> = (first + 1..=t)
                     .map(|d| numeric::simple_return(index[d - 1], index[d]))
                     .collect();
-                let fitted = optimise::single_index(&tickers, &returns, &market).and_then(|sim| {
-                    let mu = optimise::expected_returns(&returns, return_model, Some(&market), rf)?;
+                let fitted = optimise::single_index(&tickers, returns, &market).and_then(|sim| {
+                    let mu = optimise::expected_returns(returns, return_model, Some(&market), rf)?;
                     let cut = sim.cut_off(&mu, rf)?;
                     let portfolio = sim.portfolio(&mu, rf)?;
                     Ok((cut.cut_off_rate, portfolio, mu))
                 });
                 match fitted {
                     Ok((c_star, portfolio, mu)) => {
-                        let sample = optimise::covariance(&returns, &RiskModel::Sample)
+                        let sample = optimise::covariance(returns, &RiskModel::Sample)
                             .and_then(|cov| optimise::Estimates::new(tickers.clone(), mu, cov));
                         let (markowitz, vol_under_sample) = match sample {
                             Ok(est) => (
