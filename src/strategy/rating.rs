@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::driver::{Driver, Target, TargetStrategy, driven};
 use super::rebalance::RebalancePolicy;
 use super::{AuditTable, Built, Input, InvalidParam, Planning, StrategyKind};
-use crate::data::{AsOfTable, Loaded, PriceTable};
+use crate::data::{AsOfTable, Derived, Loaded, PriceTable};
 use crate::engine::{Context, History, MarketView};
 use crate::metrics::PERIODS_PER_YEAR;
 use crate::numeric;
@@ -606,10 +606,15 @@ impl RatingTarget {
     /// off (as in a sweep): the runs of a sweep that differ only in `top`, `keep_until`, the
     /// weighting, the cap, the costs or the cash rate rate each decision day once. The
     /// figures are those of a run alone, bit for bit.
-    fn sharing_with(mut self, loaded: &Loaded) -> Self {
-        let key = self.sharing_key(&loaded.table);
-        let n_days = loaded.table.n_days();
-        self.shared = Some(loaded.derived.get_or_insert_with(&key, || SharedRankings {
+    fn sharing_with(self, loaded: &Loaded) -> Self {
+        self.sharing_in(&loaded.table, &loaded.derived)
+    }
+
+    /// [`sharing_with`](Self::sharing_with) through the cache `derived` of `table`.
+    fn sharing_in(mut self, table: &PriceTable, derived: &Derived) -> Self {
+        let key = self.sharing_key(table);
+        let n_days = table.n_days();
+        self.shared = Some(derived.get_or_insert_with(&key, || SharedRankings {
             days: (0..n_days).map(|_| OnceLock::new()).collect(),
         }));
         self
@@ -1181,5 +1186,171 @@ mod tests {
         let mut w = [0.5, 0.5];
         cap_weights(&mut w, 0.3);
         assert_eq!(w, [0.3, 0.3]);
+    }
+    /// A ragged table: 6 assets × 80 days; asset 1 lists on day 20, asset 2 delists after
+    /// day 50, asset 3 joins the index on day 30, asset 4 leaves it on day 55; prices after
+    /// day `scramble` (if any) changed.
+    fn ragged(scramble: Option<usize>) -> PriceTable {
+        let (days, n) = (80, 6);
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut p = crate::data::Matrix::filled(days, n, f64::NAN);
+        let mut vol = crate::data::Matrix::filled(days, n, f64::NAN);
+        for j in 0..n {
+            let mut x = 20.0 + 10.0 * j as f64;
+            for t in 0..days {
+                x *= 1.0 + (next() - 0.5) * 0.06;
+                let v = (1000.0 * next()).floor();
+                let listed = !(j == 1 && t < 20 || j == 2 && t > 50);
+                if listed {
+                    let f = match scramble {
+                        Some(c) if t > c => 1.0 + 0.1 * ((t * (j + 3)) % 5) as f64,
+                        _ => 1.0,
+                    };
+                    p.set(t, j, x * f);
+                    vol.set(t, j, v);
+                }
+            }
+        }
+        let d0 = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let dates = (0..days as u64)
+            .map(|i| d0 + chrono::Days::new(i))
+            .collect();
+        let tickers = (0..n).map(|j| format!("T{j}")).collect();
+        let flags = (0..days)
+            .flat_map(|t| (0..n).map(move |j| !(j == 3 && t < 30 || j == 4 && t >= 55)))
+            .collect();
+        PriceTable::new(dates, tickers, p)
+            .unwrap()
+            .with_field("volume", vol)
+            .unwrap()
+            .with_field("close", crate::data::Matrix::filled(days, n, 1.0))
+            .unwrap()
+            .with_membership(crate::data::Membership::new(days, n, flags, "m.csv".into()))
+            .unwrap()
+    }
+
+    fn ragged_params(top: usize, lookback: usize) -> RatingParams {
+        toml::from_str(&format!(
+            r#"top = {top}
+            keep_until = {}
+            weighting = "rating"
+            screen = {{ drop_fraction = 0.2, indicators = [{{ kind = "traded_value", lookback = 6 }}] }}
+            groups = [
+              {{ name = "growth", indicators = [{{ kind = "momentum", lookback = {lookback}, skip = 2 }}] }},
+              {{ name = "risk", weight = 0.5, indicators = [{{ kind = "volatility", lookback = 10 }}, {{ kind = "max_drawdown", lookback = 8 }}] }},
+            ]
+            rebalance = {{ calendar = {{ every_days = 3 }} }}"#,
+            top + 1
+        ))
+        .unwrap()
+    }
+
+    /// Runs a rating on `table`, alone (with its audit) or sharing `derived` (without).
+    fn ragged_run(
+        table: &PriceTable,
+        params: RatingParams,
+        derived: Option<&Derived>,
+    ) -> (crate::engine::BacktestResult, Rating) {
+        let target =
+            RatingTarget::new(params, RatingInputs::default(), table.tickers().to_vec()).unwrap();
+        let target = match derived {
+            Some(d) => {
+                let mut t = target.sharing_in(table, d);
+                t.keep_audit = false;
+                t
+            }
+            None => target,
+        };
+        let mut rating = Rating::driving(target);
+        let result = crate::engine::run(table, &mut rating, &Default::default()).unwrap();
+        (result, rating)
+    }
+
+    #[test]
+    fn shared_rankings_are_the_rankings_each_run_computes_alone_on_a_ragged_point_in_time_table() {
+        let table = ragged(None);
+        assert!(!table.is_rectangular());
+        let derived = Derived::default();
+        for lookback in [5, 9] {
+            for top in [1, 2, 3] {
+                let params = ragged_params(top, lookback);
+                let (alone, direct) = ragged_run(&table, params.clone(), None);
+                let (shared, cached) = ragged_run(&table, params, Some(&derived));
+                // The same run, bit for bit.
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&alone.nav),
+                    bits(&shared.nav),
+                    "top {top}, lookback {lookback}"
+                );
+                assert_eq!(
+                    bits(alone.weights.as_slice()),
+                    bits(shared.weights.as_slice())
+                );
+                // Each decision day's cached ranking is the one computed directly that day.
+                let (direct, cached) = (direct.0.strategy(), cached.0.strategy());
+                let days = cached.shared.as_ref().unwrap();
+                assert!(direct.audit.len() > 20);
+                for a in &direct.audit {
+                    let t = table.dates().iter().position(|d| *d == a.date).unwrap();
+                    let got: Vec<usize> = days.days[t]
+                        .get()
+                        .unwrap()
+                        .iter()
+                        .map(|&j| j as usize)
+                        .collect();
+                    assert_eq!(got, a.day.ranking, "day {t}");
+                }
+                let filled = days.days.iter().filter(|d| d.get().is_some()).count();
+                assert_eq!(filled, direct.audit.len());
+                // The late listing, the delisting and both membership changes are in play.
+                assert!(
+                    direct.audit.iter().any(|a| a.day.excluded[1].is_some())
+                        && direct.audit.iter().any(|a| a.day.ranking.contains(&1))
+                );
+                assert!(
+                    direct.audit.iter().any(|a| a.day.ranking.contains(&2))
+                        && direct.audit.last().unwrap().day.excluded[2]
+                            == Some(Exclusion::NotListed)
+                );
+                assert!(
+                    direct
+                        .audit
+                        .iter()
+                        .any(|a| a.day.excluded[3] == Some(Exclusion::NotMember))
+                );
+                assert!(direct.audit.last().unwrap().day.excluded[4] == Some(Exclusion::NotMember));
+            }
+        }
+        // One entry per way of rating: the three `top`s of a lookback share theirs.
+        assert_eq!(derived.len(), 2);
+    }
+
+    #[test]
+    fn a_shared_ranking_never_sees_past_its_decision_day() {
+        let cut = 47;
+        let (plain, scrambled) = (ragged(None), ragged(Some(cut)));
+        let rankings = |table: &PriceTable| {
+            let derived = Derived::default();
+            let (_, r) = ragged_run(table, ragged_params(2, 5), Some(&derived));
+            let days = r.0.strategy().shared.clone().unwrap();
+            (0..table.n_days())
+                .map(|t| days.days[t].get().cloned())
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (rankings(&plain), rankings(&scrambled));
+        assert!(a[..=cut].iter().filter(|r| r.is_some()).count() > 10);
+        assert_eq!(a[..=cut], b[..=cut]);
+        assert_ne!(
+            a[cut + 1..],
+            b[cut + 1..],
+            "the scramble changes later rankings"
+        );
     }
 }
