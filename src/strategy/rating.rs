@@ -778,21 +778,26 @@ impl RatingTarget {
             .collect();
 
         // 3. Stage 1: drop the worst by liquidity rating (ties: the later column goes first).
-        let mut by_liquidity: Vec<usize> = (0..n).filter(|&j| eligible[j]).collect();
-        by_liquidity.sort_by(|&a, &b| liquidity[a].total_cmp(&liquidity[b]).then(b.cmp(&a)));
+        let n_eligible = eligible.iter().filter(|&&e| e).count();
         let n_drop = match (screen.drop_fraction, screen.drop_bottom, screen.keep) {
-            (_, _, Some(keep)) => by_liquidity.len().saturating_sub(keep),
-            (_, Some(k), _) => k.min(by_liquidity.len()),
-            (Some(f), ..) => (f * by_liquidity.len() as f64).floor() as usize,
+            (_, _, Some(keep)) => n_eligible.saturating_sub(keep),
+            (_, Some(k), _) => k.min(n_eligible),
+            (Some(f), ..) => (f * n_eligible as f64).floor() as usize,
             _ => 0,
         };
         let mut screened = vec![false; n];
-        for &j in &by_liquidity[..n_drop] {
-            screened[j] = true;
+        if n_drop > 0 {
+            let mut by_liquidity: Vec<usize> = (0..n).filter(|&j| eligible[j]).collect();
+            // A total order (ties broken by column), so an unstable sort is the same sort.
+            by_liquidity
+                .sort_unstable_by(|&a, &b| liquidity[a].total_cmp(&liquidity[b]).then(b.cmp(&a)));
+            for &j in &by_liquidity[..n_drop] {
+                screened[j] = true;
+            }
         }
         // Stage 2: rank the survivors by composite (ties: the earlier column first).
         let mut ranking: Vec<usize> = (0..n).filter(|&j| eligible[j] && !screened[j]).collect();
-        ranking.sort_by(|&a, &b| composite[b].total_cmp(&composite[a]).then(a.cmp(&b)));
+        ranking.sort_unstable_by(|&a, &b| composite[b].total_cmp(&composite[a]).then(a.cmp(&b)));
         RatedDay {
             excluded,
             values,
