@@ -434,3 +434,91 @@ fn a_sweep_run_has_the_figures_of_a_full_run_bit_for_bit() {
         assert_eq!(bits(&lean.returns), bits(&full.result.returns()), "{what}");
     }
 }
+
+#[test]
+fn rating_variants_sharing_one_table_have_the_figures_of_each_run_alone_bit_for_bit() {
+    use folio::data::load;
+    use rayon::prelude::*;
+
+    // A ragged point-in-time universe: GOOG lists in 2014, KO delists in September 2015, XOM
+    // leaves the index in June 2015 and PFE joins it in 2016.
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["AAPL", "MSFT", "KO", "XOM", "GOOG", "JPM", "IBM", "PFE"];
+    let text = std::fs::read_to_string("data/sample_prices.csv").unwrap();
+    let prices: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, line)| {
+            let cells: Vec<&str> = line.split(',').collect();
+            *i == 0
+                || (("2013-01-02"..="2016-12-30").contains(&cells[0])
+                    && names.contains(&cells[1])
+                    && !(cells[1] == "KO" && cells[0] > "2015-09-30"))
+        })
+        .map(|(_, line)| line)
+        .collect();
+    let prices_file = common::write(dir.path(), "prices.csv", &(prices.join("\n") + "\n"));
+    let members = common::write(
+        dir.path(),
+        "members.csv",
+        "ticker,start_date,end_date\nAAPL,2000-01-01,\nMSFT,2000-01-01,\nKO,2000-01-01,\n\
+         XOM,2000-01-01,2015-06-15\nGOOG,2014-04-03,\nJPM,2000-01-01,\nIBM,2000-01-01,\n\
+         PFE,2016-02-01,\n",
+    );
+    let file = common::write(
+        dir.path(),
+        "rating.toml",
+        &format!(
+            r#"name = "shared"
+[data]
+path = "{}"
+missing = "listed"
+universe = {{ membership = "{}" }}
+[backtest]
+commission_bps = 5
+[strategy]
+kind = "rating"
+top = 3
+screen = {{ drop_fraction = 0.2 }}
+rebalance = {{ calendar = "monthly" }}
+[[strategy.groups]]
+name = "growth"
+indicators = [{{ kind = "momentum", lookback = 126, skip = 21 }}]
+[[strategy.groups]]
+name = "risk"
+weight = 0.5
+indicators = [{{ kind = "volatility", lookback = 63 }}]
+[sweep]
+params = {{ "strategy.top" = [2, 4], "strategy.weighting" = ["equal", "inverse_volatility"], "backtest.commission_bps" = [0, 10], "strategy.groups.0.indicators.0.lookback" = [63, 126] }}
+"#,
+            prices_file.display(),
+            members.display()
+        ),
+    );
+    let (_, variants) = folio::sweep::expand(&file, &Overrides::default(), &[]).unwrap();
+    assert_eq!(variants.len(), 16);
+    let plan = &variants[0].plan;
+    let shared = load(&plan.data, &plan.read, plan.missing).unwrap();
+    assert!(!shared.table.is_rectangular() && shared.table.membership().is_some());
+    // Every variant on the one table, in parallel, as a sweep runs them ...
+    let lean: Vec<folio::run::Figures> = variants
+        .par_iter()
+        .map(|v| folio::run::run_plan_figures(&v.plan, &shared, None, None).unwrap())
+        .collect();
+    // ... rates each decision day once per lookback ...
+    assert_eq!(shared.derived.len(), 2);
+    // ... and has the figures of each variant run alone, on its own load, with its audit.
+    let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (v, lean) in variants.iter().zip(&lean) {
+        let own = load(&v.plan.data, &v.plan.read, v.plan.missing).unwrap();
+        let full = folio::run::run_plan_with(&v.plan, &own, None).unwrap();
+        let what = v.label();
+        assert!(full.summary.trades > 0, "{what}");
+        assert_eq!(
+            format!("{:?}", lean.summary),
+            format!("{:?}", full.summary),
+            "{what}"
+        );
+        assert_eq!(bits(&lean.returns), bits(&full.result.returns()), "{what}");
+    }
+}

@@ -12,6 +12,7 @@
 mod asof;
 mod cache;
 mod corporate;
+mod derived;
 mod digest;
 mod error;
 mod guard;
@@ -32,6 +33,7 @@ use serde::Serialize;
 pub use asof::AsOfTable;
 pub use cache::{CACHE_FORMAT, PanelCache};
 pub use corporate::{PriceBasis, snap_split};
+pub use derived::Derived;
 pub use digest::{sha256_file, sha256_hex};
 pub(crate) use error::short_number;
 pub use error::{Cell, DataError, RowRef};
@@ -50,6 +52,9 @@ pub struct Loaded {
     pub table: PriceTable,
     /// Where they came from and what the missing-data policy did.
     pub report: DataReport,
+    /// What runs derive from `table` alone, computed once and shared by every run on it (the
+    /// variants of a sweep). Whoever replaces `table` replaces this too (a clone starts empty).
+    pub derived: Derived,
 }
 
 /// Where a table came from and what was done to it, printed with every run.
@@ -174,6 +179,7 @@ pub fn load(path: &Path, opts: &ReadOptions, missing: MissingPolicy) -> Result<L
             coverage,
             ..report
         },
+        derived: Derived::default(),
     })
 }
 

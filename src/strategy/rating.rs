@@ -11,15 +11,16 @@
 //!    keeps current holdings ranked within `keep_until` and fills up to `top` from the best;
 //! 4. the selection is weighted (equal, by rating, or inverse volatility) with a cap per asset.
 
-use std::sync::Arc;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 use super::driver::{Driver, Target, TargetStrategy, driven};
 use super::rebalance::RebalancePolicy;
 use super::{AuditTable, Built, Input, InvalidParam, Planning, StrategyKind};
-use crate::data::AsOfTable;
-use crate::engine::{Context, History};
+use crate::data::{AsOfTable, Derived, Loaded, PriceTable};
+use crate::engine::{Context, History, MarketView};
 use crate::metrics::PERIODS_PER_YEAR;
 use crate::numeric;
 
@@ -406,10 +407,81 @@ struct RatingTarget {
     inputs: RatingInputs,
     tickers: Vec<String>,
     indicators: Vec<Indicator>,
+    /// Each group's indicators, as positions in `indicators`.
+    group_members: Vec<Vec<usize>>,
+    /// The screen's indicators, as positions in `indicators`.
+    screen_members: Vec<usize>,
+    /// The selection in force, and the one before it (swapped on each rebuild).
     selected: Vec<bool>,
-    audit: Vec<Vec<String>>,
+    held: Vec<bool>,
+    /// Scratch: the day's ranking and each asset's rank in it (1-based).
+    ranking: Vec<usize>,
+    rank: Vec<Option<usize>>,
+    /// The rating tables of the decision days, formatted only when the audit is asked for.
+    audit: Vec<AuditDay>,
     /// Whether the audit is built (not in a sweep).
     keep_audit: bool,
+    /// Rankings shared with the other runs on the same table that rank alike (used when the
+    /// audit is off, as in a sweep).
+    shared: Option<Arc<SharedRankings>>,
+}
+
+/// Why an asset is not rated on a decision day, whatever its indicator values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exclusion {
+    NotListed,
+    NotMember,
+    TooLittleHistory { age: usize, needed: usize },
+}
+
+impl Exclusion {
+    fn text(self) -> String {
+        match self {
+            Exclusion::NotListed => "not eligible: not listed".into(),
+            Exclusion::NotMember => "not eligible: not an index member".into(),
+            Exclusion::TooLittleHistory { age, needed } => {
+                format!("not eligible: too little history ({age} days listed, needs {needed})")
+            }
+        }
+    }
+}
+
+/// A decision day's rating table before the selection: what depends on the data up to that
+/// day and on the rating's indicators, groups, scoring and screen, and on nothing else (not on
+/// `top`, `keep_until`, the weighting, the costs or the holdings).
+#[derive(Debug, Clone)]
+struct RatedDay {
+    excluded: Vec<Option<Exclusion>>,
+    /// One row of values per indicator (in `RatingTarget::indicators` order), NaN where an
+    /// asset lacks the data.
+    values: Vec<Vec<f64>>,
+    eligible: Vec<bool>,
+    liquidity: Vec<f64>,
+    groups: Vec<Vec<f64>>,
+    composite: Vec<f64>,
+    screened: Vec<bool>,
+    /// The assets that passed the screen, best composite first.
+    ranking: Vec<usize>,
+}
+
+/// One decision day of the audit, kept as numbers and formatted when the audit is asked for.
+#[derive(Debug, Clone)]
+struct AuditDay {
+    date: chrono::NaiveDate,
+    day: RatedDay,
+    held: Vec<bool>,
+    selected: Vec<bool>,
+    weights: Vec<f64>,
+}
+
+/// The rankings of a table's decision days for one way of rating (indicators, groups,
+/// scoring, screen and the benchmark and factors they read), shared through the table's
+/// [`Derived`](crate::data::Derived) cache by every run on it that rates this way: one slot
+/// per day, filled by the first run that decides on that day, from its view of the market
+/// on that day (so no run sees more than its own decision day would show it).
+#[derive(Debug)]
+struct SharedRankings {
+    days: Vec<OnceLock<Box<[u32]>>>,
 }
 
 /// Why an ranked asset is or is not in the selection.
@@ -436,6 +508,22 @@ impl Rating {
     /// assert!(e.1.contains("benchmark"));
     /// ```
     pub fn new(
+        params: RatingParams,
+        inputs: RatingInputs,
+        tickers: Vec<String>,
+    ) -> Result<Self, (String, String)> {
+        Ok(Rating::driving(RatingTarget::new(params, inputs, tickers)?))
+    }
+
+    fn driving(target: RatingTarget) -> Self {
+        let policy = target.params.rebalance;
+        Rating(Driver::new(target, policy))
+    }
+}
+
+impl RatingTarget {
+    /// See [`Rating::new`].
+    fn new(
         params: RatingParams,
         inputs: RatingInputs,
         tickers: Vec<String>,
@@ -479,18 +567,92 @@ impl Rating {
                 }
             }
         }
+        let position = |i: &Indicator| {
+            indicators
+                .iter()
+                .position(|x| x == i)
+                .expect("every indicator was registered")
+        };
+        let group_members = params
+            .groups
+            .iter()
+            .map(|g| g.indicators.iter().map(position).collect())
+            .collect();
+        let screen_members = if params.screen.is_active() {
+            params.screen.indicators.iter().map(position).collect()
+        } else {
+            Vec::new()
+        };
         let n = tickers.len();
-        let policy = params.rebalance;
-        let target = RatingTarget {
+        Ok(RatingTarget {
             params,
             inputs,
             tickers,
             indicators,
+            group_members,
+            screen_members,
             selected: vec![false; n],
+            held: vec![false; n],
+            ranking: Vec::with_capacity(n),
+            rank: Vec::with_capacity(n),
             audit: Vec::new(),
             keep_audit: true,
-        };
-        Ok(Rating(Driver::new(target, policy)))
+            shared: None,
+        })
+    }
+
+    /// Shares the rankings of its decision days with the other runs on `loaded` that rate
+    /// alike, through the table's [`Derived`](crate::data::Derived) cache, when the audit is
+    /// off (as in a sweep): the runs of a sweep that differ only in `top`, `keep_until`, the
+    /// weighting, the cap, the costs or the cash rate rate each decision day once. The
+    /// figures are those of a run alone, bit for bit.
+    fn sharing_with(self, loaded: &Loaded) -> Self {
+        self.sharing_in(&loaded.table, &loaded.derived)
+    }
+
+    /// [`sharing_with`](Self::sharing_with) through the cache `derived` of `table`.
+    fn sharing_in(mut self, table: &PriceTable, derived: &Derived) -> Self {
+        let key = self.sharing_key(table);
+        let n_days = table.n_days();
+        self.shared = Some(derived.get_or_insert_with(&key, || SharedRankings {
+            days: (0..n_days).map(|_| OnceLock::new()).collect(),
+        }));
+        self
+    }
+
+    /// What a day's ranking depends on besides the day: the table (by address and shape: a
+    /// cache never outlives its table), the indicators, groups, scoring and screen, and the
+    /// benchmark and factor values the indicators read.
+    fn sharing_key(&self, table: &PriceTable) -> String {
+        let p = &self.params;
+        let how = serde_json::to_string(&(&self.indicators, &p.groups, p.scoring, &p.screen))
+            .expect("rating parameters serialise");
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let kinds = || self.indicators.iter().map(|i| i.kind);
+        if kinds().any(|k| k == IndicatorKind::Beta) {
+            for b in self.inputs.benchmark.iter().flatten() {
+                b.to_bits().hash(&mut h);
+            }
+        }
+        if let (true, Some((file, column_of))) = (
+            kinds().any(|k| k == IndicatorKind::Factor),
+            &self.inputs.factors,
+        ) {
+            (file.path(), file.columns(), file.tickers(), file.dates()).hash(&mut h);
+            column_of.hash(&mut h);
+            for c in 0..file.columns().len() {
+                for v in file.values(c).as_slice() {
+                    v.to_bits().hash(&mut h);
+                }
+            }
+        }
+        format!(
+            "rating rankings|{:p}|{}x{}|{how}|{:016x}",
+            table.prices().as_slice().as_ptr(),
+            table.n_days(),
+            table.n_assets(),
+            h.finish()
+        )
     }
 }
 
@@ -499,6 +661,40 @@ impl RatingTarget {
     /// weights, and appends the table to the audit.
     fn rebuild(&mut self, ctx: &Context<'_>, target: &mut [f64]) {
         let m = &ctx.market;
+        match self.shared.clone().filter(|_| !self.keep_audit) {
+            Some(shared) => {
+                let ranking = shared.days[m.today()].get_or_init(|| {
+                    self.rate(m)
+                        .ranking
+                        .iter()
+                        .map(|&j| u32::try_from(j).expect("fewer than 2^32 assets"))
+                        .collect()
+                });
+                self.ranking.clear();
+                self.ranking.extend(ranking.iter().map(|&j| j as usize));
+                self.select(m, target);
+            }
+            None => {
+                let day = self.rate(m);
+                self.ranking.clear();
+                self.ranking.extend_from_slice(&day.ranking);
+                self.select(m, target);
+                if self.keep_audit {
+                    self.audit.push(AuditDay {
+                        date: m.date(),
+                        day,
+                        held: self.held.clone(),
+                        selected: self.selected.clone(),
+                        weights: target.to_vec(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Steps 0–3 of the rating on the decision day: who may be rated, the indicator values,
+    /// the scores, the composite, the screen and the ranking.
+    fn rate(&self, m: &MarketView<'_>) -> RatedDay {
         let (n, t) = (m.n_assets(), m.today());
         let prices = m.history();
         let volume = m.field("volume");
@@ -513,19 +709,17 @@ impl RatingTarget {
             .map(Indicator::history_needed)
             .max()
             .unwrap_or(0);
-        let why_not = |j: usize| -> Option<String> {
+        let why_not = |j: usize| -> Option<Exclusion> {
             if !m.is_listed(j) {
-                Some("not eligible: not listed".into())
+                Some(Exclusion::NotListed)
             } else if !m.is_member(j) {
-                Some("not eligible: not an index member".into())
+                Some(Exclusion::NotMember)
             } else {
                 let age = m.age(j).unwrap_or(0);
-                (age < needed).then(|| {
-                    format!("not eligible: too little history ({age} days listed, needs {needed})")
-                })
+                (age < needed).then_some(Exclusion::TooLittleHistory { age, needed })
             }
         };
-        let excluded: Vec<Option<String>> = (0..n).map(why_not).collect();
+        let excluded: Vec<Option<Exclusion>> = (0..n).map(why_not).collect();
 
         // 1. Indicator values; NaN where an asset lacks the data.
         let values: Vec<Vec<f64>> = self
@@ -552,27 +746,23 @@ impl RatingTarget {
             .zip(&self.indicators)
             .map(|(v, ind)| score(v, &eligible, ind.higher_is_better(), self.params.scoring))
             .collect();
-        let mean_of = |list: &[Indicator], j: usize| {
-            list.iter()
-                .map(|i| scores[self.position(i)][j])
-                .sum::<f64>()
-                / list.len() as f64
+        let mean_of = |list: &[usize], j: usize| {
+            list.iter().map(|&i| scores[i][j]).sum::<f64>() / list.len() as f64
         };
         let screen = &self.params.screen;
         let liquidity: Vec<f64> = (0..n)
             .map(|j| {
                 if screen.is_active() {
-                    mean_of(&screen.indicators, j)
+                    mean_of(&self.screen_members, j)
                 } else {
                     f64::NAN
                 }
             })
             .collect();
         let groups: Vec<Vec<f64>> = self
-            .params
-            .groups
+            .group_members
             .iter()
-            .map(|g| (0..n).map(|j| mean_of(&g.indicators, j)).collect())
+            .map(|g| (0..n).map(|j| mean_of(g, j)).collect())
             .collect();
         let total_weight: f64 = self.params.groups.iter().map(|g| g.weight).sum();
         let composite: Vec<f64> = (0..n)
@@ -588,50 +778,78 @@ impl RatingTarget {
             .collect();
 
         // 3. Stage 1: drop the worst by liquidity rating (ties: the later column goes first).
-        let mut by_liquidity: Vec<usize> = (0..n).filter(|&j| eligible[j]).collect();
-        by_liquidity.sort_by(|&a, &b| liquidity[a].total_cmp(&liquidity[b]).then(b.cmp(&a)));
+        let n_eligible = eligible.iter().filter(|&&e| e).count();
         let n_drop = match (screen.drop_fraction, screen.drop_bottom, screen.keep) {
-            (_, _, Some(keep)) => by_liquidity.len().saturating_sub(keep),
-            (_, Some(k), _) => k.min(by_liquidity.len()),
-            (Some(f), ..) => (f * by_liquidity.len() as f64).floor() as usize,
+            (_, _, Some(keep)) => n_eligible.saturating_sub(keep),
+            (_, Some(k), _) => k.min(n_eligible),
+            (Some(f), ..) => (f * n_eligible as f64).floor() as usize,
             _ => 0,
         };
         let mut screened = vec![false; n];
-        for &j in &by_liquidity[..n_drop] {
-            screened[j] = true;
+        if n_drop > 0 {
+            let mut by_liquidity: Vec<usize> = (0..n).filter(|&j| eligible[j]).collect();
+            // A total order (ties broken by column), so an unstable sort is the same sort.
+            by_liquidity
+                .sort_unstable_by(|&a, &b| liquidity[a].total_cmp(&liquidity[b]).then(b.cmp(&a)));
+            for &j in &by_liquidity[..n_drop] {
+                screened[j] = true;
+            }
         }
         // Stage 2: rank the survivors by composite (ties: the earlier column first).
         let mut ranking: Vec<usize> = (0..n).filter(|&j| eligible[j] && !screened[j]).collect();
-        ranking.sort_by(|&a, &b| composite[b].total_cmp(&composite[a]).then(a.cmp(&b)));
-        let mut rank = vec![None; n];
-        for (r, &j) in ranking.iter().enumerate() {
-            rank[j] = Some(r + 1);
+        ranking.sort_unstable_by(|&a, &b| composite[b].total_cmp(&composite[a]).then(a.cmp(&b)));
+        RatedDay {
+            excluded,
+            values,
+            eligible,
+            liquidity,
+            groups,
+            composite,
+            screened,
+            ranking,
+        }
+    }
+
+    /// Step 3's stage 2 and step 4 on the decision day, from the day's ranking in
+    /// `self.ranking`: holdings ranked within `keep_until` stay, the best fill up to `top`;
+    /// then the weights of the selection, written into `target`. The selection before it is
+    /// left in `self.held`.
+    fn select(&mut self, m: &MarketView<'_>, target: &mut [f64]) {
+        let (n, t) = (m.n_assets(), m.today());
+        self.rank.clear();
+        self.rank.resize(n, None);
+        for (r, &j) in self.ranking.iter().enumerate() {
+            self.rank[j] = Some(r + 1);
         }
         let (top, keep) = (
             self.params.top,
             self.params.keep_until.unwrap_or(self.params.top),
         );
-        let held = std::mem::replace(&mut self.selected, vec![false; n]);
+        std::mem::swap(&mut self.held, &mut self.selected);
+        self.selected.clear();
+        self.selected.resize(n, false);
+        let (held, selected, rank) = (&self.held, &mut self.selected, &self.rank);
         let mut count = 0;
-        for &j in &ranking {
+        for &j in &self.ranking {
             if held[j] && rank[j].is_some_and(|r| r <= keep) {
-                self.selected[j] = true;
+                selected[j] = true;
                 count += 1;
             }
         }
-        for &j in &ranking {
+        for &j in &self.ranking {
             if count == top {
                 break;
             }
-            if !self.selected[j] {
-                self.selected[j] = true;
+            if !selected[j] {
+                selected[j] = true;
                 count += 1;
             }
         }
 
         // 4. Weights.
-        let n_ranked = ranking.len() as f64;
+        let n_ranked = self.ranking.len() as f64;
         let (weighting, l) = (self.params.weighting, self.params.volatility_lookback);
+        let prices = m.history();
         for (j, (w, &chosen)) in target.iter_mut().zip(&self.selected).enumerate() {
             *w = match (chosen, weighting) {
                 (false, _) => 0.0,
@@ -652,49 +870,45 @@ impl RatingTarget {
         if numeric::normalise(target).is_some() {
             cap_weights(target, self.params.max_weight);
         }
+    }
 
-        // Audit: one row per asset.
-        if !self.keep_audit {
-            return;
+    /// The audit rows of one decision day, one per asset.
+    fn audit_rows(&self, a: &AuditDay, rows: &mut Vec<Vec<String>>) {
+        let keep = self.params.keep_until.unwrap_or(self.params.top);
+        let d = &a.day;
+        let mut rank = vec![None; d.eligible.len()];
+        for (r, &j) in d.ranking.iter().enumerate() {
+            rank[j] = Some(r + 1);
         }
-        let date = m.date().to_string();
-        for j in 0..n {
+        let date = a.date.to_string();
+        for j in 0..d.eligible.len() {
             let mut row = vec![date.clone(), self.tickers[j].clone()];
-            row.extend(values.iter().map(|v| fmt(v[j])));
-            row.push(fmt(liquidity[j]));
-            row.extend(groups.iter().map(|g| fmt(g[j])));
-            row.push(fmt(composite[j]));
-            row.push(rank[j].map_or(String::new(), |r| r.to_string()));
-            row.push(self.selected[j].to_string());
-            row.push(fmt(target[j]));
-            row.push(if let Some(why) = &excluded[j] {
-                why.clone()
-            } else if !eligible[j] {
+            row.extend(d.values.iter().map(|v| fmt(v[j])));
+            row.push(fmt(d.liquidity[j]));
+            row.extend(d.groups.iter().map(|g| fmt(g[j])));
+            row.push(fmt(d.composite[j]));
+            row.push(rank[j].map_or(String::new(), |r: usize| r.to_string()));
+            row.push(a.selected[j].to_string());
+            row.push(fmt(a.weights[j]));
+            row.push(if let Some(why) = d.excluded[j] {
+                why.text()
+            } else if !d.eligible[j] {
                 let missing: Vec<String> = self
                     .indicators
                     .iter()
-                    .zip(&values)
+                    .zip(&d.values)
                     .filter(|(_, v)| !v[j].is_finite())
                     .map(|(i, _)| i.name())
                     .collect();
                 format!("not eligible: no value for {}", missing.join(", "))
-            } else if screened[j] {
+            } else if d.screened[j] {
                 "screened out: liquidity rating in the bottom".into()
             } else {
-                reason_text(rank[j].unwrap_or(0), keep, held[j], self.selected[j])
+                reason_text(rank[j].unwrap_or(0), keep, a.held[j], a.selected[j])
             });
-            self.audit.push(row);
+            rows.push(row);
         }
     }
-
-    /// Position of an indicator in `self.indicators`.
-    fn position(&self, i: &Indicator) -> usize {
-        self.indicators
-            .iter()
-            .position(|x| x == i)
-            .expect("every indicator was registered")
-    }
-
     /// One indicator of asset `j` at the decision day `t = prices.rows() − 1`.
     #[allow(clippy::too_many_arguments)]
     fn indicator(
@@ -850,10 +1064,14 @@ impl TargetStrategy for RatingTarget {
                 .map(|g| format!("group_{}", g.name)),
         );
         header.extend(["composite", "rank", "selected", "weight", "reason"].map(String::from));
+        let mut rows = Vec::with_capacity(self.audit.len() * self.tickers.len());
+        for day in &self.audit {
+            self.audit_rows(day, &mut rows);
+        }
         vec![AuditTable {
             name: "ratings".into(),
             header,
-            rows: self.audit.clone(),
+            rows,
         }]
     }
 }
@@ -939,9 +1157,10 @@ impl StrategyKind for RatingKind {
             benchmark: input.benchmark.map(<[f64]>::to_vec),
             factors,
         };
-        let rating = Rating::new(self.params.clone(), inputs, table.tickers().to_vec())
-            .map_err(|(key, message)| InvalidParam::strategy(&key, message))?;
-        Ok(Built::new(rating))
+        let target = RatingTarget::new(self.params.clone(), inputs, table.tickers().to_vec())
+            .map_err(|(key, message)| InvalidParam::strategy(&key, message))?
+            .sharing_with(loaded);
+        Ok(Built::new(Rating::driving(target)))
     }
 }
 
@@ -972,5 +1191,171 @@ mod tests {
         let mut w = [0.5, 0.5];
         cap_weights(&mut w, 0.3);
         assert_eq!(w, [0.3, 0.3]);
+    }
+    /// A ragged table: 6 assets × 80 days; asset 1 lists on day 20, asset 2 delists after
+    /// day 50, asset 3 joins the index on day 30, asset 4 leaves it on day 55; prices after
+    /// day `scramble` (if any) changed.
+    fn ragged(scramble: Option<usize>) -> PriceTable {
+        let (days, n) = (80, 6);
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut p = crate::data::Matrix::filled(days, n, f64::NAN);
+        let mut vol = crate::data::Matrix::filled(days, n, f64::NAN);
+        for j in 0..n {
+            let mut x = 20.0 + 10.0 * j as f64;
+            for t in 0..days {
+                x *= 1.0 + (next() - 0.5) * 0.06;
+                let v = (1000.0 * next()).floor();
+                let listed = !(j == 1 && t < 20 || j == 2 && t > 50);
+                if listed {
+                    let f = match scramble {
+                        Some(c) if t > c => 1.0 + 0.1 * ((t * (j + 3)) % 5) as f64,
+                        _ => 1.0,
+                    };
+                    p.set(t, j, x * f);
+                    vol.set(t, j, v);
+                }
+            }
+        }
+        let d0 = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let dates = (0..days as u64)
+            .map(|i| d0 + chrono::Days::new(i))
+            .collect();
+        let tickers = (0..n).map(|j| format!("T{j}")).collect();
+        let flags = (0..days)
+            .flat_map(|t| (0..n).map(move |j| !(j == 3 && t < 30 || j == 4 && t >= 55)))
+            .collect();
+        PriceTable::new(dates, tickers, p)
+            .unwrap()
+            .with_field("volume", vol)
+            .unwrap()
+            .with_field("close", crate::data::Matrix::filled(days, n, 1.0))
+            .unwrap()
+            .with_membership(crate::data::Membership::new(days, n, flags, "m.csv".into()))
+            .unwrap()
+    }
+
+    fn ragged_params(top: usize, lookback: usize) -> RatingParams {
+        toml::from_str(&format!(
+            r#"top = {top}
+            keep_until = {}
+            weighting = "rating"
+            screen = {{ drop_fraction = 0.2, indicators = [{{ kind = "traded_value", lookback = 6 }}] }}
+            groups = [
+              {{ name = "growth", indicators = [{{ kind = "momentum", lookback = {lookback}, skip = 2 }}] }},
+              {{ name = "risk", weight = 0.5, indicators = [{{ kind = "volatility", lookback = 10 }}, {{ kind = "max_drawdown", lookback = 8 }}] }},
+            ]
+            rebalance = {{ calendar = {{ every_days = 3 }} }}"#,
+            top + 1
+        ))
+        .unwrap()
+    }
+
+    /// Runs a rating on `table`, alone (with its audit) or sharing `derived` (without).
+    fn ragged_run(
+        table: &PriceTable,
+        params: RatingParams,
+        derived: Option<&Derived>,
+    ) -> (crate::engine::BacktestResult, Rating) {
+        let target =
+            RatingTarget::new(params, RatingInputs::default(), table.tickers().to_vec()).unwrap();
+        let target = match derived {
+            Some(d) => {
+                let mut t = target.sharing_in(table, d);
+                t.keep_audit = false;
+                t
+            }
+            None => target,
+        };
+        let mut rating = Rating::driving(target);
+        let result = crate::engine::run(table, &mut rating, &Default::default()).unwrap();
+        (result, rating)
+    }
+
+    #[test]
+    fn shared_rankings_are_the_rankings_each_run_computes_alone_on_a_ragged_point_in_time_table() {
+        let table = ragged(None);
+        assert!(!table.is_rectangular());
+        let derived = Derived::default();
+        for lookback in [5, 9] {
+            for top in [1, 2, 3] {
+                let params = ragged_params(top, lookback);
+                let (alone, direct) = ragged_run(&table, params.clone(), None);
+                let (shared, cached) = ragged_run(&table, params, Some(&derived));
+                // The same run, bit for bit.
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&alone.nav),
+                    bits(&shared.nav),
+                    "top {top}, lookback {lookback}"
+                );
+                assert_eq!(
+                    bits(alone.weights.as_slice()),
+                    bits(shared.weights.as_slice())
+                );
+                // Each decision day's cached ranking is the one computed directly that day.
+                let (direct, cached) = (direct.0.strategy(), cached.0.strategy());
+                let days = cached.shared.as_ref().unwrap();
+                assert!(direct.audit.len() > 20);
+                for a in &direct.audit {
+                    let t = table.dates().iter().position(|d| *d == a.date).unwrap();
+                    let got: Vec<usize> = days.days[t]
+                        .get()
+                        .unwrap()
+                        .iter()
+                        .map(|&j| j as usize)
+                        .collect();
+                    assert_eq!(got, a.day.ranking, "day {t}");
+                }
+                let filled = days.days.iter().filter(|d| d.get().is_some()).count();
+                assert_eq!(filled, direct.audit.len());
+                // The late listing, the delisting and both membership changes are in play.
+                assert!(
+                    direct.audit.iter().any(|a| a.day.excluded[1].is_some())
+                        && direct.audit.iter().any(|a| a.day.ranking.contains(&1))
+                );
+                assert!(
+                    direct.audit.iter().any(|a| a.day.ranking.contains(&2))
+                        && direct.audit.last().unwrap().day.excluded[2]
+                            == Some(Exclusion::NotListed)
+                );
+                assert!(
+                    direct
+                        .audit
+                        .iter()
+                        .any(|a| a.day.excluded[3] == Some(Exclusion::NotMember))
+                );
+                assert!(direct.audit.last().unwrap().day.excluded[4] == Some(Exclusion::NotMember));
+            }
+        }
+        // One entry per way of rating: the three `top`s of a lookback share theirs.
+        assert_eq!(derived.len(), 2);
+    }
+
+    #[test]
+    fn a_shared_ranking_never_sees_past_its_decision_day() {
+        let cut = 47;
+        let (plain, scrambled) = (ragged(None), ragged(Some(cut)));
+        let rankings = |table: &PriceTable| {
+            let derived = Derived::default();
+            let (_, r) = ragged_run(table, ragged_params(2, 5), Some(&derived));
+            let days = r.0.strategy().shared.clone().unwrap();
+            (0..table.n_days())
+                .map(|t| days.days[t].get().cloned())
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (rankings(&plain), rankings(&scrambled));
+        assert!(a[..=cut].iter().filter(|r| r.is_some()).count() > 10);
+        assert_eq!(a[..=cut], b[..=cut]);
+        assert_ne!(
+            a[cut + 1..],
+            b[cut + 1..],
+            "the scramble changes later rankings"
+        );
     }
 }
