@@ -41,6 +41,7 @@ pub use strategy::Strategy;
 pub use view::{Context, History, MarketView, PortfolioView, UnknownField};
 
 use ledger::Ledger;
+pub(crate) use ledger::value as value_of;
 use liquidity::{Frictionless, Frictions, Market};
 
 /// When a decision taken at the close of day t is filled.

@@ -20,7 +20,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{Decision, Order};
-use crate::engine::{Context, MarketView};
+use crate::engine::{Context, MarketView, PortfolioView};
 
 /// Days on which something happens: every day, the first trading day of each week, month,
 /// quarter, half-year or year, the last trading day of each month, or every N trading days
@@ -185,6 +185,55 @@ impl DriftBand {
     /// ```
     pub fn is_breached(&self, weight: f64, target: f64) -> bool {
         (weight - target).abs() > self.half_width(target)
+    }
+
+    /// Whether some weight of `portfolio` lies outside the band around its `target`: the
+    /// answer of [`is_breached`](Self::is_breached) on every
+    /// [`weight`](PortfolioView::weight), without a division per asset. Each weight is
+    /// estimated as value × (1 / NAV), within a few units in the last place of the weight; only
+    /// an asset whose estimate is within 10⁻¹⁴ (relative) of its band's edge is divided
+    /// exactly and tested as `is_breached` tests it.
+    ///
+    /// ```
+    /// use folio::engine::PortfolioView;
+    /// use folio::strategy::rebalance::DriftBand;
+    /// let band = DriftBand { absolute: None, relative: Some(0.1) };
+    /// let p = PortfolioView::new(0.0, &[1.0, 1.0, 1.0], &[1.0, 1.0, 1.2]);
+    /// assert!(band.is_breached_by(&p, &[1.0 / 3.0; 3]));   // 1.2 / 3.2 = 0.375 > 0.3667
+    /// assert!(!band.is_breached_by(&p, &[0.3, 0.3, 0.4]));
+    /// ```
+    pub fn is_breached_by(&self, portfolio: &PortfolioView<'_>, target: &[f64]) -> bool {
+        let (nav, positions, prices) = (portfolio.nav(), portfolio.positions(), portfolio.prices());
+        let inverse = 1.0 / nav;
+        if !(nav.is_finite() && inverse.is_finite() && inverse != 0.0) {
+            return (0..target.len()).any(|j| self.is_breached(portfolio.weight(j), target[j]));
+        }
+        const CHUNK: usize = 16;
+        let mut start = 0;
+        while start < target.len() {
+            let end = (start + CHUNK).min(target.len());
+            let (mut out, mut unsure) = (false, false);
+            for j in start..end {
+                let w_star = target[j];
+                let value = crate::engine::value_of(positions[j], prices[j]);
+                // 0 × (1 / NAV) is exactly 0 / NAV; any other estimate is off by at most about
+                // 3 · 2⁻⁵³ of the weight, far inside the margin.
+                let w = value * inverse;
+                let distance = (w - w_star).abs();
+                let h = self.half_width(w_star);
+                let margin = 1e-14 * (w.abs() + distance);
+                out |= distance > h + margin;
+                unsure |= !(distance > h + margin) && !(distance <= h - margin);
+            }
+            if out {
+                return true;
+            }
+            if unsure && (start..end).any(|j| self.is_breached(portfolio.weight(j), target[j])) {
+                return true;
+            }
+            start = end;
+        }
+        false
     }
 
     /// The point of the band nearest to `weight`.
@@ -358,23 +407,19 @@ impl RebalancePolicy {
             return self.trade_to(ctx, target); // the first purchase, in full
         }
         let full = self.calendar.is_some_and(|s| s.is_due_on(m));
-        weights.clear();
-        weights.extend(p.weights());
         if !full {
             let Some(band) = &self.band else {
                 return Decision::Hold;
             };
-            let breached = self.band_check.is_due_on(m)
-                && weights
-                    .iter()
-                    .zip(target)
-                    .any(|(&w, &w_star)| band.is_breached(w, w_star));
-            if !breached {
+            if !self.band_check.is_due_on(m) || !band.is_breached_by(p, target) {
                 return Decision::Hold;
             }
-            if self.to == RebalanceTo::BandEdge {
-                return self.decide_band_edge(ctx, band, target, weights);
-            }
+        }
+        weights.clear();
+        weights.extend(p.weights());
+        if !full && self.to == RebalanceTo::BandEdge {
+            let band = self.band.as_ref().expect("checked above");
+            return self.decide_band_edge(ctx, band, target, weights);
         }
         // To target, skipping the small trades.
         if self.skip_small(target, weights) == 0 {
@@ -560,5 +605,124 @@ impl Legs {
             self.add(&mut total, w);
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::PortfolioView;
+
+    /// xorshift in [0, 1).
+    fn uniform(state: &mut u64) -> f64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn direct(band: &DriftBand, p: &PortfolioView<'_>, target: &[f64]) -> bool {
+        target
+            .iter()
+            .enumerate()
+            .any(|(j, &w_star)| band.is_breached(p.weight(j), w_star))
+    }
+
+    /// The band test without divisions gives the answer of the weights divided out, on
+    /// portfolios with assets not listed (no units, no price), zero targets, shorts, and one
+    /// weight placed within a few units in the last place of its band's edge.
+    #[test]
+    fn the_band_test_without_divisions_equals_the_direct_one_at_the_edges() {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let bands = [
+            DriftBand {
+                absolute: None,
+                relative: Some(0.1),
+            },
+            DriftBand {
+                absolute: Some(0.02),
+                relative: None,
+            },
+            DriftBand {
+                absolute: Some(0.03),
+                relative: Some(0.05),
+            },
+            DriftBand {
+                absolute: None,
+                relative: Some(0.0),
+            },
+        ];
+        let (mut checked, mut breached, mut unsure) = (0, 0, 0);
+        for round in 0..400 {
+            let n = 1 + round % 37;
+            let band = bands[round % bands.len()];
+            let mut units: Vec<f64> = (0..n).map(|_| 1.0 + 99.0 * uniform(&mut state)).collect();
+            let mut prices: Vec<f64> = (0..n).map(|_| 5.0 + 95.0 * uniform(&mut state)).collect();
+            for j in 0..n {
+                match (j + round) % 7 {
+                    0 => (units[j], prices[j]) = (0.0, f64::NAN), // not listed
+                    1 if round % 3 == 0 => units[j] = -units[j],  // a short
+                    _ => {}
+                }
+            }
+            let cash = 1000.0 * uniform(&mut state);
+            let nav0 = PortfolioView::new(cash, &units, &prices).nav();
+            let mut target: Vec<f64> = (0..n)
+                .map(|j| {
+                    let w = crate::engine::value_of(units[j], prices[j]) / nav0;
+                    if (j + round) % 5 == 0 && units[j] == 0.0 {
+                        0.0
+                    } else {
+                        w * (0.995 + 0.01 * uniform(&mut state))
+                    }
+                })
+                .collect();
+            // Asset k's weight placed at its band's upper edge: w = w* + h.
+            let k = round % n;
+            if units[k] != 0.0 {
+                let w = crate::engine::value_of(units[k], prices[k]) / nav0;
+                target[k] = w / (1.0 + band.relative.unwrap_or(0.0));
+                if band.relative.is_none() {
+                    target[k] = w - band.absolute.unwrap();
+                }
+            }
+            for step in -6i64..=6 {
+                let mut u = units.clone();
+                if u[k] != 0.0 {
+                    u[k] = f64::from_bits((u[k].to_bits() as i64 + step) as u64);
+                }
+                let p = PortfolioView::new(cash, &u, &prices);
+                let fast = band.is_breached_by(&p, &target);
+                assert_eq!(
+                    fast,
+                    direct(&band, &p, &target),
+                    "round {round}, step {step}"
+                );
+                checked += 1;
+                breached += usize::from(fast);
+                let (w, w_star) = (p.weight(k), target[k]);
+                unsure += usize::from(((w - w_star).abs() - band.half_width(w_star)).abs() < 1e-15);
+            }
+        }
+        // Both answers occur, and many cases sit on the edge itself.
+        assert!(
+            breached > checked / 10 && breached < checked * 9 / 10,
+            "{breached} of {checked}"
+        );
+        assert!(unsure > 100, "{unsure}");
+    }
+
+    #[test]
+    fn the_band_test_without_divisions_divides_when_the_nav_is_not_a_number() {
+        let band = DriftBand {
+            absolute: Some(0.1),
+            relative: None,
+        };
+        let p = PortfolioView::new(-2.0, &[1.0, 1.0], &[1.0, 1.0]);
+        assert_eq!(p.nav(), 0.0);
+        assert_eq!(
+            band.is_breached_by(&p, &[0.5, 0.5]),
+            direct(&band, &p, &[0.5, 0.5])
+        );
     }
 }
