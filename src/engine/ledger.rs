@@ -155,6 +155,8 @@ pub(crate) struct Ledger {
     pub(crate) cash: f64,
     pub(crate) units: Vec<f64>,
     pub(crate) basis: CostBasis,
+    /// Bumped by every change of `units`: the record values days ahead while it stays.
+    pub(crate) units_version: u64,
 }
 
 /// Trades smaller than this share of NAV are not worth a fill (they are float noise).
@@ -166,6 +168,7 @@ impl Ledger {
             cash,
             units: vec![0.0; n_assets],
             basis: CostBasis::new(n_assets),
+            units_version: 0,
         }
     }
 
@@ -523,6 +526,7 @@ impl Ledger {
             date,
         );
         self.units[asset] += quantity;
+        self.units_version += 1;
         if quantity > 0.0 {
             totals.purchases += value;
         } else {
@@ -584,6 +588,7 @@ impl Ledger {
         let price = last * (1.0 + delisting_return);
         self.cash -= quantity * price;
         self.units[asset] = 0.0;
+        self.units_version += 1;
         self.basis.close(asset);
         totals.delistings += 1;
         trades.push(Trade {

@@ -601,7 +601,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
         }
         // The close's NAV, once: the strategy sees it, and it is recorded unless a same-close
         // fill changes the books after the decision.
-        let mut nav = record.value_day(t, ledger.cash, &ledger.units, close);
+        let mut nav = record.value_day(t, ledger.cash, &ledger.units, ledger.units_version, prices);
         let mut market = MarketView::at(table, t);
         if let Some(b) = benchmark {
             market = market.with_benchmark(b);
@@ -642,13 +642,19 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
                     if F::ON {
                         settle(&mut carry, &delta, fr.carries(), &mut record, date);
                     }
-                    nav = record.value_day(t, ledger.cash, &ledger.units, close);
+                    nav = record.value_day(
+                        t,
+                        ledger.cash,
+                        &ledger.units,
+                        ledger.units_version,
+                        prices,
+                    );
                 }
                 _ if t + 1 < n_days => pending = Some(decision),
                 _ => record.unfilled += 1,
             }
         }
-        record.push_day(t, nav, ledger.cash);
+        record.push_day(t, nav, ledger.cash, prices);
         record.forget_trades();
         if !nav.is_finite() {
             return Err(EngineError::Overflow { date, nav });
@@ -658,7 +664,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
             "NAV must equal cash plus positions"
         );
     }
-    record.finish();
+    record.finish(prices);
     (record.strategy_notes, record.strategy_notes_dropped) = notes.into_parts();
     Ok(record)
 }

@@ -211,7 +211,9 @@ impl<T: TargetStrategy> Driver<T> {
 
     /// Sets negative weights to 0 on a long-only book, counting them.
     fn refuse_shorts(&mut self) {
-        if !self.allow_short {
+        // A pass without a branch per asset first: a target is asked for every day.
+        let any_short = self.target.iter().fold(false, |any, &w| any | (w < 0.0));
+        if !self.allow_short && any_short {
             for w in self.target.iter_mut().filter(|w| **w < 0.0) {
                 *w = 0.0;
                 self.refused_shorts += 1;

@@ -508,10 +508,15 @@ impl StrategyKind for IndexKind {
             WeightingChoice::File => IndexWeighting::File(published()?),
         };
         let definition = IndexDefinition::new(weighting, table.n_assets());
-        let ideal = definition.ideal_returns(table, input.config.delisting_return);
+        // The ideal index is the run's benchmark when it names none; a run with a benchmark
+        // (every variant of a sweep of a file that names one) does not compute it.
+        let ideal = input
+            .benchmark
+            .is_none()
+            .then(|| definition.ideal_returns(table, input.config.delisting_return));
         Ok(Built {
             strategy: Box::new(Index::new(definition, self.spec.rebalance)),
-            ideal_returns: Some(ideal),
+            ideal_returns: ideal,
             notes,
         })
     }
