@@ -422,10 +422,11 @@ impl RebalancePolicy {
             return self.decide_band_edge(ctx, band, target, weights);
         }
         // To target, skipping the small trades.
-        if self.skip_small(target, weights) == 0 {
+        let (skipped, moved) = self.skip_small(target, weights);
+        if skipped == 0 {
             return self.trade_to(ctx, target);
         }
-        if weights.iter().enumerate().all(|(j, &w)| w == p.weight(j)) {
+        if !moved {
             return Decision::Hold;
         }
         self.orders(ctx, weights, is_long_short(target))
@@ -509,9 +510,10 @@ impl RebalancePolicy {
     }
 
     /// Sets `weights[j]` to `target[j]` unless the trade is smaller than `min_trade` (then the
-    /// current weight stays) and returns how many trades were skipped. The trades kept are
-    /// scaled so that each leg's weights (long, short) sum to at most the target's.
-    fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> usize {
+    /// current weight stays) and returns how many trades were skipped, and whether any weight
+    /// changed (`weights` holds today's weights on entry). The trades kept are scaled so that
+    /// each leg's weights (long, short) sum to at most the target's.
+    fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> (usize, bool) {
         let is_small = |w: f64, w_star: f64| {
             let gap = (w_star - w).abs();
             gap > 0.0 && gap < self.min_trade
@@ -535,12 +537,15 @@ impl RebalancePolicy {
                 1.0
             }
         });
+        let mut moved = false;
         for (w, &w_star) in weights.iter_mut().zip(target) {
             if !is_small(*w, w_star) {
-                *w = w_star * scale[legs.leg(w_star)];
+                let new = w_star * scale[legs.leg(w_star)];
+                moved |= new != *w;
+                *w = new;
             }
         }
-        skipped
+        (skipped, moved)
     }
 
     /// Orders that move today's holdings to `weights` at today's prices (the engine fills the
