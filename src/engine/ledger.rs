@@ -381,6 +381,19 @@ impl Ledger {
         lo
     }
 
+    /// [`nav`](Self::nav) and [`gross`](Self::gross) in one pass, each summed as they sum it.
+    pub(crate) fn nav_and_gross(&self, prices: &[f64]) -> (f64, f64) {
+        // The value `Iterator::sum` starts from, so both sums are those of `nav` and `gross`.
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        let (mut invested, mut gross) = (zero, zero);
+        for (&q, &p) in self.units.iter().zip(prices) {
+            let v = value(q, p);
+            invested += v;
+            gross += v.abs();
+        }
+        (self.cash + invested, gross)
+    }
+
     /// Gross exposure at `prices`: Σ |units × price|.
     pub(crate) fn gross(&self, prices: &[f64]) -> f64 {
         self.units

@@ -896,7 +896,11 @@ fn execute<F: Frictions>(
                     }
                 }
             }
-            let (nav, gross) = (ledger.nav(prices), ledger.gross(prices));
+            let (nav, gross) = ledger.nav_and_gross(prices);
+            debug_assert_eq!(
+                (nav.to_bits(), gross.to_bits()),
+                (ledger.nav(prices).to_bits(), ledger.gross(prices).to_bits())
+            );
             if gross > config.financing.max_gross_exposure * nav * (1.0 + 1e-9) {
                 return Err(EngineError::Margin {
                     date,
