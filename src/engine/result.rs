@@ -34,8 +34,8 @@ fn gross_days<const K: usize>(
             }
         }
         for j in 0..end - start {
-            for i in 0..K {
-                sums[i] += quotients[i][j];
+            for (sum, quotients) in sums.iter_mut().zip(&quotients) {
+                *sum += quotients[j];
             }
         }
         start = end;

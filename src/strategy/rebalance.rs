@@ -222,8 +222,9 @@ impl DriftBand {
                 let distance = (w - w_star).abs();
                 let h = self.half_width(w_star);
                 let margin = 1e-14 * (w.abs() + distance);
-                out |= distance > h + margin;
-                unsure |= !(distance > h + margin) && !(distance <= h - margin);
+                let (sure_out, sure_in) = (distance > h + margin, distance <= h - margin);
+                out |= sure_out;
+                unsure |= !(sure_out | sure_in);
             }
             if out {
                 return true;
