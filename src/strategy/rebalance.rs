@@ -190,9 +190,9 @@ impl DriftBand {
     /// Whether some weight of `portfolio` lies outside the band around its `target`: the
     /// answer of [`is_breached`](Self::is_breached) on every
     /// [`weight`](PortfolioView::weight), without a division per asset. Each weight is
-    /// estimated as value × (1 / NAV), within a few units in the last place of the weight; only
-    /// an asset whose estimate is within 10⁻¹⁴ (relative) of its band's edge is divided
-    /// exactly and tested as `is_breached` tests it.
+    /// estimated as value × (1 / NAV), within a few units in the last place; it is divided
+    /// exactly and tested as `is_breached` tests it only when the estimate is not well inside
+    /// the band (within 10⁻¹³ of the band's edge, relative, or outside it).
     ///
     /// ```
     /// use folio::engine::PortfolioView;
@@ -203,33 +203,66 @@ impl DriftBand {
     /// assert!(!band.is_breached_by(&p, &[0.3, 0.3, 0.4]));
     /// ```
     pub fn is_breached_by(&self, portfolio: &PortfolioView<'_>, target: &[f64]) -> bool {
+        self.is_breached_with(portfolio, target, &mut BandEdges::default())
+    }
+
+    /// [`is_breached_by`](Self::is_breached_by) with the band's edges around each target
+    /// weight kept in `edges` between calls (recomputed for a run of assets whose target
+    /// changed), as a driver keeps them from day to day.
+    pub(crate) fn is_breached_with(
+        &self,
+        portfolio: &PortfolioView<'_>,
+        target: &[f64],
+        edges: &mut BandEdges,
+    ) -> bool {
         let (nav, positions, prices) = (portfolio.nav(), portfolio.positions(), portfolio.prices());
         let inverse = 1.0 / nav;
         if !(nav.is_finite() && inverse.is_finite() && inverse != 0.0) {
             return (0..target.len()).any(|j| self.is_breached(portfolio.weight(j), target[j]));
         }
-        const CHUNK: usize = 16;
+        let n = target.len();
+        if edges.band != Some(*self) || edges.target.len() != n {
+            // NaN bits match no target: every edge is computed on first use.
+            *edges = BandEdges {
+                band: Some(*self),
+                target: vec![f64::NAN; n],
+                inside: vec![[0.0; 2]; n],
+                out_when_empty: vec![false; n],
+            };
+        }
+        const RUN: usize = 16;
         let mut start = 0;
-        while start < target.len() {
-            let end = (start + CHUNK).min(target.len());
-            let (mut out, mut unsure) = (false, false);
+        while start < n {
+            let end = (start + RUN).min(n);
+            let stale = edges.target[start..end]
+                .iter()
+                .zip(&target[start..end])
+                .fold(false, |stale, (a, b)| stale | (a.to_bits() != b.to_bits()));
+            if stale {
+                for j in start..end {
+                    let w_star = target[j];
+                    let h = self.half_width(w_star);
+                    // Far wider than the estimate's error and the roundings of the bounds.
+                    let margin = 1e-13 * (w_star.abs() + h) + 1e-300;
+                    edges.inside[j] = [w_star - h + margin, w_star + h - margin];
+                    // A holding worth 0 weighs ±0 exactly: |0 − w*| = |w*|.
+                    edges.out_when_empty[j] = w_star.abs() > h;
+                    edges.target[j] = w_star;
+                }
+            }
+            let mut flagged = false;
             for j in start..end {
-                let w_star = target[j];
                 let value = crate::engine::value_of(positions[j], prices[j]);
-                // 0 × (1 / NAV) is exactly 0 / NAV; any other estimate is off by at most about
-                // 3 · 2⁻⁵³ of the weight, far inside the margin.
                 let w = value * inverse;
-                let distance = (w - w_star).abs();
-                let h = self.half_width(w_star);
-                let margin = 1e-14 * (w.abs() + distance);
-                let (sure_out, sure_in) = (distance > h + margin, distance <= h - margin);
-                out |= sure_out;
-                unsure |= !(sure_out | sure_in);
+                let [lo, hi] = edges.inside[j];
+                let inside = lo <= w && w <= hi;
+                flagged |= if value == 0.0 {
+                    edges.out_when_empty[j]
+                } else {
+                    !inside
+                };
             }
-            if out {
-                return true;
-            }
-            if unsure && (start..end).any(|j| self.is_breached(portfolio.weight(j), target[j])) {
+            if flagged && (start..end).any(|j| self.is_breached(portfolio.weight(j), target[j])) {
                 return true;
             }
             start = end;
@@ -248,6 +281,18 @@ impl DriftBand {
         let h = self.half_width(target);
         weight.clamp(target - h, target + h)
     }
+}
+
+/// A drift band's edges around each weight of a target, kept between checks: the interval a
+/// weight's estimate must lie in to be surely inside the band, and whether a holding worth 0
+/// is outside it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BandEdges {
+    band: Option<DriftBand>,
+    /// The target weights the edges are for.
+    target: Vec<f64>,
+    inside: Vec<[f64; 2]>,
+    out_when_empty: Vec<bool>,
 }
 
 /// How far a band-triggered rebalance trades.
@@ -400,6 +445,17 @@ impl RebalancePolicy {
     /// assert_eq!(decision, Decision::TargetWeights(vec![0.5, 0.5]));
     /// ```
     pub fn decide(&self, ctx: &Context<'_>, target: &[f64], weights: &mut Vec<f64>) -> Decision {
+        self.decide_with(ctx, target, weights, &mut BandEdges::default())
+    }
+
+    /// [`decide`](Self::decide) with the band's edges kept in `edges` from one day to the next.
+    pub(crate) fn decide_with(
+        &self,
+        ctx: &Context<'_>,
+        target: &[f64],
+        weights: &mut Vec<f64>,
+        edges: &mut BandEdges,
+    ) -> Decision {
         let (m, p) = (&ctx.market, &ctx.portfolio);
         if !p.is_invested() && target.iter().all(|&w| w == 0.0) {
             return Decision::Hold; // nothing to buy yet (a warm-up, an index not yet published)
@@ -412,7 +468,7 @@ impl RebalancePolicy {
             let Some(band) = &self.band else {
                 return Decision::Hold;
             };
-            if !self.band_check.is_due_on(m) || !band.is_breached_by(p, target) {
+            if !self.band_check.is_due_on(m) || !band.is_breached_with(p, target, edges) {
                 return Decision::Hold;
             }
         }
@@ -659,6 +715,7 @@ mod tests {
             },
         ];
         let (mut checked, mut breached, mut unsure) = (0, 0, 0);
+        let mut edges = BandEdges::default();
         for round in 0..400 {
             let n = 1 + round % 37;
             let band = bands[round % bands.len()];
@@ -703,6 +760,18 @@ mod tests {
                     fast,
                     direct(&band, &p, &target),
                     "round {round}, step {step}"
+                );
+                // Edges kept from check to check, across targets that change in part.
+                let kept = band.is_breached_with(&p, &target, &mut edges);
+                assert_eq!(kept, fast, "round {round}, step {step}, edges kept");
+                // One weight of the target moved: only its run of edges is recomputed.
+                let mut moved = target.clone();
+                moved[(k + 1) % n] *= if step % 2 == 0 { 0.5 } else { 1.0 + 1e-3 };
+                let kept = band.is_breached_with(&p, &moved, &mut edges);
+                assert_eq!(
+                    kept,
+                    direct(&band, &p, &moved),
+                    "round {round}, step {step}, moved"
                 );
                 checked += 1;
                 breached += usize::from(fast);
