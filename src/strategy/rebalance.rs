@@ -239,8 +239,8 @@ impl DriftBand {
                 .zip(&target[start..end])
                 .fold(false, |stale, (a, b)| stale | (a.to_bits() != b.to_bits()));
             if stale {
-                for j in start..end {
-                    let w_star = target[j];
+                let run = (start..end).zip(&target[start..end]);
+                for (j, &w_star) in run {
                     let h = self.half_width(w_star);
                     // Far wider than the estimate's error and the roundings of the bounds.
                     let margin = 1e-13 * (w_star.abs() + h) + 1e-300;
