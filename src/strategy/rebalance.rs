@@ -656,8 +656,16 @@ impl Legs {
     }
 
     /// Adds `w` to its leg's sum.
+    #[inline]
     fn add(&self, sums: &mut [f64; 2], w: f64) {
-        sums[self.leg(w)] += if self.long_short { w.abs() } else { w };
+        let x = if self.long_short { w.abs() } else { w };
+        // Constant indices, so a caller's sums stay in registers (a sum indexed by the leg
+        // goes through memory at every asset).
+        if self.leg(w) == 0 {
+            sums[0] += x;
+        } else {
+            sums[1] += x;
+        }
     }
 
     /// Each leg's total weight in `target`.
