@@ -82,12 +82,6 @@ impl Matrix {
         &mut self.data[r * self.cols..(r + 1) * self.cols]
     }
 
-    /// Rows `start..start + count`, one after the other.
-    #[inline]
-    pub(crate) fn rows_mut(&mut self, start: usize, count: usize) -> &mut [f64] {
-        &mut self.data[start * self.cols..(start + count) * self.cols]
-    }
-
     /// The value at row `r`, column `c`.
     ///
     /// ```

@@ -247,9 +247,9 @@ impl BacktestResult {
     /// Values each holding of day `t` at the day's closes (into the day's row of the weight
     /// matrix, or for the gross exposure) and returns the NAV: cash plus the values, summed in
     /// asset order. The one NAV of the day: the strategy's view and the record share it.
-    /// `version` is the ledger's units version: while it stays, the values of the next days
-    /// are summed ahead, several days side by side, each day's sum in asset order from 0 as
-    /// one day's alone, so every NAV is the same to the bit.
+    /// Without the weights, `version` (the ledger's units version) lets the values of the next
+    /// days be summed ahead while it stays, several days side by side, each day's sum in asset
+    /// order from 0 as one day's alone, so every NAV is the same to the bit.
     #[inline]
     pub(crate) fn value_day(
         &mut self,
@@ -259,11 +259,25 @@ impl BacktestResult {
         version: u64,
         prices: &Matrix,
     ) -> f64 {
-        if self.held_version != Some(version) {
-            if !self.recording.weights {
-                self.flush_gross(prices);
-                self.held.copy_from_slice(units);
+        if self.recording.weights {
+            // The day's row of the weight matrix, written and summed in one pass (summing
+            // days ahead into rows written long before their division measured slower).
+            let mut invested = 0.0;
+            for ((w, &q), &p) in self
+                .weights
+                .row_mut(t)
+                .iter_mut()
+                .zip(units)
+                .zip(prices.row(t))
+            {
+                *w = super::ledger::value(q, p);
+                invested += *w;
             }
+            return cash + invested;
+        }
+        if self.held_version != Some(version) {
+            self.flush_gross(prices);
+            self.held.copy_from_slice(units);
             self.held_version = Some(version);
         }
         let known = self.ahead_version == Some(version);
@@ -304,8 +318,7 @@ impl BacktestResult {
     }
 
     /// Sums the values at `units` of the `K` days from `first + offset` into
-    /// `ahead[offset..]` (and writes them into those days' weight rows when the weights are
-    /// kept), the days side by side, each in asset order.
+    /// `ahead[offset..]`, the days side by side, each in asset order.
     #[inline]
     fn sum_days<const K: usize>(
         &mut self,
@@ -318,20 +331,9 @@ impl BacktestResult {
         let day = first + offset;
         let rows: [&[f64]; K] = std::array::from_fn(|i| &prices.row(day + i)[..n]);
         let mut sums = [0.0; K];
-        if self.recording.weights {
-            let out = self.weights.rows_mut(day, K);
-            for (j, &q) in units.iter().enumerate() {
-                for i in 0..K {
-                    let v = super::ledger::value(q, rows[i][j]);
-                    out[i * n + j] = v;
-                    sums[i] += v;
-                }
-            }
-        } else {
-            for (j, &q) in units.iter().enumerate() {
-                for i in 0..K {
-                    sums[i] += super::ledger::value(q, rows[i][j]);
-                }
+        for (j, &q) in units.iter().enumerate() {
+            for i in 0..K {
+                sums[i] += super::ledger::value(q, rows[i][j]);
             }
         }
         self.ahead[offset..offset + K].copy_from_slice(&sums);
