@@ -2,12 +2,22 @@
 //! `data/sp500_daily.parquet`, generated so every asset has a price on every day.
 //!
 //! Throughput is reported in asset-days per second.
+//!
+//! The second group is issue 15's jobs on the real file: the first 100 names of
+//! `data/sp500_daily.parquet` with a price on every day of 2005-01-03 → 2021-04-21 (100 × 4,103
+//! days, `tools/speed_compare.py`'s universe), same-close trading without costs, the strategy
+//! built from a strategy file as `folio run` builds it. The file is read once, outside the timed
+//! loop; buy-and-hold and the monthly index time the engine's run only (the strategy is built in
+//! criterion's untimed setup), momentum times its build (the ratings) and its run.
+
+use std::path::Path;
 
 use chrono::NaiveDate;
-use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
-use folio::data::{Matrix, PriceTable};
+use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use folio::data::{Loaded, Matrix, MissingPolicy, PriceTable, ReadOptions, load};
 use folio::engine::{BacktestConfig, Context, CostModel, run};
 use folio::metrics::{Conventions, Metrics};
+use folio::strategy::spec::{Overrides, RunPlan, StrategyFile};
 use folio::strategy::{BuyAndHold, Decision, Strategy};
 
 const ASSETS: usize = 404;
@@ -137,5 +147,114 @@ fn engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, engine);
+const FILE: &str = "data/sp500_daily.parquet";
+const FROM: &str = "2005-01-03";
+const TO: &str = "2021-04-21";
+
+/// `tools/speed_compare.py`'s universe: the first 100 tickers, alphabetically, with a price on
+/// every day from `FROM` to `TO`.
+fn universe() -> Vec<String> {
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    let opts = ReadOptions {
+        from: Some(d(FROM)),
+        to: Some(d(TO)),
+        ..Default::default()
+    };
+    let table = load(FILE.as_ref(), &opts, MissingPolicy::Drop)
+        .expect("the S&P file loads")
+        .table;
+    let mut tickers = table.tickers().to_vec();
+    tickers.sort();
+    tickers.truncate(100);
+    tickers
+}
+
+/// The plan of `tools/speed_compare.py`'s strategy file for `strategy` (a `[strategy]` body).
+fn plan(dir: &Path, name: &str, tickers: &[String], strategy: &str) -> RunPlan {
+    let root = std::env::current_dir().unwrap();
+    let list: Vec<String> = tickers.iter().map(|t| format!("\"{t}\"")).collect();
+    let text = format!(
+        "name = \"speed comparison: {name}\"\n[data]\npath = \"{}\"\ntickers = [{}]\n\
+         from = {FROM}\nto = {TO}\nmissing = \"error\"\n[backtest]\ninitial_cash = 1_000_000\n\
+         execution = \"same_close\"\n[strategy]\n{strategy}\n",
+        root.join(FILE).display(),
+        list.join(", ")
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    StrategyFile::load(&path)
+        .expect("the strategy file parses")
+        .plan(&path, &Overrides::default())
+        .expect("the strategy file plans")
+}
+
+fn loaded(plan: &RunPlan) -> Loaded {
+    load(&plan.data, &plan.read, plan.missing).expect("the data loads")
+}
+
+fn issue_jobs(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let tickers = universe();
+    let buy_and_hold = plan(
+        dir.path(),
+        "buy_and_hold",
+        &tickers,
+        "kind = \"buy_and_hold\"",
+    );
+    let monthly = plan(
+        dir.path(),
+        "monthly",
+        &tickers,
+        "kind = \"index\"\nweighting = \"equal\"\nrebalance = { calendar = \"monthly\" }",
+    );
+    let momentum = plan(
+        dir.path(),
+        "momentum",
+        &tickers,
+        "kind = \"rating\"\ntop = 20\nweighting = \"equal\"\nrebalance = { calendar = \"monthly\" }\n\
+         [[strategy.groups]]\nname = \"growth\"\n\
+         indicators = [{ kind = \"momentum\", lookback = 231, skip = 21 }]",
+    );
+    let prices = loaded(&buy_and_hold);
+    let with_fields = loaded(&momentum);
+    let table = &prices.table;
+    assert_eq!((table.n_assets(), table.n_days()), (100, 4_103));
+
+    let mut g = c.benchmark_group("sp500_daily.parquet 100 names x 4103 days, in process");
+    g.throughput(Throughput::Elements(
+        (table.n_assets() * table.n_days()) as u64,
+    ));
+    g.sample_size(50);
+    for (name, plan) in [
+        ("buy_and_hold", &buy_and_hold),
+        ("monthly equal-weight index", &monthly),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    plan.strategy
+                        .build(&prices, None, &plan.config)
+                        .unwrap()
+                        .strategy
+                },
+                |mut s| run(black_box(table), &mut *s, &plan.config).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.sample_size(20);
+    g.bench_function("momentum top 20 monthly (build and run)", |b| {
+        b.iter(|| {
+            let mut s = momentum
+                .strategy
+                .build(&with_fields, None, &momentum.config)
+                .unwrap()
+                .strategy;
+            run(black_box(&with_fields.table), &mut *s, &momentum.config).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, engine, issue_jobs);
 criterion_main!(benches);

@@ -46,6 +46,10 @@ pub struct PriceTable {
     members: Option<Membership>,
     /// With raw prices: the (day, asset) cells with a split or a dividend, in day order.
     actions: Option<Vec<(usize, usize)>>,
+    /// Per day, whether some asset's eligibility (listed and a member) differs from the day
+    /// before (false on the first day): computed once per table, so a strategy that follows
+    /// the eligible set does not compare every asset every day.
+    eligibility_changes: Vec<bool>,
 }
 
 /// Which assets of a table belong to the universe (an index) on each day: one flag per day and
@@ -135,6 +139,17 @@ impl PriceTable {
         }
         let listed = listed_intervals(&dates, &tickers, &prices)?;
         let rectangular = listed.iter().all(|&(a, b)| a == 0 && b + 1 == dates.len());
+        // Without a membership, eligibility changes only where a listed interval starts or
+        // ends.
+        let mut eligibility_changes = vec![false; dates.len()];
+        for &(a, b) in &listed {
+            if a > 0 {
+                eligibility_changes[a] = true;
+            }
+            if let Some(c) = eligibility_changes.get_mut(b + 1) {
+                *c = true;
+            }
+        }
         Ok(PriceTable {
             dates,
             tickers,
@@ -145,6 +160,7 @@ impl PriceTable {
             rectangular,
             members: None,
             actions: None,
+            eligibility_changes,
         })
     }
 
@@ -216,6 +232,12 @@ impl PriceTable {
             )));
         }
         self.members = Some(members);
+        let n = self.n_assets();
+        let eligible = |t: usize, j: usize| self.is_eligible(t, j);
+        let changes = (0..self.n_days())
+            .map(|t| t > 0 && (0..n).any(|j| eligible(t - 1, j) != eligible(t, j)))
+            .collect();
+        self.eligibility_changes = changes;
         Ok(self)
     }
 
@@ -361,6 +383,30 @@ impl PriceTable {
     #[inline]
     pub fn is_eligible(&self, t: usize, j: usize) -> bool {
         self.is_listed(t, j) && self.is_member(t, j)
+    }
+
+    /// Whether some asset's eligibility ([`is_eligible`](Self::is_eligible)) on day `t`
+    /// differs from day `t − 1`'s: an asset listed or delisted, joining or leaving the
+    /// membership. False on the first day. Computed once when the table is built.
+    ///
+    /// ```
+    /// use folio::data::{Matrix, Membership, PriceTable};
+    /// let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let n = f64::NAN;
+    /// let days = vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04"), d("2024-01-05")];
+    /// let prices = Matrix::from_rows(4, 2, vec![1.0, n, 1.0, 2.0, 1.0, 2.0, n, 2.0]).unwrap();
+    /// let t = PriceTable::new(days, vec!["X".into(), "Y".into()], prices).unwrap();
+    /// let changed: Vec<bool> = (0..4).map(|i| t.eligibility_changed(i)).collect();
+    /// assert_eq!(changed, [false, true, false, true]);   // Y lists, X delists
+    /// let flags = vec![true, false, true, true, false, false, true, false];
+    /// let t = t.with_membership(Membership::new(4, 2, flags, "m.csv".into())).unwrap();
+    /// let changed: Vec<bool> = (0..4).map(|i| t.eligibility_changed(i)).collect();
+    /// assert_eq!(changed, [false, true, true, false]);   // both leave on day 2: X's delisting
+    ///                                                    // on day 3 changes nothing
+    /// ```
+    #[inline]
+    pub fn eligibility_changed(&self, t: usize) -> bool {
+        self.eligibility_changes[t]
     }
 
     /// Whether every asset is listed on every day.

@@ -112,6 +112,7 @@ impl Ledger {
                     self.basis
                         .fill(asset, self.units[asset], quantity, close, 0.0, date);
                     self.units[asset] += quantity;
+                    self.units_version += 1;
                     reinvested = net;
                     totals.reinvested += net;
                     trades.push(Trade {
@@ -146,6 +147,7 @@ impl Ledger {
         if split != 1.0 {
             let before = self.units[asset];
             self.units[asset] = before * split;
+            self.units_version += 1;
             self.basis.split(asset, split);
             totals.splits += 1;
             actions.push(CorporateAction {

@@ -155,6 +155,8 @@ pub(crate) struct Ledger {
     pub(crate) cash: f64,
     pub(crate) units: Vec<f64>,
     pub(crate) basis: CostBasis,
+    /// Bumped by every change of `units`: the record values days ahead while it stays.
+    pub(crate) units_version: u64,
 }
 
 /// Trades smaller than this share of NAV are not worth a fill (they are float noise).
@@ -166,6 +168,7 @@ impl Ledger {
             cash,
             units: vec![0.0; n_assets],
             basis: CostBasis::new(n_assets),
+            units_version: 0,
         }
     }
 
@@ -378,6 +381,19 @@ impl Ledger {
         lo
     }
 
+    /// [`nav`](Self::nav) and [`gross`](Self::gross) in one pass, each summed as they sum it.
+    pub(crate) fn nav_and_gross(&self, prices: &[f64]) -> (f64, f64) {
+        // The value `Iterator::sum` starts from, so both sums are those of `nav` and `gross`.
+        let zero: f64 = std::iter::empty::<f64>().sum();
+        let (mut invested, mut gross) = (zero, zero);
+        for (&q, &p) in self.units.iter().zip(prices) {
+            let v = value(q, p);
+            invested += v;
+            gross += v.abs();
+        }
+        (self.cash + invested, gross)
+    }
+
     /// Gross exposure at `prices`: Σ |units × price|.
     pub(crate) fn gross(&self, prices: &[f64]) -> f64 {
         self.units
@@ -523,6 +539,7 @@ impl Ledger {
             date,
         );
         self.units[asset] += quantity;
+        self.units_version += 1;
         if quantity > 0.0 {
             totals.purchases += value;
         } else {
@@ -584,6 +601,7 @@ impl Ledger {
         let price = last * (1.0 + delisting_return);
         self.cash -= quantity * price;
         self.units[asset] = 0.0;
+        self.units_version += 1;
         self.basis.close(asset);
         totals.delistings += 1;
         trades.push(Trade {

@@ -41,6 +41,7 @@ pub use strategy::Strategy;
 pub use view::{Context, History, MarketView, PortfolioView, UnknownField};
 
 use ledger::Ledger;
+pub(crate) use ledger::value as value_of;
 use liquidity::{Frictionless, Frictions, Market};
 
 /// When a decision taken at the close of day t is filled.
@@ -600,7 +601,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
         }
         // The close's NAV, once: the strategy sees it, and it is recorded unless a same-close
         // fill changes the books after the decision.
-        let mut nav = record.value_day(t, ledger.cash, &ledger.units, close);
+        let mut nav = record.value_day(t, ledger.cash, &ledger.units, ledger.units_version, prices);
         let mut market = MarketView::at(table, t);
         if let Some(b) = benchmark {
             market = market.with_benchmark(b);
@@ -641,13 +642,19 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
                     if F::ON {
                         settle(&mut carry, &delta, fr.carries(), &mut record, date);
                     }
-                    nav = record.value_day(t, ledger.cash, &ledger.units, close);
+                    nav = record.value_day(
+                        t,
+                        ledger.cash,
+                        &ledger.units,
+                        ledger.units_version,
+                        prices,
+                    );
                 }
                 _ if t + 1 < n_days => pending = Some(decision),
                 _ => record.unfilled += 1,
             }
         }
-        record.push_day(t, nav, ledger.cash);
+        record.push_day(t, nav, ledger.cash, prices);
         record.forget_trades();
         if !nav.is_finite() {
             return Err(EngineError::Overflow { date, nav });
@@ -657,7 +664,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
             "NAV must equal cash plus positions"
         );
     }
-    record.finish();
+    record.finish(prices);
     (record.strategy_notes, record.strategy_notes_dropped) = notes.into_parts();
     Ok(record)
 }
@@ -889,7 +896,11 @@ fn execute<F: Frictions>(
                     }
                 }
             }
-            let (nav, gross) = (ledger.nav(prices), ledger.gross(prices));
+            let (nav, gross) = ledger.nav_and_gross(prices);
+            debug_assert_eq!(
+                (nav.to_bits(), gross.to_bits()),
+                (ledger.nav(prices).to_bits(), ledger.gross(prices).to_bits())
+            );
             if gross > config.financing.max_gross_exposure * nav * (1.0 + 1e-9) {
                 return Err(EngineError::Margin {
                     date,

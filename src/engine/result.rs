@@ -5,6 +5,44 @@ use chrono::NaiveDate;
 use super::{BacktestConfig, CorporateAction, StrategyNote, Trade, TradeTotals};
 use crate::data::{Matrix, PriceTable};
 
+/// The most days whose NAVs (or gross exposures) are summed side by side.
+const AHEAD: usize = 16;
+
+/// Adds the gross exposure of each of the `K` `days` (day, NAV divisor) at `units` to `gross`:
+/// the quotients |value / NAV| of a run of assets divided first (a loop the compiler turns into
+/// packed divisions), then added to each day's sum in asset order.
+#[inline]
+fn gross_days<const K: usize>(
+    days: &[(usize, f64)],
+    units: &[f64],
+    prices: &Matrix,
+    gross: &mut Vec<f64>,
+) {
+    const RUN: usize = 32;
+    let n = units.len();
+    let rows: [&[f64]; K] = std::array::from_fn(|i| &prices.row(days[i].0)[..n]);
+    let mut sums = [0.0; K];
+    let mut quotients = [[0.0; RUN]; K];
+    let mut start = 0;
+    while start < n {
+        let end = (start + RUN).min(n);
+        let q = &units[start..end];
+        for i in 0..K {
+            let divisor = days[i].1;
+            for ((out, &q), &p) in quotients[i].iter_mut().zip(q).zip(&rows[i][start..end]) {
+                *out = (super::ledger::value(q, p) / divisor).abs();
+            }
+        }
+        for j in 0..end - start {
+            for (sum, quotients) in sums.iter_mut().zip(&quotients) {
+                *sum += quotients[j];
+            }
+        }
+        start = end;
+    }
+    gross.extend_from_slice(&sums);
+}
+
 /// Everything a backtest recorded: NAV and cash at each close, end-of-day weights, fills and
 /// their costs.
 ///
@@ -74,12 +112,21 @@ pub struct BacktestResult {
     pub recording: Recording,
     /// Gross exposure of each day, kept when the weights are not.
     gross: Vec<f64>,
-    /// Without the weights: the holdings' values of the day being valued and of the day
-    /// before, whose gross exposure (over `previous_nav`) is summed in the same pass as the
-    /// next day's NAV, so the two sums run side by side.
-    values: [Vec<f64>; 2],
-    /// The divisor of the day before's values, while its gross exposure is still to be summed.
-    previous_nav: Option<f64>,
+    /// The holdings' values summed for days `ahead_start..ahead_start + ahead_len`, at the
+    /// units of version `ahead_version`: while the units do not change, several days' NAVs
+    /// are summed side by side (each in asset order, as one day alone is).
+    ahead: [f64; AHEAD],
+    ahead_start: usize,
+    ahead_len: usize,
+    ahead_version: Option<u64>,
+    /// How many days the last block summed.
+    ahead_block: usize,
+    /// Without the weights: the units (of version `held_version`) of the days whose gross
+    /// exposure is still to be summed, each with its NAV divisor; summed side by side when the
+    /// units change, when there are `AHEAD` of them, and at the end.
+    held: Vec<f64>,
+    held_version: Option<u64>,
+    pending: Vec<(usize, f64)>,
     /// Fills and corporate actions not kept (their number), when the trades are not.
     forgotten_trades: usize,
     /// The first fill's day, kept when the trades are not.
@@ -173,12 +220,18 @@ impl BacktestResult {
             strategy_notes_dropped: 0,
             recording,
             gross,
-            values: if recording.weights {
-                [Vec::new(), Vec::new()]
+            ahead: [0.0; AHEAD],
+            ahead_start: 0,
+            ahead_len: 0,
+            ahead_version: None,
+            ahead_block: 1,
+            held: if recording.weights {
+                Vec::new()
             } else {
-                [vec![0.0; table.n_assets()], vec![0.0; table.n_assets()]]
+                vec![0.0; table.n_assets()]
             },
-            previous_nav: None,
+            held_version: None,
+            pending: Vec::with_capacity(AHEAD),
             forgotten_trades: 0,
             first_trade_day: None,
         }
@@ -191,61 +244,142 @@ impl BacktestResult {
         }
     }
 
-    /// Values each holding of day `t` at `prices` (into the day's row of the weight matrix,
-    /// or into scratch space) and returns the NAV: cash plus the values, summed in asset
-    /// order. The one NAV of the day: the strategy's view and the record share it.
+    /// Values each holding of day `t` at the day's closes (into the day's row of the weight
+    /// matrix, or for the gross exposure) and returns the NAV: cash plus the values, summed in
+    /// asset order. The one NAV of the day: the strategy's view and the record share it.
+    /// Without the weights, `version` (the ledger's units version) lets the values of the next
+    /// days be summed ahead while it stays, several days side by side, each day's sum in asset
+    /// order from 0 as one day's alone, so every NAV is the same to the bit.
     #[inline]
-    pub(crate) fn value_day(&mut self, t: usize, cash: f64, units: &[f64], prices: &[f64]) -> f64 {
-        let mut invested = 0.0;
+    pub(crate) fn value_day(
+        &mut self,
+        t: usize,
+        cash: f64,
+        units: &[f64],
+        version: u64,
+        prices: &Matrix,
+    ) -> f64 {
         if self.recording.weights {
-            for ((w, &q), &p) in self.weights.row_mut(t).iter_mut().zip(units).zip(prices) {
+            // The day's row of the weight matrix, written and summed in one pass (summing
+            // days ahead into rows written long before their division measured slower).
+            let mut invested = 0.0;
+            for ((w, &q), &p) in self
+                .weights
+                .row_mut(t)
+                .iter_mut()
+                .zip(units)
+                .zip(prices.row(t))
+            {
                 *w = super::ledger::value(q, p);
                 invested += *w;
             }
             return cash + invested;
         }
-        let [today, before] = &mut self.values;
-        if let Some(divisor) = self.previous_nav.take() {
-            // The day before's gross exposure, Σ |value / NAV| in asset order (the sum
-            // `gross_exposure` takes of the weights), beside today's NAV.
-            let mut gross = 0.0;
-            for (((w, &q), &p), &v) in today.iter_mut().zip(units).zip(prices).zip(before.iter()) {
-                *w = super::ledger::value(q, p);
-                invested += *w;
-                gross += (v / divisor).abs();
+        if self.held_version != Some(version) {
+            self.flush_gross(prices);
+            self.held.copy_from_slice(units);
+            self.held_version = Some(version);
+        }
+        let known = self.ahead_version == Some(version);
+        if !(known && t >= self.ahead_start && t < self.ahead_start + self.ahead_len) {
+            // Double the block while the units stay; one day at a time after a change.
+            self.ahead_block = if known && t == self.ahead_start + self.ahead_len {
+                (self.ahead_block * 2).min(AHEAD)
+            } else {
+                1
+            };
+            let len = self.ahead_block.min(prices.rows() - t);
+            let mut done = 0;
+            while done < len {
+                let k = 1 << (len - done).ilog2();
+                match k {
+                    16 => self.sum_days::<16>(t, done, units, prices),
+                    8 => self.sum_days::<8>(t, done, units, prices),
+                    4 => self.sum_days::<4>(t, done, units, prices),
+                    2 => self.sum_days::<2>(t, done, units, prices),
+                    _ => self.sum_days::<1>(t, done, units, prices),
+                }
+                done += k;
             }
-            self.gross.push(gross);
-        } else {
-            for ((w, &q), &p) in today.iter_mut().zip(units).zip(prices) {
-                *w = super::ledger::value(q, p);
-                invested += *w;
+            (self.ahead_start, self.ahead_len, self.ahead_version) = (t, len, Some(version));
+        }
+        let invested = self.ahead[t - self.ahead_start];
+        debug_assert!(
+            {
+                let mut direct = 0.0;
+                for (&q, &p) in units.iter().zip(prices.row(t)) {
+                    direct += super::ledger::value(q, p);
+                }
+                direct.to_bits() == invested.to_bits() || direct.is_nan() && invested.is_nan()
+            },
+            "day {t}: the values summed ahead are those of today's units"
+        );
+        cash + invested
+    }
+
+    /// Sums the values at `units` of the `K` days from `first + offset` into
+    /// `ahead[offset..]`, the days side by side, each in asset order.
+    #[inline]
+    fn sum_days<const K: usize>(
+        &mut self,
+        first: usize,
+        offset: usize,
+        units: &[f64],
+        prices: &Matrix,
+    ) {
+        let n = units.len();
+        let day = first + offset;
+        let rows: [&[f64]; K] = std::array::from_fn(|i| &prices.row(day + i)[..n]);
+        let mut sums = [0.0; K];
+        for (j, &q) in units.iter().enumerate() {
+            for i in 0..K {
+                sums[i] += super::ledger::value(q, rows[i][j]);
             }
         }
-        cash + invested
+        self.ahead[offset..offset + K].copy_from_slice(&sums);
+    }
+
+    /// Sums the gross exposure of the days pending, at the units held on them, in day order:
+    /// Σ |value / NAV| in asset order (the sum `gross_exposure` takes of the weights), several
+    /// days side by side.
+    fn flush_gross(&mut self, prices: &Matrix) {
+        let mut done = 0;
+        while done < self.pending.len() {
+            let k = 1 << (self.pending.len() - done).min(AHEAD).ilog2();
+            let days = &self.pending[done..done + k];
+            match k {
+                16 => gross_days::<16>(days, &self.held, prices, &mut self.gross),
+                8 => gross_days::<8>(days, &self.held, prices, &mut self.gross),
+                4 => gross_days::<4>(days, &self.held, prices, &mut self.gross),
+                2 => gross_days::<2>(days, &self.held, prices, &mut self.gross),
+                _ => gross_days::<1>(days, &self.held, prices, &mut self.gross),
+            }
+            done += k;
+        }
+        self.pending.clear();
     }
 
     /// Records the close of day `t`: its NAV and cash, and its holdings' values (from
     /// [`Self::value_day`]) as weights.
     #[inline]
-    pub(crate) fn push_day(&mut self, t: usize, nav: f64, cash: f64) {
+    pub(crate) fn push_day(&mut self, t: usize, nav: f64, cash: f64, prices: &Matrix) {
         if self.recording.weights {
             if nav != 0.0 {
                 self.weights.row_mut(t).iter_mut().for_each(|w| *w /= nav);
             }
         } else {
-            self.values.swap(0, 1);
-            self.previous_nav = Some(if nav != 0.0 { nav } else { 1.0 });
+            self.pending.push((t, if nav != 0.0 { nav } else { 1.0 }));
+            if self.pending.len() == AHEAD {
+                self.flush_gross(prices);
+            }
         }
         self.nav.push(nav);
         self.cash.push(cash);
     }
 
-    /// Ends the record: sums the last day's gross exposure when the weights are not kept.
-    pub(crate) fn finish(&mut self) {
-        if let Some(divisor) = self.previous_nav.take() {
-            let gross = self.values[1].iter().map(|v| (v / divisor).abs()).sum();
-            self.gross.push(gross);
-        }
+    /// Ends the record: sums the gross exposure still pending when the weights are not kept.
+    pub(crate) fn finish(&mut self, prices: &Matrix) {
+        self.flush_gross(prices);
     }
 
     /// Forgets the fills and corporate actions recorded so far (when they are not kept),
@@ -406,5 +540,108 @@ impl BacktestResult {
     /// ```
     pub fn total_costs(&self) -> f64 {
         self.totals.costs()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{CostModel, Decision, Execution, Recording, Strategy, run_recording};
+
+    /// Target weights over the listed assets on a scattered set of days (runs of quiet days
+    /// of every length, so the days summed ahead are cut short at every offset).
+    struct Scattered(u64);
+
+    impl Strategy for Scattered {
+        fn decide(&mut self, ctx: &crate::engine::Context<'_>) -> Decision {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            let m = &ctx.market;
+            if self.0 % 7 != 0 {
+                return Decision::Hold;
+            }
+            let listed = m.listed().count().max(1) as f64;
+            Decision::TargetWeights(
+                (0..m.n_assets())
+                    .map(|j| if m.is_listed(j) { 0.9 / listed } else { 0.0 })
+                    .collect(),
+            )
+        }
+    }
+
+    /// Every NAV summed ahead is the day's cash plus its holdings' values summed in asset
+    /// order from the units the fills left, to the bit, and a run that keeps only the figures
+    /// has the NAVs and gross exposures of a full run, to the bit: on a ragged table (late
+    /// listings, delistings) with fills on scattered days, at the close of the decision and
+    /// the next.
+    #[test]
+    fn navs_summed_ahead_equal_the_day_by_day_sums() {
+        let (days, n) = (300, 7);
+        let d0 = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let dates: Vec<_> = (0..days as u64)
+            .map(|i| d0 + chrono::Days::new(i))
+            .collect();
+        let mut prices = Matrix::filled(days, n, 0.0);
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        for j in 0..n {
+            let mut p = 10.0 + j as f64;
+            for t in 0..days {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                p *= 1.0 + ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.04;
+                let listed = match j {
+                    1 => t >= 40,
+                    2 => t < 170,
+                    3 => (25..230).contains(&t),
+                    _ => true,
+                };
+                prices.set(t, j, if listed { p } else { f64::NAN });
+            }
+        }
+        let tickers = (0..n).map(|j| format!("T{j}")).collect();
+        let table = PriceTable::new(dates, tickers, prices).unwrap();
+        for execution in [Execution::SameClose, Execution::NextClose] {
+            let config = BacktestConfig {
+                execution,
+                costs: CostModel {
+                    commission_bps: 5.0,
+                    fixed_fee: 1.0,
+                    slippage_bps: 2.0,
+                },
+                delisting_return: -0.3,
+                ..Default::default()
+            };
+            let full = run_recording(&table, &mut Scattered(7), &config, Recording::FULL).unwrap();
+            assert!(full.trades.len() > 50 && full.totals.delistings > 0);
+            let mut units = vec![0.0; n];
+            let mut next = 0;
+            for t in 0..days {
+                while full
+                    .trades
+                    .get(next)
+                    .is_some_and(|f| f.date == table.dates()[t])
+                {
+                    units[full.trades[next].asset] += full.trades[next].quantity;
+                    next += 1;
+                }
+                let mut invested = 0.0;
+                for (&q, &p) in units.iter().zip(table.prices().row(t)) {
+                    invested += crate::engine::value_of(q, p);
+                }
+                assert_eq!(
+                    full.nav[t].to_bits(),
+                    (full.cash[t] + invested).to_bits(),
+                    "day {t}"
+                );
+            }
+            let lean =
+                run_recording(&table, &mut Scattered(7), &config, Recording::FIGURES).unwrap();
+            assert_eq!(lean.nav, full.nav);
+            let (a, b) = (lean.gross_exposure(), full.gross_exposure());
+            assert_eq!(a.len(), days);
+            assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
     }
 }

@@ -352,6 +352,23 @@ impl<'a> MarketView<'a> {
         self.table.is_eligible(self.end - 1, asset)
     }
 
+    /// Whether some asset's [eligibility](Self::is_eligible) on the decision day differs
+    /// from the day before's (false on the first day), read from the table in constant time:
+    /// a strategy that follows the eligible set compares assets only on the days it changed.
+    ///
+    /// ```
+    /// # use folio::data::{Matrix, PriceTable};
+    /// # let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    /// let n = f64::NAN;
+    /// let table = PriceTable::new(vec![d("2024-01-02"), d("2024-01-03"), d("2024-01-04")],
+    ///     vec!["A".into(), "B".into()], Matrix::from_rows(3, 2, vec![1.0, n, 1.1, 5.0, 1.2, 5.1]).unwrap()).unwrap();
+    /// let changed: Vec<bool> = (0..3).map(|t| folio::engine::MarketView::at(&table, t).eligibility_changed()).collect();
+    /// assert_eq!(changed, [false, true, false]);   // B lists on the second day
+    /// ```
+    pub fn eligibility_changed(&self) -> bool {
+        self.table.eligibility_changed(self.end - 1)
+    }
+
     /// Another field of the source (raw `close`, `volume`, …) up to the decision day.
     ///
     /// ```
@@ -571,6 +588,11 @@ impl<'a> PortfolioView<'a> {
     /// ```
     pub fn positions(&self) -> &'a [f64] {
         self.positions
+    }
+
+    /// The prices the positions are valued at (the decision day's closes).
+    pub(crate) fn prices(&self) -> &'a [f64] {
+        self.prices
     }
 
     /// Net asset value: cash plus positions at the day's close.

@@ -179,16 +179,53 @@ pub fn calmar(returns: &[f64]) -> f64 {
 /// assert!((v - 0.2).abs() < 1e-12);
 /// ```
 pub fn value_at_risk(returns: &[f64], cutoff: f64) -> f64 {
-    if returns.is_empty() {
-        return f64::NAN;
+    Sorted::new(returns).quantile(cutoff)
+}
+
+/// Returns sorted once (`f64::total_cmp`) for the figures that read order statistics: value at
+/// risk, conditional value at risk and the tail ratio each read one sorted copy instead of
+/// sorting their own.
+///
+/// ```
+/// let s = folio::metrics::Sorted::new(&[2.0, -3.0, 0.0, 1.0, -1.0]);
+/// assert_eq!(s.quantile(0.5), 0.0);
+/// assert_eq!(s.shortfall(0.5), (-3.0 - 1.0 + 0.0) / 3.0);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sorted(Vec<f64>);
+
+impl Sorted {
+    /// A sorted copy of `returns`.
+    pub fn new(returns: &[f64]) -> Self {
+        let mut s = returns.to_vec();
+        s.sort_by(f64::total_cmp);
+        Sorted(s)
     }
-    let mut s = returns.to_vec();
-    s.sort_by(f64::total_cmp);
-    let pos = cutoff * (s.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = (lo + 1).min(s.len() - 1);
-    let frac = pos - lo as f64;
-    s[lo] + (s[hi] - s[lo]) * frac
+
+    /// The `cutoff` quantile, linearly interpolated between order statistics (numpy's
+    /// default percentile); `NaN` when empty.
+    pub fn quantile(&self, cutoff: f64) -> f64 {
+        let s = &self.0;
+        if s.is_empty() {
+            return f64::NAN;
+        }
+        let pos = cutoff * (s.len() - 1) as f64;
+        let lo = pos.floor() as usize;
+        let hi = (lo + 1).min(s.len() - 1);
+        let frac = pos - lo as f64;
+        s[lo] + (s[hi] - s[lo]) * frac
+    }
+
+    /// The mean of the k smallest, k = ⌊(n − 1) × cutoff⌋ + 1 (empyrical's expected
+    /// shortfall); `NaN` when empty.
+    pub fn shortfall(&self, cutoff: f64) -> f64 {
+        let s = &self.0;
+        if s.is_empty() {
+            return f64::NAN;
+        }
+        let k = ((s.len() - 1) as f64 * cutoff) as usize + 1;
+        mean(&s[..k])
+    }
 }
 
 /// Historical conditional value at risk (expected shortfall): the mean of the k smallest
@@ -199,13 +236,7 @@ pub fn value_at_risk(returns: &[f64], cutoff: f64) -> f64 {
 /// assert_eq!(c, (-3.0 - 1.0 + 0.0) / 3.0);
 /// ```
 pub fn conditional_value_at_risk(returns: &[f64], cutoff: f64) -> f64 {
-    if returns.is_empty() {
-        return f64::NAN;
-    }
-    let mut s = returns.to_vec();
-    s.sort_by(f64::total_cmp);
-    let k = ((s.len() - 1) as f64 * cutoff) as usize + 1;
-    mean(&s[..k])
+    Sorted::new(returns).shortfall(cutoff)
 }
 
 /// Beta against a benchmark: cov(r, b) / var(b) of excess returns (empyrical's population

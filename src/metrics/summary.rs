@@ -118,6 +118,7 @@ impl Metrics {
     /// ```
     pub fn compute(returns: &[f64], benchmark: Option<&[f64]>, conv: &Conventions) -> Metrics {
         let rf = daily_rate(conv.risk_free_rate);
+        let sorted = Sorted::new(returns);
         Metrics {
             total_return: total_return(returns),
             cagr: cagr(returns),
@@ -126,8 +127,8 @@ impl Metrics {
             sortino: sortino(returns, rf),
             max_drawdown: max_drawdown(returns).depth,
             calmar: calmar(returns),
-            var_95: value_at_risk(returns, 0.05),
-            cvar_95: conditional_value_at_risk(returns, 0.05),
+            var_95: sorted.quantile(0.05),
+            cvar_95: sorted.shortfall(0.05),
             beta: benchmark.map(|b| beta(returns, b, rf)),
             alpha: benchmark.map(|b| alpha(returns, b, rf)),
             tracking_error: benchmark.map(|b| tracking_error(returns, b)),

@@ -32,7 +32,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::{cagr, daily_rate, period_returns, total_return, value_at_risk, worst_drawdowns};
+use super::{cagr, daily_rate, period_returns, total_return, worst_drawdowns};
 use crate::numeric;
 
 /// Tearsheet figures of one dated daily return series (see the module's conventions).
@@ -221,14 +221,15 @@ pub fn kurtosis(x: &[f64]) -> f64 {
 }
 
 /// |95th percentile / 5th percentile| of the returns (linear interpolation, as
-/// [`value_at_risk`]).
+/// [`value_at_risk`](super::value_at_risk)).
 ///
 /// ```
 /// let r: Vec<f64> = (0..=100).map(|i| (i as f64 - 40.0) / 1000.0).collect();
 /// assert!((folio::metrics::tail_ratio(&r) - 55.0 / 35.0).abs() < 1e-12);
 /// ```
 pub fn tail_ratio(returns: &[f64]) -> f64 {
-    (value_at_risk(returns, 0.95) / value_at_risk(returns, 0.05)).abs()
+    let sorted = super::Sorted::new(returns);
+    (sorted.quantile(0.95) / sorted.quantile(0.05)).abs()
 }
 
 /// Omega ratio over the daily threshold `t`: Σ(r − t)⁺ / Σ(t − r)⁺; `NaN` with no return below.

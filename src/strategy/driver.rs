@@ -50,7 +50,7 @@
 //! assert!(result.gross_exposure().iter().all(|g| *g < 2.0));
 //! ```
 
-use super::rebalance::RebalancePolicy;
+use super::rebalance::{BandEdges, RebalancePolicy};
 use super::{AuditTable, Decision, Strategy};
 use crate::engine::{BacktestResult, Context};
 
@@ -138,6 +138,8 @@ pub struct Driver<T> {
     has_target: bool,
     /// Scratch space for the policy.
     scratch: Vec<f64>,
+    /// The drift band's edges around the target, kept from day to day.
+    edges: BandEdges,
     /// Negative target weights refused on a long-only book.
     refused_shorts: usize,
 }
@@ -162,6 +164,7 @@ impl<T: TargetStrategy> Driver<T> {
             target: Vec::new(),
             has_target: false,
             scratch: Vec::new(),
+            edges: BandEdges::default(),
             refused_shorts: 0,
         }
     }
@@ -211,7 +214,9 @@ impl<T: TargetStrategy> Driver<T> {
 
     /// Sets negative weights to 0 on a long-only book, counting them.
     fn refuse_shorts(&mut self) {
-        if !self.allow_short {
+        // A pass without a branch per asset first: a target is asked for every day.
+        let any_short = self.target.iter().fold(false, |any, &w| any | (w < 0.0));
+        if !self.allow_short && any_short {
             for w in self.target.iter_mut().filter(|w| **w < 0.0) {
                 *w = 0.0;
                 self.refused_shorts += 1;
@@ -243,7 +248,8 @@ impl<T: TargetStrategy> Strategy for Driver<T> {
         if !self.has_target {
             return Decision::Hold;
         }
-        self.policy.decide(ctx, &self.target, &mut self.scratch)
+        self.policy
+            .decide_with(ctx, &self.target, &mut self.scratch, &mut self.edges)
     }
 
     fn audit(&self, result: &BacktestResult) -> Vec<AuditTable> {

@@ -291,6 +291,8 @@ struct IndexTarget {
     definition: IndexDefinition,
     /// Which assets were in the index at the last decision.
     members: Vec<bool>,
+    /// The day of the last decision.
+    last_day: Option<usize>,
     /// Whether the index was defined at the last decision, when its weights then depend only
     /// on the members (equal weights): kept in the target and reused while they do not change.
     equal_defined: Option<bool>,
@@ -311,6 +313,7 @@ impl Index {
         let target = IndexTarget {
             definition,
             members: vec![true; n],
+            last_day: None,
             equal_defined: None,
         };
         Index(Driver::new(target, policy))
@@ -350,13 +353,22 @@ impl TargetStrategy for IndexTarget {
     fn target(&mut self, ctx: &Context<'_>, target: &mut [f64]) -> Target {
         let m = &ctx.market;
         // A change of the index's members (a name joins, leaves or delists) is traded the day
-        // it is known, whatever the calendar, as an index fund must.
-        let mut changed = false;
-        for (j, was) in self.members.iter_mut().enumerate() {
-            let now = m.is_eligible(j);
-            changed |= now != *was;
-            *was = now;
-        }
+        // it is known, whatever the calendar, as an index fund must. Asked the day after the
+        // last decision, the members are those of yesterday: the table says in constant time
+        // whether any asset's eligibility changed since, and the assets are compared only then.
+        let t = m.today();
+        let changed = if t > 0 && self.last_day == Some(t - 1) && !m.eligibility_changed() {
+            false
+        } else {
+            let mut changed = false;
+            for (j, was) in self.members.iter_mut().enumerate() {
+                let now = m.is_eligible(j);
+                changed |= now != *was;
+                *was = now;
+            }
+            changed
+        };
+        self.last_day = Some(t);
         let defined = match self.equal_defined {
             Some(defined) if !changed => defined,
             _ => {
@@ -496,11 +508,86 @@ impl StrategyKind for IndexKind {
             WeightingChoice::File => IndexWeighting::File(published()?),
         };
         let definition = IndexDefinition::new(weighting, table.n_assets());
-        let ideal = definition.ideal_returns(table, input.config.delisting_return);
+        // The ideal index is the run's benchmark when it names none; a run with a benchmark
+        // (every variant of a sweep of a file that names one) does not compute it.
+        let ideal = input
+            .benchmark
+            .is_none()
+            .then(|| definition.ideal_returns(table, input.config.delisting_return));
         Ok(Built {
             strategy: Box::new(Index::new(definition, self.spec.rebalance)),
-            ideal_returns: Some(ideal),
+            ideal_returns: ideal,
             notes,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Matrix, Membership};
+    use crate::engine::{MarketView, PortfolioView};
+
+    /// The members compared only on the days the table says eligibility changed give the
+    /// answers of comparing every asset every day: on a ragged table (late listings,
+    /// delistings) with a membership that changes, asked every day and asked with gaps.
+    #[test]
+    fn membership_changes_read_from_the_table_equal_comparing_every_asset() {
+        let (days, n) = (12, 4);
+        let d0 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        let dates: Vec<_> = (0..days as u64)
+            .map(|i| d0 + chrono::Days::new(i))
+            .collect();
+        let nan = f64::NAN;
+        let mut prices = Matrix::filled(days, n, 10.0);
+        for t in 0..3 {
+            prices.set(t, 1, nan); // lists on day 3
+        }
+        for t in 8..days {
+            prices.set(t, 2, nan); // delists after day 7
+        }
+        // Asset 3 leaves the index on days 5 and 6, asset 0 on day 10 only.
+        let flags = (0..days)
+            .flat_map(|t| {
+                (0..n).map(move |j| !(j == 3 && (5..7).contains(&t) || j == 0 && t == 10))
+            })
+            .collect();
+        let table = PriceTable::new(dates, (0..n).map(|j| format!("T{j}")).collect(), prices)
+            .unwrap()
+            .with_membership(Membership::new(days, n, flags, "m.csv".into()))
+            .unwrap();
+        let held = vec![1.0; n];
+        for asked in [
+            (0..days).collect::<Vec<_>>(),
+            vec![0, 1, 4, 5, 9, 10, 11],
+            vec![2, 3, 6, 8],
+        ] {
+            let mut index = IndexTarget {
+                definition: IndexDefinition::new(IndexWeighting::Equal, n),
+                members: vec![true; n],
+                last_day: None,
+                equal_defined: None,
+            };
+            let mut members = vec![true; n];
+            let mut target = vec![0.0; n];
+            for &t in &asked {
+                let now: Vec<bool> = (0..n).map(|j| table.is_eligible(t, j)).collect();
+                let changed = now != members;
+                members = now;
+                let ctx = Context::new(
+                    MarketView::at(&table, t),
+                    PortfolioView::new(0.0, &held, table.prices().row(t)),
+                );
+                let got = index.target(&ctx, &mut target);
+                let want = if changed { Target::Now } else { Target::New };
+                assert_eq!(got, want, "day {t} of {asked:?}");
+                let n_in = members.iter().filter(|m| **m).count() as f64;
+                let weights: Vec<f64> = members
+                    .iter()
+                    .map(|&m| if m { 1.0 / n_in } else { 0.0 })
+                    .collect();
+                assert_eq!(target, weights, "day {t}");
+            }
+        }
     }
 }

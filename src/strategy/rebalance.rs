@@ -20,7 +20,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{Decision, Order};
-use crate::engine::{Context, MarketView};
+use crate::engine::{Context, MarketView, PortfolioView};
 
 /// Days on which something happens: every day, the first trading day of each week, month,
 /// quarter, half-year or year, the last trading day of each month, or every N trading days
@@ -187,6 +187,89 @@ impl DriftBand {
         (weight - target).abs() > self.half_width(target)
     }
 
+    /// Whether some weight of `portfolio` lies outside the band around its `target`: the
+    /// answer of [`is_breached`](Self::is_breached) on every
+    /// [`weight`](PortfolioView::weight), without a division per asset. Each weight is
+    /// estimated as value × (1 / NAV), within a few units in the last place; it is divided
+    /// exactly and tested as `is_breached` tests it only when the estimate is not well inside
+    /// the band (within 10⁻¹³ of the band's edge, relative, or outside it).
+    ///
+    /// ```
+    /// use folio::engine::PortfolioView;
+    /// use folio::strategy::rebalance::DriftBand;
+    /// let band = DriftBand { absolute: None, relative: Some(0.1) };
+    /// let p = PortfolioView::new(0.0, &[1.0, 1.0, 1.0], &[1.0, 1.0, 1.2]);
+    /// assert!(band.is_breached_by(&p, &[1.0 / 3.0; 3]));   // 1.2 / 3.2 = 0.375 > 0.3667
+    /// assert!(!band.is_breached_by(&p, &[0.3, 0.3, 0.4]));
+    /// ```
+    pub fn is_breached_by(&self, portfolio: &PortfolioView<'_>, target: &[f64]) -> bool {
+        self.is_breached_with(portfolio, target, &mut BandEdges::default())
+    }
+
+    /// [`is_breached_by`](Self::is_breached_by) with the band's edges around each target
+    /// weight kept in `edges` between calls (recomputed for a run of assets whose target
+    /// changed), as a driver keeps them from day to day.
+    pub(crate) fn is_breached_with(
+        &self,
+        portfolio: &PortfolioView<'_>,
+        target: &[f64],
+        edges: &mut BandEdges,
+    ) -> bool {
+        let (nav, positions, prices) = (portfolio.nav(), portfolio.positions(), portfolio.prices());
+        let inverse = 1.0 / nav;
+        if !(nav.is_finite() && inverse.is_finite() && inverse != 0.0) {
+            return (0..target.len()).any(|j| self.is_breached(portfolio.weight(j), target[j]));
+        }
+        let n = target.len();
+        if edges.band != Some(*self) || edges.target.len() != n {
+            // NaN bits match no target: every edge is computed on first use.
+            *edges = BandEdges {
+                band: Some(*self),
+                target: vec![f64::NAN; n],
+                inside: vec![[0.0; 2]; n],
+                out_when_empty: vec![false; n],
+            };
+        }
+        const RUN: usize = 16;
+        let mut start = 0;
+        while start < n {
+            let end = (start + RUN).min(n);
+            let stale = edges.target[start..end]
+                .iter()
+                .zip(&target[start..end])
+                .fold(false, |stale, (a, b)| stale | (a.to_bits() != b.to_bits()));
+            if stale {
+                let run = (start..end).zip(&target[start..end]);
+                for (j, &w_star) in run {
+                    let h = self.half_width(w_star);
+                    // Far wider than the estimate's error and the roundings of the bounds.
+                    let margin = 1e-13 * (w_star.abs() + h) + 1e-300;
+                    edges.inside[j] = [w_star - h + margin, w_star + h - margin];
+                    // A holding worth 0 weighs ±0 exactly: |0 − w*| = |w*|.
+                    edges.out_when_empty[j] = w_star.abs() > h;
+                    edges.target[j] = w_star;
+                }
+            }
+            let mut flagged = false;
+            for j in start..end {
+                let value = crate::engine::value_of(positions[j], prices[j]);
+                let w = value * inverse;
+                let [lo, hi] = edges.inside[j];
+                let inside = lo <= w && w <= hi;
+                flagged |= if value == 0.0 {
+                    edges.out_when_empty[j]
+                } else {
+                    !inside
+                };
+            }
+            if flagged && (start..end).any(|j| self.is_breached(portfolio.weight(j), target[j])) {
+                return true;
+            }
+            start = end;
+        }
+        false
+    }
+
     /// The point of the band nearest to `weight`.
     ///
     /// ```
@@ -198,6 +281,18 @@ impl DriftBand {
         let h = self.half_width(target);
         weight.clamp(target - h, target + h)
     }
+}
+
+/// A drift band's edges around each weight of a target, kept between checks: the interval a
+/// weight's estimate must lie in to be surely inside the band, and whether a holding worth 0
+/// is outside it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BandEdges {
+    band: Option<DriftBand>,
+    /// The target weights the edges are for.
+    target: Vec<f64>,
+    inside: Vec<[f64; 2]>,
+    out_when_empty: Vec<bool>,
 }
 
 /// How far a band-triggered rebalance trades.
@@ -350,6 +445,17 @@ impl RebalancePolicy {
     /// assert_eq!(decision, Decision::TargetWeights(vec![0.5, 0.5]));
     /// ```
     pub fn decide(&self, ctx: &Context<'_>, target: &[f64], weights: &mut Vec<f64>) -> Decision {
+        self.decide_with(ctx, target, weights, &mut BandEdges::default())
+    }
+
+    /// [`decide`](Self::decide) with the band's edges kept in `edges` from one day to the next.
+    pub(crate) fn decide_with(
+        &self,
+        ctx: &Context<'_>,
+        target: &[f64],
+        weights: &mut Vec<f64>,
+        edges: &mut BandEdges,
+    ) -> Decision {
         let (m, p) = (&ctx.market, &ctx.portfolio);
         if !p.is_invested() && target.iter().all(|&w| w == 0.0) {
             return Decision::Hold; // nothing to buy yet (a warm-up, an index not yet published)
@@ -358,29 +464,26 @@ impl RebalancePolicy {
             return self.trade_to(ctx, target); // the first purchase, in full
         }
         let full = self.calendar.is_some_and(|s| s.is_due_on(m));
-        weights.clear();
-        weights.extend(p.weights());
         if !full {
             let Some(band) = &self.band else {
                 return Decision::Hold;
             };
-            let breached = self.band_check.is_due_on(m)
-                && weights
-                    .iter()
-                    .zip(target)
-                    .any(|(&w, &w_star)| band.is_breached(w, w_star));
-            if !breached {
+            if !self.band_check.is_due_on(m) || !band.is_breached_with(p, target, edges) {
                 return Decision::Hold;
             }
-            if self.to == RebalanceTo::BandEdge {
-                return self.decide_band_edge(ctx, band, target, weights);
-            }
+        }
+        weights.clear();
+        weights.extend(p.weights());
+        if !full && self.to == RebalanceTo::BandEdge {
+            let band = self.band.as_ref().expect("checked above");
+            return self.decide_band_edge(ctx, band, target, weights);
         }
         // To target, skipping the small trades.
-        if self.skip_small(target, weights) == 0 {
+        let (skipped, moved) = self.skip_small(target, weights);
+        if skipped == 0 {
             return self.trade_to(ctx, target);
         }
-        if weights.iter().enumerate().all(|(j, &w)| w == p.weight(j)) {
+        if !moved {
             return Decision::Hold;
         }
         self.orders(ctx, weights, is_long_short(target))
@@ -464,9 +567,10 @@ impl RebalancePolicy {
     }
 
     /// Sets `weights[j]` to `target[j]` unless the trade is smaller than `min_trade` (then the
-    /// current weight stays) and returns how many trades were skipped. The trades kept are
-    /// scaled so that each leg's weights (long, short) sum to at most the target's.
-    fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> usize {
+    /// current weight stays) and returns how many trades were skipped, and whether any weight
+    /// changed (`weights` holds today's weights on entry). The trades kept are scaled so that
+    /// each leg's weights (long, short) sum to at most the target's.
+    fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> (usize, bool) {
         let is_small = |w: f64, w_star: f64| {
             let gap = (w_star - w).abs();
             gap > 0.0 && gap < self.min_trade
@@ -490,12 +594,15 @@ impl RebalancePolicy {
                 1.0
             }
         });
+        let mut moved = false;
         for (w, &w_star) in weights.iter_mut().zip(target) {
             if !is_small(*w, w_star) {
-                *w = w_star * scale[legs.leg(w_star)];
+                let new = w_star * scale[legs.leg(w_star)];
+                moved |= new != *w;
+                *w = new;
             }
         }
-        skipped
+        (skipped, moved)
     }
 
     /// Orders that move today's holdings to `weights` at today's prices (the engine fills the
@@ -549,8 +656,16 @@ impl Legs {
     }
 
     /// Adds `w` to its leg's sum.
+    #[inline]
     fn add(&self, sums: &mut [f64; 2], w: f64) {
-        sums[self.leg(w)] += if self.long_short { w.abs() } else { w };
+        let x = if self.long_short { w.abs() } else { w };
+        // Constant indices, so a caller's sums stay in registers (a sum indexed by the leg
+        // goes through memory at every asset).
+        if self.leg(w) == 0 {
+            sums[0] += x;
+        } else {
+            sums[1] += x;
+        }
     }
 
     /// Each leg's total weight in `target`.
@@ -560,5 +675,137 @@ impl Legs {
             self.add(&mut total, w);
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::PortfolioView;
+
+    /// xorshift in [0, 1).
+    fn uniform(state: &mut u64) -> f64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        (*state >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn direct(band: &DriftBand, p: &PortfolioView<'_>, target: &[f64]) -> bool {
+        target
+            .iter()
+            .enumerate()
+            .any(|(j, &w_star)| band.is_breached(p.weight(j), w_star))
+    }
+
+    /// The band test without divisions gives the answer of the weights divided out, on
+    /// portfolios with assets not listed (no units, no price), zero targets, shorts, and one
+    /// weight placed within a few units in the last place of its band's edge.
+    #[test]
+    fn the_band_test_without_divisions_equals_the_direct_one_at_the_edges() {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let bands = [
+            DriftBand {
+                absolute: None,
+                relative: Some(0.1),
+            },
+            DriftBand {
+                absolute: Some(0.02),
+                relative: None,
+            },
+            DriftBand {
+                absolute: Some(0.03),
+                relative: Some(0.05),
+            },
+            DriftBand {
+                absolute: None,
+                relative: Some(0.0),
+            },
+        ];
+        let (mut checked, mut breached, mut unsure) = (0, 0, 0);
+        let mut edges = BandEdges::default();
+        for round in 0..400 {
+            let n = 1 + round % 37;
+            let band = bands[round % bands.len()];
+            let mut units: Vec<f64> = (0..n).map(|_| 1.0 + 99.0 * uniform(&mut state)).collect();
+            let mut prices: Vec<f64> = (0..n).map(|_| 5.0 + 95.0 * uniform(&mut state)).collect();
+            for j in 0..n {
+                match (j + round) % 7 {
+                    0 => (units[j], prices[j]) = (0.0, f64::NAN), // not listed
+                    1 if round % 3 == 0 => units[j] = -units[j],  // a short
+                    _ => {}
+                }
+            }
+            let cash = 1000.0 * uniform(&mut state);
+            let nav0 = PortfolioView::new(cash, &units, &prices).nav();
+            let mut target: Vec<f64> = (0..n)
+                .map(|j| {
+                    let w = crate::engine::value_of(units[j], prices[j]) / nav0;
+                    if (j + round) % 5 == 0 && units[j] == 0.0 {
+                        0.0
+                    } else {
+                        w * (0.995 + 0.01 * uniform(&mut state))
+                    }
+                })
+                .collect();
+            // Asset k's weight placed at its band's upper edge: w = w* + h.
+            let k = round % n;
+            if units[k] != 0.0 {
+                let w = crate::engine::value_of(units[k], prices[k]) / nav0;
+                target[k] = w / (1.0 + band.relative.unwrap_or(0.0));
+                if band.relative.is_none() {
+                    target[k] = w - band.absolute.unwrap();
+                }
+            }
+            for step in -6i64..=6 {
+                let mut u = units.clone();
+                if u[k] != 0.0 {
+                    u[k] = f64::from_bits((u[k].to_bits() as i64 + step) as u64);
+                }
+                let p = PortfolioView::new(cash, &u, &prices);
+                let fast = band.is_breached_by(&p, &target);
+                assert_eq!(
+                    fast,
+                    direct(&band, &p, &target),
+                    "round {round}, step {step}"
+                );
+                // Edges kept from check to check, across targets that change in part.
+                let kept = band.is_breached_with(&p, &target, &mut edges);
+                assert_eq!(kept, fast, "round {round}, step {step}, edges kept");
+                // One weight of the target moved: only its run of edges is recomputed.
+                let mut moved = target.clone();
+                moved[(k + 1) % n] *= if step % 2 == 0 { 0.5 } else { 1.0 + 1e-3 };
+                let kept = band.is_breached_with(&p, &moved, &mut edges);
+                assert_eq!(
+                    kept,
+                    direct(&band, &p, &moved),
+                    "round {round}, step {step}, moved"
+                );
+                checked += 1;
+                breached += usize::from(fast);
+                let (w, w_star) = (p.weight(k), target[k]);
+                unsure += usize::from(((w - w_star).abs() - band.half_width(w_star)).abs() < 1e-15);
+            }
+        }
+        // Both answers occur, and many cases sit on the edge itself.
+        assert!(
+            breached > checked / 10 && breached < checked * 9 / 10,
+            "{breached} of {checked}"
+        );
+        assert!(unsure > 100, "{unsure}");
+    }
+
+    #[test]
+    fn the_band_test_without_divisions_divides_when_the_nav_is_not_a_number() {
+        let band = DriftBand {
+            absolute: Some(0.1),
+            relative: None,
+        };
+        let p = PortfolioView::new(-2.0, &[1.0, 1.0], &[1.0, 1.0]);
+        assert_eq!(p.nav(), 0.0);
+        assert_eq!(
+            band.is_breached_by(&p, &[0.5, 0.5]),
+            direct(&band, &p, &[0.5, 0.5])
+        );
     }
 }
