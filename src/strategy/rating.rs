@@ -726,9 +726,16 @@ impl RatingTarget {
             .indicators
             .iter()
             .map(|ind| {
+                let rated = |j: usize| t >= ind.history_needed() && excluded[j].is_none();
+                if let Some(all) = volume_indicator(ind, t, volume.as_ref(), &close, 0..n) {
+                    // Every asset's days at once (the same sums per asset).
+                    return (0..n)
+                        .map(|j| if rated(j) { all[j] } else { f64::NAN })
+                        .collect();
+                }
                 (0..n)
                     .map(|j| {
-                        if t < ind.history_needed() || excluded[j].is_some() {
+                        if !rated(j) {
                             return f64::NAN;
                         }
                         self.indicator(ind, j, &prices, volume.as_ref(), &close, bench, m.date())
@@ -925,21 +932,9 @@ impl RatingTarget {
         let p = |r: usize| prices.row(r).map_or(f64::NAN, |row| row[j]);
         let l = ind.lookback;
         match ind.kind {
-            IndicatorKind::TradedValue => match volume {
-                Some(v) => numeric::mean((t + 1 - l..=t).map(|r| {
-                    close.row(r).map_or(f64::NAN, |c| c[j]) * v.row(r).map_or(f64::NAN, |v| v[j])
-                })),
-                None => f64::NAN,
-            },
-            IndicatorKind::ZeroVolumeShare => match volume {
-                Some(v) => {
-                    (t + 1 - l..=t)
-                        .filter(|&r| v.row(r).is_some_and(|v| v[j] == 0.0))
-                        .count() as f64
-                        / l as f64
-                }
-                None => f64::NAN,
-            },
+            IndicatorKind::TradedValue | IndicatorKind::ZeroVolumeShare => {
+                volume_indicator(ind, t, volume, close, j..j + 1).map_or(f64::NAN, |v| v[0])
+            }
             IndicatorKind::Momentum => numeric::simple_return(p(t - ind.skip - l), p(t - ind.skip)),
             IndicatorKind::Volatility => volatility(prices, j, t, l),
             IndicatorKind::MaxDrawdown => numeric::max_drawdown((t - l..=t).map(p)),
@@ -963,6 +958,49 @@ impl RatingTarget {
             }
         }
     }
+}
+
+/// The traded value (the mean of close × volume) or the zero-volume share (the share of days
+/// without volume) of the assets `assets` over the `lookback` days ending at the decision day
+/// `t`, in the order of `assets`; `None` for the other kinds of indicator. The assets' sums run
+/// side by side over the days, each asset's in day order from −0 as `numeric::mean` adds them
+/// alone, so each value is the same to the bit. NaN before `t` has `lookback` days, or without
+/// a volume column.
+fn volume_indicator(
+    ind: &Indicator,
+    t: usize,
+    volume: Option<&History<'_>>,
+    close: &History<'_>,
+    assets: std::ops::Range<usize>,
+) -> Option<Vec<f64>> {
+    let zero_share = match ind.kind {
+        IndicatorKind::TradedValue => false,
+        IndicatorKind::ZeroVolumeShare => true,
+        _ => return None,
+    };
+    let l = ind.lookback;
+    let (Some(volume), true) = (volume, l > 0 && t + 1 >= l) else {
+        return Some(vec![f64::NAN; assets.len()]);
+    };
+    let mut sums = vec![-0.0; assets.len()];
+    // Every day of the window is visible on the decision day (rows 0..=t).
+    for r in t + 1 - l..=t {
+        let (Some(v), Some(c)) = (volume.row(r), close.row(r)) else {
+            return Some(vec![f64::NAN; assets.len()]);
+        };
+        let (v, c) = (&v[assets.clone()], &c[assets.clone()]);
+        if zero_share {
+            for (s, &v) in sums.iter_mut().zip(v) {
+                *s += f64::from(u8::from(v == 0.0));
+            }
+        } else {
+            for ((s, &v), &c) in sums.iter_mut().zip(v).zip(c) {
+                *s += c * v;
+            }
+        }
+    }
+    sums.iter_mut().for_each(|s| *s /= l as f64);
+    Some(sums)
 }
 
 /// Annualised sample volatility of asset `j`'s daily returns over days `t − l + 1 ..= t`.
@@ -1275,6 +1313,88 @@ mod tests {
         let mut rating = Rating::driving(target);
         let result = crate::engine::run(table, &mut rating, &Default::default()).unwrap();
         (result, rating)
+    }
+
+    #[test]
+    fn volume_indicators_of_all_assets_at_once_are_each_assets_own_to_the_bit() {
+        // 7 assets × 40 days: volumes with zeros and gaps (NaN), closes that differ from the
+        // prices, listings that start late.
+        let (days, n) = (40, 7);
+        let cell = |t: usize, j: usize, k: usize| ((t * 31 + j * 17 + k * 7) % 13) as f64;
+        let listed = |t: usize, j: usize| !(j == 5 && t < 12);
+        let at = |f: &dyn Fn(usize, usize) -> f64| {
+            let mut m = crate::data::Matrix::filled(days, n, f64::NAN);
+            for t in 0..days {
+                for j in (0..n).filter(|&j| listed(t, j)) {
+                    m.set(t, j, f(t, j));
+                }
+            }
+            m
+        };
+        let prices = at(&|t, j| 10.0 + cell(t, j, 1) * 0.37);
+        let volume = at(&|t, j| {
+            if cell(t, j, 2) < 4.0 {
+                0.0
+            } else {
+                cell(t, j, 3) * 1e5 / 3.0
+            }
+        });
+        let close = at(&|t, j| 9.0 + cell(t, j, 4) / 7.0);
+        let d0 = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let table = PriceTable::new(
+            (0..days as u64)
+                .map(|i| d0 + chrono::Days::new(i))
+                .collect(),
+            (0..n).map(|j| format!("T{j}")).collect(),
+            prices,
+        )
+        .unwrap()
+        .with_field("volume", volume)
+        .unwrap()
+        .with_field("close", close)
+        .unwrap();
+        let mut checked = 0;
+        for (kind, lookback) in [
+            ("traded_value", 6),
+            ("zero_volume_share", 9),
+            ("traded_value", 1),
+        ] {
+            let ind: Indicator =
+                toml::from_str(&format!("kind = \"{kind}\"\nlookback = {lookback}")).unwrap();
+            for t in 0..days {
+                let m = MarketView::at(&table, t);
+                let (v, c) = (m.field("volume").unwrap(), m.field("close").unwrap());
+                let all = volume_indicator(&ind, t, Some(&v), &c, 0..n).unwrap();
+                if t + 1 < lookback {
+                    assert!(all.iter().all(|x| x.is_nan()));
+                    continue;
+                }
+                for j in 0..n {
+                    let window = t + 1 - lookback..=t;
+                    let alone = if kind == "traded_value" {
+                        numeric::mean(window.map(|r| c.row(r).unwrap()[j] * v.row(r).unwrap()[j]))
+                    } else {
+                        window.filter(|&r| v.row(r).unwrap()[j] == 0.0).count() as f64
+                            / lookback as f64
+                    };
+                    assert_eq!(all[j].to_bits(), alone.to_bits(), "{kind} t {t} asset {j}");
+                    let one = volume_indicator(&ind, t, Some(&v), &c, j..j + 1).unwrap();
+                    assert_eq!(one[0].to_bits(), alone.to_bits());
+                    checked += usize::from(alone.is_finite() && alone != 0.0);
+                }
+            }
+            assert!(
+                volume_indicator(&ind, days - 1, None, &table_history(&table), 0..n)
+                    .unwrap()
+                    .iter()
+                    .all(|x| x.is_nan())
+            );
+        }
+        assert!(checked > 300, "{checked}");
+    }
+
+    fn table_history(table: &PriceTable) -> History<'_> {
+        MarketView::at(table, table.n_days() - 1).history()
     }
 
     #[test]
