@@ -236,11 +236,7 @@ fn check_returns(returns: &Matrix) -> Result<(), OptimiseError> {
         return Err(OptimiseError::InvalidInput("no assets".into()));
     }
     // All finite (a branch-free pass), else find the first that is not.
-    let finite = returns
-        .as_slice()
-        .chunks(64)
-        .all(|c| c.iter().fold(true, |all, v| all & v.is_finite()));
-    if finite {
+    if kernels::all_finite(returns.as_slice(), Isa::best()) {
         return Ok(());
     }
     if let Some(i) = returns.as_slice().iter().position(|v| !v.is_finite()) {

@@ -249,6 +249,37 @@ pub(crate) fn gathered_dots(rows: &[&[f64]], idx: &[usize], x: &[f64]) -> Vec<f6
     out
 }
 
+/// Whether every value is finite: `v − v` is 0 for a finite `v` and NaN for ±∞ and NaN, and a
+/// sum with a NaN in it is NaN. Eight sums side by side, so that the pass runs on whole
+/// registers (AVX when the CPU has it).
+pub(crate) fn all_finite(v: &[f64], isa: Isa) -> bool {
+    match isa {
+        Isa::Baseline => all_finite_lanes(v),
+        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx => unsafe { all_finite_avx(v) },
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn all_finite_avx(v: &[f64]) -> bool {
+    all_finite_lanes(v)
+}
+
+#[inline(always)]
+fn all_finite_lanes(v: &[f64]) -> bool {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = v.chunks_exact(8);
+    for c in &mut chunks {
+        for (a, x) in acc.iter_mut().zip(c) {
+            *a += x - x;
+        }
+    }
+    let rest = chunks.remainder().iter().fold(0.0, |a, x| a + (x - x));
+    acc.iter().fold(rest, |a, x| a + x) == 0.0
+}
+
 /// Whether two slices hold equal values (`==` on each pair: `NaN` equals nothing, `0.0`
 /// equals `-0.0`), compared a chunk at a time without a branch per value.
 pub(crate) fn same_values(a: &[f64], b: &[f64]) -> bool {
@@ -367,6 +398,25 @@ mod tests {
             .collect();
         let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&got), bits(&want));
+    }
+
+    #[test]
+    fn all_finite_finds_every_infinity_and_nan() {
+        let v = noise(37, 10.0);
+        for isa in isas() {
+            assert!(all_finite(&v, isa) && all_finite(&[], isa));
+            for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+                for at in [0, 8, 31, 36] {
+                    let mut w = v.clone();
+                    w[at] = bad;
+                    assert!(!all_finite(&w, isa), "{bad} at {at}, {isa:?}");
+                }
+            }
+            assert!(all_finite(
+                &[f64::MAX, -f64::MAX, f64::MIN_POSITIVE / 2.0],
+                isa
+            ));
+        }
     }
 
     #[test]
