@@ -550,15 +550,25 @@ impl RollingCovariance {
         } else {
             1.0 / t as f64
         };
-        let mut cov = Matrix::filled(n, n, 0.0);
+        // Row by row on the upper triangle, then mirrored.
+        let mut cov = vec![0.0; n * n];
         for j in 0..n {
             let tdj = t as f64 * d[j];
-            for (k, dk) in d.iter().enumerate().skip(j) {
-                let v = (self.cross[j * n + k] - tdj * dk) * w;
-                cov.set(j, k, v);
-                cov.set(k, j, v);
+            let upper = j * n + j..(j + 1) * n;
+            for ((v, c), dk) in cov[upper.clone()]
+                .iter_mut()
+                .zip(&self.cross[upper])
+                .zip(&d[j..])
+            {
+                *v = (c - tdj * dk) * w;
             }
         }
+        for j in 0..n {
+            for k in 0..j {
+                cov[j * n + k] = cov[k * n + j];
+            }
+        }
+        let mut cov = Matrix::from_rows(n, n, cov).expect("n × n");
         shrink_and_annualise(&mut cov, returns, &means, model);
         Ok(cov)
     }

@@ -267,6 +267,8 @@ unsafe fn all_finite_avx(v: &[f64]) -> bool {
     all_finite_lanes(v)
 }
 
+// `x - x` on purpose: 0 for a finite `x`, NaN otherwise.
+#[allow(clippy::eq_op)]
 #[inline(always)]
 fn all_finite_lanes(v: &[f64]) -> bool {
     let mut acc = [0.0f64; 8];
@@ -313,11 +315,12 @@ mod tests {
         for j in 0..n {
             for k in j..n {
                 let mut acc = 0.0;
+                // (The kernel's `sign · y_j` is exactly `y_j` or `−y_j`.)
                 for y in plus.chunks_exact(n) {
-                    acc += (1.0 * y[j]) * y[k];
+                    acc += y[j] * y[k];
                 }
                 for y in minus.chunks_exact(n) {
-                    acc += (-1.0 * y[j]) * y[k];
+                    acc += (-y[j]) * y[k];
                 }
                 cross[j * n + k] += acc;
             }
