@@ -72,6 +72,18 @@ fn rolling(c: &mut Criterion) {
             notes[0].starts_with("optimisation: 184 solves, 0 failed"),
             "{notes:?}"
         );
+        // `FOLIO_BENCH_AUDIT=DIR` writes each job's optimisations table (every solve's method,
+        // expected return, volatility and weights, printed exactly) to `DIR/<objective>.csv`,
+        // so that two builds' solves can be compared with `cmp`.
+        if let Some(dir) = std::env::var_os("FOLIO_BENCH_AUDIT") {
+            let audit = s.audit(&result).remove(0);
+            let text: String = std::iter::once(&audit.header)
+                .chain(&audit.rows)
+                .map(|row| row.join(",") + "\n")
+                .collect();
+            let path = std::path::Path::new(&dir).join(format!("{objective}.csv"));
+            std::fs::write(path, text).expect("the audit is written");
+        }
         g.bench_function(
             format!("{objective}, 184 solves, 100 assets, 252-day window"),
             |b| b.iter(|| run(&table, &mut build(), &config).expect("runs").rebalances),

@@ -20,6 +20,7 @@ use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
 use super::OptimiseError;
+use super::kernels::{self, Isa};
 use crate::calendar::PERIODS_PER_YEAR;
 use crate::data::Matrix;
 use crate::numeric;
@@ -199,28 +200,29 @@ pub fn returns_from_prices_after(
                 p.cols() == n
                     && r.rows() + 1 == p.rows()
                     && shift + t < p.rows()
-                    && p.row(shift + t) == prices.row(t)
+                    && kernels::same_values(p.row(shift + t), prices.row(t))
             })
         })
         .collect();
-    let mut out = Matrix::filled(rows - 1, n, 0.0);
+    let mut out = Vec::with_capacity((rows - 1) * n);
     for t in 1..rows {
         if let (Some((_, r, shift)), true) = (earlier, same[t - 1] && same[t]) {
-            out.row_mut(t - 1).copy_from_slice(r.row(shift + t - 1));
+            out.extend_from_slice(r.row(shift + t - 1));
             continue;
         }
         let (before, now) = (prices.row(t - 1), prices.row(t));
-        for (j, r) in out.row_mut(t - 1).iter_mut().enumerate() {
-            *r = numeric::simple_return(before[j], now[j]);
+        for j in 0..n {
+            let r = numeric::simple_return(before[j], now[j]);
             if !r.is_finite() || before[j] <= 0.0 {
                 return Err(OptimiseError::InvalidInput(format!(
                     "price row {t}, column {j}: a return needs two positive prices, got {} then {}",
                     before[j], now[j]
                 )));
             }
+            out.push(r);
         }
     }
-    Ok(out)
+    Ok(Matrix::from_rows(rows - 1, n, out).expect("rows − 1 rows of n"))
 }
 
 fn check_returns(returns: &Matrix) -> Result<(), OptimiseError> {
@@ -234,11 +236,7 @@ fn check_returns(returns: &Matrix) -> Result<(), OptimiseError> {
         return Err(OptimiseError::InvalidInput("no assets".into()));
     }
     // All finite (a branch-free pass), else find the first that is not.
-    let finite = returns
-        .as_slice()
-        .chunks(64)
-        .all(|c| c.iter().fold(true, |all, v| all & v.is_finite()));
-    if finite {
+    if kernels::all_finite(returns.as_slice(), Isa::best()) {
         return Ok(());
     }
     if let Some(i) = returns.as_slice().iter().position(|v| !v.is_finite()) {
@@ -514,7 +512,10 @@ impl RollingCovariance {
             && start >= self.start
             && start < old_end
             && end >= old_end
-            && self.rows[(start - self.start) * n..] == new[..(old_end - start) * n];
+            && kernels::same_values(
+                &self.rows[(start - self.start) * n..],
+                &new[..(old_end - start) * n],
+            );
         if rolls {
             let left = &self.rows[..(start - self.start) * n];
             let entered = &new[(old_end - start) * n..];
@@ -524,7 +525,7 @@ impl RollingCovariance {
                     .collect()
             };
             let (plus, minus) = (shift(entered), shift(left));
-            add_cross_products(&mut self.cross, n, &plus, &minus);
+            kernels::add_cross_products(&mut self.cross, n, &plus, &minus, Isa::best());
             self.updates += 1;
         } else {
             self.columns = columns.to_vec();
@@ -535,7 +536,7 @@ impl RollingCovariance {
                 .collect();
             self.cross.clear();
             self.cross.resize(n * n, 0.0);
-            add_cross_products(&mut self.cross, n, &centred, &[]);
+            kernels::add_cross_products(&mut self.cross, n, &centred, &[], Isa::best());
             self.updates = 0;
         }
         self.start = start;
@@ -549,62 +550,27 @@ impl RollingCovariance {
         } else {
             1.0 / t as f64
         };
-        let mut cov = Matrix::filled(n, n, 0.0);
+        // Row by row on the upper triangle, then mirrored.
+        let mut cov = vec![0.0; n * n];
         for j in 0..n {
             let tdj = t as f64 * d[j];
-            for (k, dk) in d.iter().enumerate().skip(j) {
-                let v = (self.cross[j * n + k] - tdj * dk) * w;
-                cov.set(j, k, v);
-                cov.set(k, j, v);
+            let upper = j * n + j..(j + 1) * n;
+            for ((v, c), dk) in cov[upper.clone()]
+                .iter_mut()
+                .zip(&self.cross[upper])
+                .zip(&d[j..])
+            {
+                *v = (c - tdj * dk) * w;
             }
         }
+        for j in 0..n {
+            for k in 0..j {
+                cov[j * n + k] = cov[k * n + j];
+            }
+        }
+        let mut cov = Matrix::from_rows(n, n, cov).expect("n × n");
         shrink_and_annualise(&mut cov, returns, &means, model);
         Ok(cov)
-    }
-}
-
-/// `cross[j][k] += Σ plus_ij plus_ik − Σ minus_ij minus_ik` on the upper triangle (`k ≥ j`),
-/// `plus` and `minus` being rows of n values; 4 × 4 blocks of `cross` are summed in
-/// registers over all the rows before being added.
-fn add_cross_products(cross: &mut [f64], n: usize, plus: &[f64], minus: &[f64]) {
-    const B: usize = 4;
-    for j0 in (0..n).step_by(B) {
-        for k0 in (j0..n).step_by(B) {
-            if j0 + B <= n && k0 + B <= n {
-                let mut acc = [[0.0f64; B]; B];
-                for (rows, sign) in [(plus, 1.0), (minus, -1.0)] {
-                    for y in rows.chunks_exact(n) {
-                        let a: [f64; B] = std::array::from_fn(|p| sign * y[j0 + p]);
-                        let b: [f64; B] = std::array::from_fn(|q| y[k0 + q]);
-                        for p in 0..B {
-                            for q in 0..B {
-                                acc[p][q] += a[p] * b[q];
-                            }
-                        }
-                    }
-                }
-                for (p, acc) in acc.iter().enumerate() {
-                    let row = &mut cross[(j0 + p) * n + k0..(j0 + p) * n + k0 + B];
-                    for (q, (c, a)) in row.iter_mut().zip(acc).enumerate() {
-                        if k0 + q >= j0 + p {
-                            *c += a;
-                        }
-                    }
-                }
-            } else {
-                for j in j0..(j0 + B).min(n) {
-                    for k in k0.max(j)..(k0 + B).min(n) {
-                        let mut acc = 0.0;
-                        for (rows, sign) in [(plus, 1.0), (minus, -1.0)] {
-                            for y in rows.chunks_exact(n) {
-                                acc += sign * y[j] * y[k];
-                            }
-                        }
-                        cross[j * n + k] += acc;
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -4,6 +4,7 @@ use argmin::core::{CostFunction, Executor};
 use argmin::solver::brent::BrentRoot;
 use serde::{Deserialize, Serialize};
 
+use super::kernels::{self, Isa};
 use super::qp::{Qp, QpFailure, SolveMethod, dot};
 use super::{Constraints, Estimates, OptimiseError, Portfolio, Turnover};
 
@@ -808,34 +809,23 @@ fn check_definite(cov: &crate::data::Matrix) -> Result<(), OptimiseError> {
 /// The diagonal of the Cholesky factor of a symmetric matrix (its lower triangle read), or
 /// `None` if a pivot is not positive: nalgebra's `Cholesky::new`, the same operations in the
 /// same order (column by column, each column less its earlier columns times their entry in its
-/// row, then divided by the square root of its pivot), on a plain column-major buffer.
+/// row, then divided by the square root of its pivot), on a plain column-major buffer
+/// (`kernels::cholesky_in_place`, AVX when the CPU has it).
 fn cholesky_diagonal(a: &crate::data::Matrix) -> Option<Vec<f64>> {
+    cholesky_diagonal_on(a, Isa::best())
+}
+
+fn cholesky_diagonal_on(a: &crate::data::Matrix, isa: Isa) -> Option<Vec<f64>> {
     let n = a.rows();
-    let mut m = vec![0.0; n * n];
+    // Each column padded with zero rows, so that the kernel's strips are whole.
+    let ld = n + kernels::STRIP;
+    let mut m = vec![0.0; n * ld];
     for r in 0..n {
         for (c, v) in a.row(r)[..=r].iter().enumerate() {
-            m[c * n + r] = *v;
+            m[c * ld + r] = *v;
         }
     }
-    for j in 0..n {
-        let (left, right) = m.split_at_mut(j * n);
-        let col_j = &mut right[j..n];
-        for k in 0..j {
-            let col_k = &left[k * n..(k + 1) * n];
-            let factor = -col_k[j];
-            for (y, x) in col_j.iter_mut().zip(&col_k[j..]) {
-                *y += factor * x;
-            }
-        }
-        let pivot = col_j[0];
-        if pivot.is_nan() || pivot <= 0.0 {
-            return None;
-        }
-        let denom = pivot.sqrt();
-        col_j[0] = denom;
-        col_j[1..].iter_mut().for_each(|v| *v /= denom);
-    }
-    Some((0..n).map(|j| m[j * n + j]).collect())
+    kernels::cholesky_in_place(&mut m, n, ld, isa).then(|| (0..n).map(|j| m[j * ld + j]).collect())
 }
 
 /// The least-variance portfolio. See [`Optimiser::min_variance`].
@@ -1022,12 +1012,19 @@ mod tests {
 
     #[test]
     fn cholesky_diagonal_is_nalgebras_bit_for_bit() {
-        // A 40-asset sample covariance of 60 pseudo-random days, and a singular one.
-        let r: Vec<f64> = (0..60 * 40)
-            .map(|i| ((i as f64 * 12.9898).sin() * 43758.5453).fract() * 0.04)
+        // Sample covariances of pseudo-random days (40 assets over 60 days, 100 over 150, 7
+        // over 12: whole and partial strips of the kernel), and a singular one, on every ISA
+        // this CPU runs.
+        let covs: Vec<Matrix> = [(60, 40), (150, 100), (12, 7)]
+            .into_iter()
+            .map(|(days, assets)| {
+                let r: Vec<f64> = (0..days * assets)
+                    .map(|i| ((i as f64 * 12.9898).sin() * 43758.5453).fract() * 0.04)
+                    .collect();
+                let returns = Matrix::from_rows(days, assets, r).unwrap();
+                super::super::covariance(&returns, &super::super::RiskModel::Sample).unwrap()
+            })
             .collect();
-        let returns = Matrix::from_rows(60, 40, r).unwrap();
-        let cov = super::super::covariance(&returns, &super::super::RiskModel::Sample).unwrap();
         let nalgebra = |m: &Matrix| {
             nalgebra::Cholesky::new(super::super::estimate::to_dmatrix(m)).map(|c| {
                 (0..m.rows())
@@ -1035,12 +1032,18 @@ mod tests {
                     .collect::<Vec<_>>()
             })
         };
-        let ours = cholesky_diagonal(&cov).unwrap();
-        assert_eq!(Some(ours), nalgebra(&cov));
+        let mut isas = vec![Isa::Baseline];
+        isas.extend((Isa::best() != Isa::Baseline).then(Isa::best));
         let singular = Matrix::from_rows(2, 2, vec![0.04, 0.04, 0.04, 0.04]).unwrap();
         let broken = Matrix::from_rows(2, 2, vec![0.04, 0.05, 0.05, 0.04]).unwrap();
-        for m in [singular, broken] {
-            assert_eq!(cholesky_diagonal(&m), nalgebra(&m));
+        for isa in isas {
+            for cov in &covs {
+                let ours = cholesky_diagonal_on(cov, isa).unwrap();
+                assert_eq!(Some(ours), nalgebra(cov), "{isa:?}");
+            }
+            for m in [&singular, &broken] {
+                assert_eq!(cholesky_diagonal_on(m, isa), nalgebra(m), "{isa:?}");
+            }
         }
     }
 }

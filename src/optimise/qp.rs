@@ -19,6 +19,8 @@ use clarabel::solver::{
 };
 use nalgebra::{DMatrix, DVector};
 
+use super::kernels;
+
 /// Tolerance of the optimality proof (primal feasibility and multiplier signs), relative to
 /// the problem's scale.
 const PROOF_TOL: f64 = 1e-9;
@@ -300,13 +302,15 @@ impl Qp {
         let dim = nf + m;
         let mut k = DMatrix::<f64>::zeros(dim, dim);
         let mut rhs = DVector::<f64>::zeros(dim);
-        for (a, &i) in free.iter().enumerate() {
-            let row = &self.p[i * n..(i + 1) * n];
+        // `Σ_j p_ij x_j` over the fixed variables of each free row (four rows at a time).
+        let rows_of_free: Vec<&[f64]> = free.iter().map(|&i| &self.p[i * n..(i + 1) * n]).collect();
+        let x_fixed: Vec<f64> = fixed.iter().map(|&j| x[j]).collect();
+        let at_bounds = kernels::gathered_dots(&rows_of_free, &fixed, &x_fixed);
+        for (a, (&i, row)) in free.iter().zip(&rows_of_free).enumerate() {
             for (b, &j) in free.iter().enumerate() {
                 k[(a, b)] = row[j];
             }
-            let at_bounds: f64 = fixed.iter().map(|&j| row[j] * x[j]).sum();
-            rhs[a] = -self.q[i] - at_bounds;
+            rhs[a] = -self.q[i] - at_bounds[a];
         }
         for (r, ((g, h), _)) in rows.iter().enumerate() {
             for (a, &j) in free.iter().enumerate() {
@@ -343,8 +347,10 @@ impl Qp {
         }
         // The gradient of the Lagrangian on fixed variables (their bound multipliers).
         let mut grad = vec![0.0; n];
-        for &j in &fixed {
-            grad[j] = dot(&self.p[j * n..(j + 1) * n], &x) + self.q[j];
+        let rows_of_fixed: Vec<&[f64]> =
+            fixed.iter().map(|&j| &self.p[j * n..(j + 1) * n]).collect();
+        for (&j, px) in fixed.iter().zip(kernels::dots(&rows_of_fixed, &x)) {
+            grad[j] = px + self.q[j];
             for (((g, _), _), yr) in rows.iter().zip(&y) {
                 grad[j] += g[j] * yr;
             }

@@ -591,13 +591,17 @@ impl OptimisedTarget {
         let n = cols.len();
         let all = n == m.n_assets();
         let tickers: Vec<String> = cols.iter().map(|&j| self.tickers[j].clone()).collect();
-        let mut prices = Matrix::filled(t - first + 1, n, 0.0);
-        for (r, day) in (first..=t).enumerate() {
+        // The window's prices (every column a row of the history when no asset is left out).
+        let mut prices = Vec::with_capacity((t - first + 1) * n);
+        for day in first..=t {
             let row = h.row(day).expect("a past day");
-            for (k, &j) in cols.iter().enumerate() {
-                prices.row_mut(r)[k] = row[j];
+            if all {
+                prices.extend_from_slice(row);
+            } else {
+                prices.extend(cols.iter().map(|&j| row[j]));
             }
         }
+        let prices = Matrix::from_rows(t - first + 1, n, prices).expect("the window's shape");
         let mut solve = Solve {
             date: m.date(),
             days: t - first,
@@ -709,7 +713,7 @@ impl OptimisedTarget {
                 solve.outcome = optimise::expected_returns(returns, return_model, None, rf)
                     .and_then(|mu| {
                         Ok(optimise::Estimates {
-                            tickers: tickers.clone(),
+                            tickers,
                             expected_returns: mu,
                             covariance: rolling.covariance(
                                 &cols,
