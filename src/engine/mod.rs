@@ -21,6 +21,7 @@ mod liquidity;
 mod notes;
 mod result;
 mod strategy;
+mod sums;
 mod view;
 
 use std::fmt;
@@ -654,7 +655,12 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
                 _ => record.unfilled += 1,
             }
         }
-        record.push_day(t, nav, ledger.cash, prices);
+        record.push_day(
+            t,
+            (nav, ledger.cash),
+            (&ledger.units, ledger.units_version),
+            prices,
+        );
         record.forget_trades();
         if !nav.is_finite() {
             return Err(EngineError::Overflow { date, nav });

@@ -121,6 +121,12 @@ pub struct BacktestResult {
     ahead_version: Option<u64>,
     /// How many days the last block summed.
     ahead_block: usize,
+    /// Whether the CPU runs the AVX forms of the sums and weights (`sums::has_avx`).
+    avx: bool,
+    /// With the weights: the rows of the days recorded so far (T × N reserved, each row
+    /// written once when its day is recorded, never filled with zeros first), made the
+    /// weight matrix by [`Self::finish`].
+    weight_rows: Vec<f64>,
     /// Without the weights: the units (of version `held_version`) of the days whose gross
     /// exposure is still to be summed, each with its NAV divisor; summed side by side when the
     /// units change, when there are `AHEAD` of them, and at the end.
@@ -190,10 +196,10 @@ impl BacktestResult {
         recording: Recording,
     ) -> Self {
         let n = table.n_days();
-        let (rows, gross) = if recording.weights {
-            (n, Vec::new())
+        let (weight_rows, gross) = if recording.weights {
+            (Vec::with_capacity(n * table.n_assets()), Vec::new())
         } else {
-            (0, Vec::with_capacity(n))
+            (Vec::new(), Vec::with_capacity(n))
         };
         BacktestResult {
             dates: table.dates().to_vec(),
@@ -201,7 +207,7 @@ impl BacktestResult {
             config: *config,
             nav: Vec::with_capacity(n),
             cash: Vec::with_capacity(n),
-            weights: Matrix::filled(rows, table.n_assets(), 0.0),
+            weights: Matrix::filled(0, table.n_assets(), 0.0),
             trades: Vec::new(),
             corporate_actions: Vec::new(),
             totals: TradeTotals::default(),
@@ -225,6 +231,8 @@ impl BacktestResult {
             ahead_len: 0,
             ahead_version: None,
             ahead_block: 1,
+            avx: super::sums::has_avx(),
+            weight_rows,
             held: if recording.weights {
                 Vec::new()
             } else {
@@ -244,10 +252,9 @@ impl BacktestResult {
         }
     }
 
-    /// Values each holding of day `t` at the day's closes (into the day's row of the weight
-    /// matrix, or for the gross exposure) and returns the NAV: cash plus the values, summed in
-    /// asset order. The one NAV of the day: the strategy's view and the record share it.
-    /// Without the weights, `version` (the ledger's units version) lets the values of the next
+    /// Values each holding of day `t` at the day's closes and returns the NAV: cash plus the
+    /// values, summed in asset order. The one NAV of the day: the strategy's view and the
+    /// record share it. `version` (the ledger's units version) lets the values of the next
     /// days be summed ahead while it stays, several days side by side, each day's sum in asset
     /// order from 0 as one day's alone, so every NAV is the same to the bit.
     #[inline]
@@ -259,23 +266,7 @@ impl BacktestResult {
         version: u64,
         prices: &Matrix,
     ) -> f64 {
-        if self.recording.weights {
-            // The day's row of the weight matrix, written and summed in one pass (summing
-            // days ahead into rows written long before their division measured slower).
-            let mut invested = 0.0;
-            for ((w, &q), &p) in self
-                .weights
-                .row_mut(t)
-                .iter_mut()
-                .zip(units)
-                .zip(prices.row(t))
-            {
-                *w = super::ledger::value(q, p);
-                invested += *w;
-            }
-            return cash + invested;
-        }
-        if self.held_version != Some(version) {
+        if !self.recording.weights && self.held_version != Some(version) {
             self.flush_gross(prices);
             self.held.copy_from_slice(units);
             self.held_version = Some(version);
@@ -327,15 +318,7 @@ impl BacktestResult {
         units: &[f64],
         prices: &Matrix,
     ) {
-        let n = units.len();
-        let day = first + offset;
-        let rows: [&[f64]; K] = std::array::from_fn(|i| &prices.row(day + i)[..n]);
-        let mut sums = [0.0; K];
-        for (j, &q) in units.iter().enumerate() {
-            for i in 0..K {
-                sums[i] += super::ledger::value(q, rows[i][j]);
-            }
-        }
+        let sums = super::sums::sum_days::<K>(self.avx, units, prices, first + offset);
         self.ahead[offset..offset + K].copy_from_slice(&sums);
     }
 
@@ -359,14 +342,30 @@ impl BacktestResult {
         self.pending.clear();
     }
 
-    /// Records the close of day `t`: its NAV and cash, and its holdings' values (from
-    /// [`Self::value_day`]) as weights.
+    /// Records the close of day `t`: its NAV and cash (from [`Self::value_day`] at `units`,
+    /// of version `version`), and its holdings' values at `units` divided by the NAV as the
+    /// day's weights.
     #[inline]
-    pub(crate) fn push_day(&mut self, t: usize, nav: f64, cash: f64, prices: &Matrix) {
+    pub(crate) fn push_day(
+        &mut self,
+        t: usize,
+        (nav, cash): (f64, f64),
+        (units, version): (&[f64], u64),
+        prices: &Matrix,
+    ) {
+        debug_assert_eq!(
+            self.ahead_version,
+            Some(version),
+            "day {t}: the units the NAV was summed at"
+        );
         if self.recording.weights {
-            if nav != 0.0 {
-                self.weights.row_mut(t).iter_mut().for_each(|w| *w /= nav);
-            }
+            let start = self.weight_rows.len();
+            debug_assert_eq!(start, t * units.len(), "day {t} is the next row");
+            // Zeros written and overwritten at once in a row that stays in the cache: cheaper
+            // than zeroing the whole matrix up front.
+            self.weight_rows.resize(start + units.len(), 0.0);
+            let row = &mut self.weight_rows[start..];
+            super::sums::weights_row(self.avx, row, units, prices.row(t), nav);
         } else {
             self.pending.push((t, if nav != 0.0 { nav } else { 1.0 }));
             if self.pending.len() == AHEAD {
@@ -377,9 +376,15 @@ impl BacktestResult {
         self.cash.push(cash);
     }
 
-    /// Ends the record: sums the gross exposure still pending when the weights are not kept.
+    /// Ends the record: sums the gross exposure still pending when the weights are not kept,
+    /// and makes the rows recorded the weight matrix when they are.
     pub(crate) fn finish(&mut self, prices: &Matrix) {
         self.flush_gross(prices);
+        if self.recording.weights {
+            let (rows, cols) = (self.nav.len(), self.weights.cols());
+            let data = std::mem::take(&mut self.weight_rows);
+            self.weights = Matrix::from_rows(rows, cols, data).expect("one row a day");
+        }
     }
 
     /// Forgets the fills and corporate actions recorded so far (when they are not kept),
@@ -571,10 +576,11 @@ mod tests {
     }
 
     /// Every NAV summed ahead is the day's cash plus its holdings' values summed in asset
-    /// order from the units the fills left, to the bit, and a run that keeps only the figures
-    /// has the NAVs and gross exposures of a full run, to the bit: on a ragged table (late
-    /// listings, delistings) with fills on scattered days, at the close of the decision and
-    /// the next.
+    /// order from the units the fills left, to the bit, as is every weight of a full run (its
+    /// value over that NAV), and a run that keeps only the figures has the NAVs and gross
+    /// exposures of a full run, to the bit: on a ragged table (late listings, delistings;
+    /// 7 assets, so the AVX sums end with 3 assets one by one) with fills on scattered days,
+    /// at the close of the decision and the next.
     #[test]
     fn navs_summed_ahead_equal_the_day_by_day_sums() {
         let (days, n) = (300, 7);
@@ -635,6 +641,26 @@ mod tests {
                     (full.cash[t] + invested).to_bits(),
                     "day {t}"
                 );
+            }
+            // The weights of a full run are each day's values at its units over its NAV, to
+            // the bit: one row a day, unlisted assets (NaN prices, no units) at 0.
+            assert_eq!((full.weights.rows(), full.weights.cols()), (days, n));
+            let mut units = vec![0.0; n];
+            let mut next = 0;
+            for t in 0..days {
+                while full
+                    .trades
+                    .get(next)
+                    .is_some_and(|f| f.date == table.dates()[t])
+                {
+                    units[full.trades[next].asset] += full.trades[next].quantity;
+                    next += 1;
+                }
+                let row = full.weights.row(t);
+                for (j, (&q, &p)) in units.iter().zip(table.prices().row(t)).enumerate() {
+                    let want = crate::engine::value_of(q, p) / full.nav[t];
+                    assert_eq!(row[j].to_bits(), want.to_bits(), "day {t}, asset {j}");
+                }
             }
             let lean =
                 run_recording(&table, &mut Scattered(7), &config, Recording::FIGURES).unwrap();
