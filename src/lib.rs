@@ -53,6 +53,7 @@ pub mod cli;
 pub mod data;
 pub mod engine;
 mod error;
+mod isa;
 pub mod metrics;
 pub mod numeric;
 pub mod optimise;

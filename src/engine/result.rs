@@ -121,8 +121,8 @@ pub struct BacktestResult {
     ahead_version: Option<u64>,
     /// How many days the last block summed.
     ahead_block: usize,
-    /// Whether the CPU runs the AVX forms of the sums and weights (`sums::has_avx`).
-    avx: bool,
+    /// The forms of the sums and weights this CPU runs.
+    isa: crate::isa::Isa,
     /// With the weights: the rows of the days recorded so far (T × N reserved, each row
     /// written once when its day is recorded, never filled with zeros first), made the
     /// weight matrix by [`Self::finish`].
@@ -231,7 +231,7 @@ impl BacktestResult {
             ahead_len: 0,
             ahead_version: None,
             ahead_block: 1,
-            avx: super::sums::has_avx(),
+            isa: crate::isa::Isa::best(),
             weight_rows,
             held: if recording.weights {
                 Vec::new()
@@ -318,7 +318,7 @@ impl BacktestResult {
         units: &[f64],
         prices: &Matrix,
     ) {
-        let sums = super::sums::sum_days::<K>(self.avx, units, prices, first + offset);
+        let sums = super::sums::sum_days::<K>(self.isa, units, prices, first + offset);
         self.ahead[offset..offset + K].copy_from_slice(&sums);
     }
 
@@ -365,7 +365,7 @@ impl BacktestResult {
             // than zeroing the whole matrix up front.
             self.weight_rows.resize(start + units.len(), 0.0);
             let row = &mut self.weight_rows[start..];
-            super::sums::weights_row(self.avx, row, units, prices.row(t), nav);
+            super::sums::weights_row(self.isa, row, units, prices.row(t), nav);
         } else {
             self.pending.push((t, if nav != 0.0 { nav } else { 1.0 }));
             if self.pending.len() == AHEAD {

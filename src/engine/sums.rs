@@ -7,34 +7,23 @@
 
 use super::ledger::value;
 use crate::data::Matrix;
-
-/// Whether this CPU runs the AVX forms (read once per run).
-pub(crate) fn has_avx() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
+use crate::isa::Isa;
 
 /// The values at `units` of the `K` days from `day`, each day's summed in asset order from 0:
 /// the days side by side, so the additions of different days overlap.
 #[inline]
 pub(crate) fn sum_days<const K: usize>(
-    avx: bool,
+    isa: Isa,
     units: &[f64],
     prices: &Matrix,
     day: usize,
 ) -> [f64; K] {
     #[cfg(target_arch = "x86_64")]
-    if avx && K % 4 == 0 {
-        // SAFETY: `avx` is true only when the CPU has AVX (`has_avx`).
+    if isa == Isa::Avx && K % 4 == 0 {
+        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
         return unsafe { avx::sum_days::<K>(units, prices, day) };
     }
-    let _ = avx;
+    let _ = isa;
     sum_days_scalar::<K>(units, prices, day)
 }
 
@@ -59,13 +48,13 @@ pub(crate) fn sum_days_scalar<const K: usize>(
 /// Writes `row` = each holding's value at `units` and `prices` divided by `nav` (the values
 /// themselves when `nav` is 0): a day's weights.
 #[inline]
-pub(crate) fn weights_row(avx: bool, row: &mut [f64], units: &[f64], prices: &[f64], nav: f64) {
+pub(crate) fn weights_row(isa: Isa, row: &mut [f64], units: &[f64], prices: &[f64], nav: f64) {
     #[cfg(target_arch = "x86_64")]
-    if avx {
-        // SAFETY: `avx` is true only when the CPU has AVX (`has_avx`).
+    if isa == Isa::Avx {
+        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
         return unsafe { avx::weights_row(row, units, prices, nav) };
     }
-    let _ = avx;
+    let _ = isa;
     weights_row_portable(row, units, prices, nav);
 }
 
@@ -179,8 +168,8 @@ mod tests {
     /// sums overflow.
     #[test]
     fn avx_sums_and_weights_equal_the_scalar_ones_to_the_bit() {
-        let avx = has_avx();
-        if !avx {
+        let avx = Isa::best();
+        if avx == Isa::Baseline {
             eprintln!("no AVX on this CPU: only the portable forms run");
         }
         let mut state = 0x2545_F491_4F6C_DD1D_u64;

@@ -11,26 +11,7 @@
 /// `n` rows, so that every strip is whole.
 pub(crate) const STRIP: usize = 16;
 
-/// Which code a kernel runs: the baseline's or AVX's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Isa {
-    Baseline,
-    #[cfg(target_arch = "x86_64")]
-    Avx,
-}
-
-impl Isa {
-    /// The widest this CPU runs.
-    pub(crate) fn best() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx") {
-                return Isa::Avx;
-            }
-        }
-        Isa::Baseline
-    }
-}
+pub(crate) use crate::isa::Isa;
 
 /// Factorises in place the symmetric matrix whose lower triangle is held column by column in
 /// `m` (column `j` at `m[j·ld ..]`, `ld ≥ n + STRIP`, the padding rows zero): nalgebra's
