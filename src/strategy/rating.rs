@@ -1369,7 +1369,7 @@ mod tests {
                     assert!(all.iter().all(|x| x.is_nan()));
                     continue;
                 }
-                for j in 0..n {
+                for (j, &value) in all.iter().enumerate() {
                     let window = t + 1 - lookback..=t;
                     let alone = if kind == "traded_value" {
                         numeric::mean(window.map(|r| c.row(r).unwrap()[j] * v.row(r).unwrap()[j]))
@@ -1377,7 +1377,7 @@ mod tests {
                         window.filter(|&r| v.row(r).unwrap()[j] == 0.0).count() as f64
                             / lookback as f64
                     };
-                    assert_eq!(all[j].to_bits(), alone.to_bits(), "{kind} t {t} asset {j}");
+                    assert_eq!(value.to_bits(), alone.to_bits(), "{kind} t {t} asset {j}");
                     let one = volume_indicator(&ind, t, Some(&v), &c, j..j + 1).unwrap();
                     assert_eq!(one[0].to_bits(), alone.to_bits());
                     checked += usize::from(alone.is_finite() && alone != 0.0);
