@@ -495,7 +495,7 @@ impl RebalancePolicy {
         if self.skips_every_trade(p, target) {
             return Decision::Hold;
         }
-        self.to_target_skipping_small(ctx, target, weights, spare)
+        self.rebalance_skipping_small(ctx, target, weights, spare)
     }
 
     /// To target, skipping the trades smaller than `min_trade`: what the minimum-trade pass
@@ -505,7 +505,7 @@ impl RebalancePolicy {
     /// `skip_small` sums them; the second scales the kept trades and orders them. A skipped
     /// asset keeps today's weight, whose order is float noise the filter drops (see
     /// [`noise_order`]): it is not computed.
-    fn to_target_skipping_small(
+    fn rebalance_skipping_small(
         &self,
         ctx: &Context<'_>,
         target: &[f64],
@@ -1079,11 +1079,11 @@ mod tests {
             let long_short = round % 4 == 0;
             let prices: Vec<f64> = (0..n).map(|_| 5.0 + 95.0 * uniform(&mut state)).collect();
             let mut units: Vec<f64> = (0..n).map(|_| 1.0 + 99.0 * uniform(&mut state)).collect();
-            for j in 0..n {
+            for (j, u) in units.iter_mut().enumerate() {
                 if (j + round) % 7 == 0 {
-                    units[j] = 0.0;
+                    *u = 0.0;
                 } else if long_short && j % 3 == 1 {
-                    units[j] = -units[j];
+                    *u = -*u;
                 }
             }
             let cash = 2000.0 * uniform(&mut state);
@@ -1121,7 +1121,7 @@ mod tests {
                     &mut Spare::default(),
                 )
             };
-            let two = policy.to_target_skipping_small(
+            let two = policy.rebalance_skipping_small(
                 &ctx,
                 &target,
                 &mut Vec::new(),
