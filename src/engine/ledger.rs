@@ -202,6 +202,9 @@ impl Ledger {
     ) -> Result<bool, EngineError> {
         let nav = self.nav(prices);
         let tiny = MIN_TRADE * nav.abs();
+        // `CostModel::cost_of`'s rate over the value, per side, computed as it computes it.
+        let (s, c) = (costs.slippage_bps * 1e-4, costs.commission_bps * 1e-4);
+        let (buy_rate, sell_rate) = (s + c * (1.0 + s), s + c * (1.0 - s));
         // The NAV after costs, V' = V − C(V'), found by fixed-point iteration: C is piecewise
         // linear with slope below the cost rate, so each step shrinks the error by that rate
         // (impact adds a term in |trade|^1.5, whose slope is small at any fill a volume cap
@@ -235,10 +238,14 @@ impl Ledger {
                     .zip(&self.units)
                     .zip(prices)
                     .map(|((&w, &q), &p)| {
-                        if w == 0.0 && q == 0.0 {
+                        // `costs.cost_of(w * target - q * p, tiny)`, without a branch.
+                        let v = w * target - q * p;
+                        let rate = if v > 0.0 { buy_rate } else { sell_rate };
+                        let cost = v.abs() * rate + costs.fixed_fee;
+                        if (w == 0.0 && q == 0.0) || v.abs() <= tiny {
                             0.0
                         } else {
-                            costs.cost_of(w * target - q * p, tiny)
+                            cost
                         }
                     })
                     .sum()

@@ -561,7 +561,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
             }
             apply(
                 &mut ledger,
-                decision,
+                &decision,
                 fill_prices,
                 (t, date),
                 config,
@@ -569,6 +569,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
                 &mut delta,
                 &mut record,
             )?;
+            strategy.recycle(decision);
             if F::ON {
                 settle(&mut carry, &delta, fr.carries(), &mut record, date);
             }
@@ -590,7 +591,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
             let fill_prices = open.map_or(close, |o| o.row(t));
             execute(
                 &mut ledger,
-                Decision::Orders(orders),
+                &Decision::Orders(orders),
                 fill_prices,
                 (t, date),
                 config,
@@ -632,7 +633,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
                     }
                     apply(
                         &mut ledger,
-                        decision,
+                        &decision,
                         close,
                         (t, date),
                         config,
@@ -640,6 +641,7 @@ fn run_with<S: Strategy + ?Sized, F: Frictions>(
                         &mut delta,
                         &mut record,
                     )?;
+                    strategy.recycle(decision);
                     if F::ON {
                         settle(&mut carry, &delta, fr.carries(), &mut record, date);
                     }
@@ -715,9 +717,24 @@ fn validate(decision: &Decision, n_assets: usize, date: NaiveDate) -> Result<(),
                     "weight {v} for asset {j}: weights must be finite and ≥ 0 (long-only book)"
                 ));
             }
-            let total: f64 = w.iter().sum();
-            if total > 1.0 + 1e-9 {
-                return invalid(format!("weights sum to {total}, more than 1 (no leverage)"));
+            // Summed in four interleaved parts (one chain of additions is slow): both sums
+            // are within n · 2⁻⁵³ · Σ of the exact one (the weights are ≥ 0), so the sum in
+            // order is needed only near the limit.
+            let mut parts = [0.0; 4];
+            for chunk in w.chunks(4) {
+                for (part, &v) in parts.iter_mut().zip(chunk) {
+                    *part += v;
+                }
+            }
+            let quick = (parts[0] + parts[1]) + (parts[2] + parts[3]);
+            let limit = 1.0 + 1e-9;
+            let near =
+                (quick - limit).abs() <= 4.0 * w.len() as f64 * f64::EPSILON * quick.max(1.0);
+            if quick > limit || near {
+                let total: f64 = w.iter().sum();
+                if total > limit {
+                    return invalid(format!("weights sum to {total}, more than 1 (no leverage)"));
+                }
             }
             Ok(())
         }
@@ -776,7 +793,7 @@ fn settle(
 #[allow(clippy::too_many_arguments)]
 fn apply<F: Frictions>(
     ledger: &mut Ledger,
-    decision: Decision,
+    decision: &Decision,
     prices: &[f64],
     day: (usize, NaiveDate),
     config: &BacktestConfig,
@@ -793,7 +810,7 @@ fn apply<F: Frictions>(
 #[allow(clippy::too_many_arguments)]
 fn execute<F: Frictions>(
     ledger: &mut Ledger,
-    decision: Decision,
+    decision: &Decision,
     prices: &[f64],
     (t, date): (usize, NaiveDate),
     config: &BacktestConfig,
@@ -811,7 +828,7 @@ fn execute<F: Frictions>(
         }
         Decision::TargetWeights(w) => {
             let clipped = ledger.rebalance(
-                &w,
+                w,
                 prices,
                 &config.costs,
                 fr,
@@ -917,5 +934,53 @@ fn execute<F: Frictions>(
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Target weights are refused exactly when their sum in order exceeds 1 + 10⁻⁹: on
+    /// sums placed within a few units in the last place of the limit, below and above it,
+    /// for books of 1 to 300 assets.
+    #[test]
+    fn weights_are_refused_when_their_sum_in_order_exceeds_the_limit() {
+        let date = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let limit = 1.0 + 1e-9;
+        let (mut refused, mut checked) = (0, 0);
+        for round in 0..300 {
+            let n = 1 + round;
+            let raw: Vec<f64> = (0..n).map(|_| 0.01 + uniform()).collect();
+            let total: f64 = raw.iter().sum();
+            let mut w: Vec<f64> = raw.iter().map(|x| x / total * limit).collect();
+            let near: f64 = w.iter().sum();
+            w[n - 1] += limit - near;
+            // Nudge the last weight by units in the last place of 1, around the limit.
+            let last = w[n - 1];
+            for step in -8..=8 {
+                w[n - 1] = last + f64::from(step) * f64::EPSILON;
+                let in_order: f64 = w.iter().sum();
+                let d = Decision::TargetWeights(w.clone());
+                assert_eq!(
+                    validate(&d, n, date).is_err(),
+                    in_order > limit,
+                    "{n} assets, step {step}"
+                );
+                refused += usize::from(in_order > limit);
+                checked += 1;
+            }
+        }
+        assert!(
+            refused > checked / 5 && refused < checked * 4 / 5,
+            "{refused} of {checked}"
+        );
     }
 }

@@ -26,6 +26,13 @@ pub trait Strategy {
         let _ = keep;
     }
 
+    /// Given back a decision the engine has carried out (or cancelled), so that the strategy
+    /// may reuse its vector for a later decision instead of allocating one (the target-weight
+    /// driver does). Dropped by default.
+    fn recycle(&mut self, decision: Decision) {
+        drop(decision);
+    }
+
     /// One-line facts about the finished run for the report (win rate, …). None by default.
     fn notes(&self, result: &BacktestResult) -> Vec<String> {
         let _ = result;
@@ -44,6 +51,10 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
 
     fn keep_audit(&mut self, keep: bool) {
         (**self).keep_audit(keep)
+    }
+
+    fn recycle(&mut self, decision: Decision) {
+        (**self).recycle(decision)
     }
 
     fn notes(&self, result: &BacktestResult) -> Vec<String> {

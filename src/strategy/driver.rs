@@ -50,7 +50,7 @@
 //! assert!(result.gross_exposure().iter().all(|g| *g < 2.0));
 //! ```
 
-use super::rebalance::{BandEdges, RebalancePolicy};
+use super::rebalance::{BandEdges, RebalancePolicy, Spare};
 use super::{AuditTable, Decision, Strategy};
 use crate::engine::{BacktestResult, Context};
 
@@ -140,6 +140,8 @@ pub struct Driver<T> {
     scratch: Vec<f64>,
     /// The drift band's edges around the target, kept from day to day.
     edges: BandEdges,
+    /// The vectors of decisions the engine gave back, for the next ones.
+    spare: Spare,
     /// Negative target weights refused on a long-only book.
     refused_shorts: usize,
 }
@@ -165,6 +167,7 @@ impl<T: TargetStrategy> Driver<T> {
             has_target: false,
             scratch: Vec::new(),
             edges: BandEdges::default(),
+            spare: Spare::default(),
             refused_shorts: 0,
         }
     }
@@ -241,15 +244,24 @@ impl<T: TargetStrategy> Strategy for Driver<T> {
                 Target::Now => {
                     self.has_target = true;
                     self.refuse_shorts();
-                    return self.policy.trade_to(ctx, &self.target);
+                    return self.policy.trade_to_in(ctx, &self.target, &mut self.spare);
                 }
             }
         }
         if !self.has_target {
             return Decision::Hold;
         }
-        self.policy
-            .decide_with(ctx, &self.target, &mut self.scratch, &mut self.edges)
+        self.policy.decide_with(
+            ctx,
+            &self.target,
+            &mut self.scratch,
+            &mut self.edges,
+            &mut self.spare,
+        )
+    }
+
+    fn recycle(&mut self, decision: Decision) {
+        self.spare.keep(decision);
     }
 
     fn audit(&self, result: &BacktestResult) -> Vec<AuditTable> {
@@ -289,6 +301,10 @@ macro_rules! driven {
 
             fn keep_audit(&mut self, keep: bool) {
                 self.0.keep_audit(keep)
+            }
+
+            fn recycle(&mut self, decision: $crate::engine::Decision) {
+                self.0.recycle(decision)
             }
 
             fn notes(&self, result: &$crate::engine::BacktestResult) -> Vec<String> {

@@ -445,23 +445,31 @@ impl RebalancePolicy {
     /// assert_eq!(decision, Decision::TargetWeights(vec![0.5, 0.5]));
     /// ```
     pub fn decide(&self, ctx: &Context<'_>, target: &[f64], weights: &mut Vec<f64>) -> Decision {
-        self.decide_with(ctx, target, weights, &mut BandEdges::default())
+        self.decide_with(
+            ctx,
+            target,
+            weights,
+            &mut BandEdges::default(),
+            &mut Spare::default(),
+        )
     }
 
-    /// [`decide`](Self::decide) with the band's edges kept in `edges` from one day to the next.
+    /// [`decide`](Self::decide) with the band's edges kept in `edges` from one day to the next,
+    /// and the decision's vector taken from `spare` (the buffers of decisions given back).
     pub(crate) fn decide_with(
         &self,
         ctx: &Context<'_>,
         target: &[f64],
         weights: &mut Vec<f64>,
         edges: &mut BandEdges,
+        spare: &mut Spare,
     ) -> Decision {
         let (m, p) = (&ctx.market, &ctx.portfolio);
         if !p.is_invested() && target.iter().all(|&w| w == 0.0) {
             return Decision::Hold; // nothing to buy yet (a warm-up, an index not yet published)
         }
         if !p.is_invested() {
-            return self.trade_to(ctx, target); // the first purchase, in full
+            return self.trade_to_in(ctx, target, spare); // the first purchase, in full
         }
         let full = self.calendar.is_some_and(|s| s.is_due_on(m));
         if !full {
@@ -472,21 +480,143 @@ impl RebalancePolicy {
                 return Decision::Hold;
             }
         }
-        weights.clear();
-        weights.extend(p.weights());
         if !full && self.to == RebalanceTo::BandEdge {
             let band = self.band.as_ref().expect("checked above");
-            return self.decide_band_edge(ctx, band, target, weights);
+            weights.clear();
+            weights.extend(p.weights());
+            return self.decide_band_edge(ctx, band, target, weights, spare);
         }
-        // To target, skipping the small trades.
-        let (skipped, moved) = self.skip_small(target, weights);
-        if skipped == 0 {
-            return self.trade_to(ctx, target);
+        // To target, skipping the small trades. With no minimum, none is skipped.
+        if self.min_trade == 0.0 {
+            return self.trade_to_in(ctx, target, spare);
         }
-        if !moved {
+        // The days a band is crossed by less than the minimum trade: every trade skipped,
+        // known without dividing the weights out.
+        if self.skips_every_trade(p, target) {
             return Decision::Hold;
         }
-        self.orders(ctx, weights, is_long_short(target))
+        self.rebalance_skipping_small(ctx, target, weights, spare)
+    }
+
+    /// To target, skipping the trades smaller than `min_trade`: what the minimum-trade pass
+    /// (`skip_small`, kept for the tests) then [`orders`](Self::orders) decide, in two passes
+    /// over the assets instead of five. The first divides today's weights out (into
+    /// `weights`) and sums each leg's skipped weights and kept targets, in asset order as
+    /// `skip_small` sums them; the second scales the kept trades and orders them. A skipped
+    /// asset keeps today's weight, whose order is float noise the filter drops (see
+    /// [`noise_order`]): it is not computed.
+    fn rebalance_skipping_small(
+        &self,
+        ctx: &Context<'_>,
+        target: &[f64],
+        weights: &mut Vec<f64>,
+        spare: &mut Spare,
+    ) -> Decision {
+        let p = &ctx.portfolio;
+        let (nav, positions, prices) = (p.nav(), p.positions(), ctx.market.prices_today());
+        let is_small = |w: f64, w_star: f64| {
+            let gap = (w_star - w).abs();
+            gap > 0.0 && gap < self.min_trade
+        };
+        let legs = Legs::of(target);
+        let (mut kept, mut traded, mut skipped) = ([0.0; 2], [0.0; 2], 0);
+        weights.clear();
+        weights.extend(p.weights());
+        for (&w, &w_star) in weights.iter().zip(target) {
+            if is_small(w, w_star) {
+                legs.add(&mut kept, w);
+                skipped += 1;
+            } else {
+                legs.add(&mut traded, w_star);
+            }
+        }
+        if skipped == 0 {
+            return self.trade_to_in(ctx, target, spare);
+        }
+        let total = legs.totals(target);
+        let scale = [0, 1].map(|l| {
+            let room = (total[l] - kept[l]).max(0.0);
+            if traded[l] > room {
+                room / traded[l]
+            } else {
+                1.0
+            }
+        });
+        let least = if legs.long_short {
+            1e-9 * nav.abs().max(1.0)
+        } else {
+            1e-12 * nav
+        };
+        let known = (1e-100..=1e100).contains(&nav);
+        let mut orders = std::mem::take(&mut spare.orders);
+        orders.clear();
+        let mut moved = false;
+        for (j, (&w, &w_star)) in weights.iter().zip(target).enumerate() {
+            let new = if is_small(w, w_star) {
+                if known && noise_order(positions[j], prices[j], nav) {
+                    debug_assert!({
+                        let quantity = w * nav / prices[j] - positions[j];
+                        !(quantity != 0.0 && (quantity * prices[j]).abs() > least)
+                    });
+                    continue;
+                }
+                w
+            } else {
+                let new = w_star * scale[legs.leg(w_star)];
+                moved |= new != w;
+                new
+            };
+            let quantity = new * nav / prices[j] - positions[j];
+            if quantity != 0.0 && (quantity * prices[j]).abs() > least {
+                orders.push(Order { asset: j, quantity });
+            }
+        }
+        if !moved || (legs.long_short && orders.is_empty()) {
+            spare.orders = orders;
+            return Decision::Hold;
+        }
+        Decision::Orders(orders)
+    }
+
+    /// Whether the minimum-trade pass would skip some trades and move no weight, so
+    /// that the decision is a hold; true only when that is sure. Each weight is estimated as
+    /// value × (1 / NAV) (within a few units in the last place of the weight divided out) and
+    /// its gap to the target must lie in (0, `min_trade`) by a margin of 10⁻¹³ relative, far
+    /// wider than the estimate's error; a holding worth 0 (weighing ±0 exactly) whose target
+    /// is 0 as well is no trade (it is not skipped, and moves no weight: when every trade kept
+    /// has a target of 0, each leg's scale is 1). Any other asset, or a NAV that is 0 or not a
+    /// number, answers false, and the weights are divided out.
+    fn skips_every_trade(&self, portfolio: &PortfolioView<'_>, target: &[f64]) -> bool {
+        let (nav, positions, prices) = (portfolio.nav(), portfolio.positions(), portfolio.prices());
+        let inverse = 1.0 / nav;
+        if !(nav.is_finite() && inverse.is_finite() && inverse != 0.0) {
+            return false;
+        }
+        const RUN: usize = 16;
+        let n = target.len();
+        let mut any_small = false;
+        let mut start = 0;
+        while start < n {
+            let end = (start + RUN).min(n);
+            let mut sure = true;
+            for j in start..end {
+                let w_star = target[j];
+                let value = crate::engine::value_of(positions[j], prices[j]);
+                let w = value * inverse;
+                let gap = (w_star - w).abs();
+                let margin = 1e-13 * (w_star.abs() + w.abs()) + 1e-300;
+                let small = (gap > margin) & (gap < self.min_trade - margin);
+                // With no holding, a gap of 0 is no trade; with one, it is not sure.
+                let none = (value == 0.0) & (w_star == 0.0);
+                any_small |= small;
+                sure &= small | none;
+            }
+            if !sure {
+                return false;
+            }
+            start = end;
+        }
+        any_small
     }
 
     /// Trades to `target` in full today, bands and minimum trade aside: target weights for a
@@ -508,10 +638,23 @@ impl RebalancePolicy {
     ///     Order { asset: 0, quantity: 5.0 }, Order { asset: 1, quantity: -5.0 }]));
     /// ```
     pub fn trade_to(&self, ctx: &Context<'_>, target: &[f64]) -> Decision {
+        self.trade_to_in(ctx, target, &mut Spare::default())
+    }
+
+    /// [`trade_to`](Self::trade_to), the decision's vector taken from `spare`.
+    pub(crate) fn trade_to_in(
+        &self,
+        ctx: &Context<'_>,
+        target: &[f64],
+        spare: &mut Spare,
+    ) -> Decision {
         if is_long_short(target) {
-            self.orders(ctx, target, true)
+            self.orders(ctx, target, true, spare)
         } else {
-            Decision::TargetWeights(target.to_vec())
+            let mut weights = std::mem::take(&mut spare.weights);
+            weights.clear();
+            weights.extend_from_slice(target);
+            Decision::TargetWeights(weights)
         }
     }
 
@@ -523,6 +666,7 @@ impl RebalancePolicy {
         band: &DriftBand,
         target: &[f64],
         weights: &mut [f64],
+        spare: &mut Spare,
     ) -> Decision {
         let legs = Legs::of(target);
         let (mut at_edges, mut inside) = ([0.0; 2], [0.0; 2]);
@@ -560,7 +704,7 @@ impl RebalancePolicy {
             any |= *w != now;
         }
         if any {
-            self.orders(ctx, weights, legs.long_short)
+            self.orders(ctx, weights, legs.long_short, spare)
         } else {
             Decision::Hold
         }
@@ -570,6 +714,7 @@ impl RebalancePolicy {
     /// current weight stays) and returns how many trades were skipped, and whether any weight
     /// changed (`weights` holds today's weights on entry). The trades kept are scaled so that
     /// each leg's weights (long, short) sum to at most the target's.
+    #[cfg(test)]
     fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> (usize, bool) {
         let is_small = |w: f64, w_star: f64| {
             let gap = (w_star - w).abs();
@@ -608,7 +753,13 @@ impl RebalancePolicy {
     /// Orders that move today's holdings to `weights` at today's prices (the engine fills the
     /// sells first). For a long/short book, orders under 10⁻⁹ of NAV are dropped and no order
     /// at all is a hold.
-    fn orders(&self, ctx: &Context<'_>, weights: &[f64], long_short: bool) -> Decision {
+    fn orders(
+        &self,
+        ctx: &Context<'_>,
+        weights: &[f64],
+        long_short: bool,
+        spare: &mut Spare,
+    ) -> Decision {
         let (p, prices) = (&ctx.portfolio, ctx.market.prices_today());
         let nav = p.nav();
         let least = if long_short {
@@ -616,20 +767,60 @@ impl RebalancePolicy {
         } else {
             1e-12 * nav
         };
-        let orders: Vec<Order> = weights
-            .iter()
-            .enumerate()
-            .map(|(j, &w)| Order {
+        let positions = p.positions();
+        let mut orders = std::mem::take(&mut spare.orders);
+        orders.clear();
+        for (j, &w) in weights.iter().enumerate() {
+            let o = Order {
                 asset: j,
-                quantity: w * nav / prices[j] - p.positions()[j],
-            })
-            .filter(|o| o.quantity != 0.0 && (o.quantity * prices[o.asset]).abs() > least)
-            .collect();
+                quantity: w * nav / prices[j] - positions[j],
+            };
+            if o.quantity != 0.0 && (o.quantity * prices[j]).abs() > least {
+                orders.push(o);
+            }
+        }
         if long_short && orders.is_empty() {
+            spare.orders = orders;
             return Decision::Hold;
         }
         Decision::Orders(orders)
     }
+}
+
+/// The vectors of decisions the engine has carried out and given back
+/// ([`Strategy::recycle`](crate::engine::Strategy::recycle)), reused for the next decisions
+/// instead of allocating new ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Spare {
+    weights: Vec<f64>,
+    orders: Vec<Order>,
+}
+
+impl Spare {
+    /// Keeps the vector of `decision` for reuse.
+    pub(crate) fn keep(&mut self, decision: Decision) {
+        match decision {
+            Decision::Hold => {}
+            Decision::TargetWeights(w) => self.weights = w,
+            Decision::Orders(o) => self.orders = o,
+        }
+    }
+}
+
+/// Whether the order that keeps a holding of `q` units at price `price` at its weight
+/// divided out, w = v / V (v = q × price, V = `nav`, in [10⁻¹⁰⁰, 10¹⁰⁰]), is surely float
+/// noise that the orders' filter drops: w × V / price − q = q·ε with |ε| ≤ 4 · 2⁻⁵³ (four
+/// roundings; the subtraction of two numbers that close is exact), so |quantity × price| ≤
+/// 4.5 × 10⁻¹⁶ · |v|, below the filter's least (≥ 10⁻¹² · V) when |v| ≤ 1000 · V, every
+/// number far from the ends of the range (no rounding is subnormal). A holding of 0 units
+/// orders 0 (or NaN, at no price), which the filter drops too.
+#[inline]
+fn noise_order(q: f64, price: f64, nav: f64) -> bool {
+    if q == 0.0 {
+        return true;
+    }
+    let v = (q * price).abs();
+    (1e-100..=1e100).contains(&price.abs()) && (1e-100..=1000.0 * nav).contains(&v)
 }
 
 /// Whether a target holds a short.
@@ -793,6 +984,164 @@ mod tests {
             "{breached} of {checked}"
         );
         assert!(unsure > 100, "{unsure}");
+    }
+
+    /// A hold found without dividing the weights out is the hold the minimum-trade pass
+    /// finds: on portfolios with assets not listed, holdings worth 0 whose target is 0 or
+    /// not, shorts, and one gap placed within a few units in the last place of 0 and of the
+    /// minimum trade.
+    #[test]
+    fn a_hold_known_without_divisions_is_the_minimum_trade_passs_hold() {
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let (mut checked, mut sure, mut holds, mut near) = (0, 0, 0, 0);
+        for round in 0..600 {
+            let n = 1 + round % 29;
+            let min_trade = [0.001, 0.01, 0.05][round % 3];
+            let policy = RebalancePolicy {
+                min_trade,
+                ..RebalancePolicy::calendar(Schedule::Monthly)
+            };
+            let mut units: Vec<f64> = (0..n).map(|_| 1.0 + 99.0 * uniform(&mut state)).collect();
+            let mut prices: Vec<f64> = (0..n).map(|_| 5.0 + 95.0 * uniform(&mut state)).collect();
+            for j in 0..n {
+                match (j + round) % 9 {
+                    0 => (units[j], prices[j]) = (0.0, f64::NAN), // not listed
+                    1 => units[j] = 0.0,                          // listed, not held
+                    2 if round % 4 == 0 => units[j] = -units[j],  // a short
+                    _ => {}
+                }
+            }
+            let cash = 1000.0 * uniform(&mut state);
+            let nav0 = PortfolioView::new(cash, &units, &prices).nav();
+            let weight = |u: &[f64], j: usize| crate::engine::value_of(u[j], prices[j]) / nav0;
+            // Gaps well inside (0, min_trade), but for holdings worth 0 (target 0, or a
+            // small or large one).
+            let mut target: Vec<f64> = (0..n)
+                .map(|j| {
+                    if units[j] == 0.0 {
+                        [0.0, 0.5 * min_trade, 2.0 * min_trade][(j + round) % 3]
+                    } else {
+                        weight(&units, j) + min_trade * (uniform(&mut state) - 0.5)
+                    }
+                })
+                .collect();
+            // Asset k's gap placed at the minimum trade, or at 0, or left well inside.
+            let k = round % n;
+            if units[k] != 0.0 && round % 5 < 2 {
+                target[k] = weight(&units, k) + if round % 5 == 0 { min_trade } else { 0.0 };
+            }
+            for step in -6i64..=6 {
+                let mut u = units.clone();
+                if u[k] != 0.0 {
+                    u[k] = f64::from_bits((u[k].to_bits() as i64 + step) as u64);
+                }
+                let p = PortfolioView::new(cash, &u, &prices);
+                let mut weights: Vec<f64> = p.weights().collect();
+                let (skipped, moved) = policy.skip_small(&target, &mut weights);
+                let hold = skipped > 0 && !moved;
+                let fast = policy.skips_every_trade(&p, &target);
+                assert!(!fast || hold, "round {round}, step {step}");
+                checked += 1;
+                sure += usize::from(fast);
+                holds += usize::from(hold);
+                let gap = (target[k] - p.weight(k)).abs();
+                near += usize::from(gap < 1e-15 || (gap - min_trade).abs() < 1e-15);
+            }
+        }
+        // Both answers occur, most holds are known without dividing, and many gaps sit on
+        // a threshold.
+        assert!(
+            holds > checked / 5 && checked - holds > checked / 20,
+            "{holds} of {checked}"
+        );
+        assert!(sure > holds / 2, "{sure} of {holds}");
+        assert!(near > 500, "{near}");
+    }
+
+    /// The two-pass rebalance to target under a minimum trade decides what the minimum-trade
+    /// pass and the orders over every asset decide, bit for bit: on long-only and long/short
+    /// books with holdings of 0, gaps below and above the minimum and on it, and kept trades
+    /// scaled down or not.
+    #[test]
+    fn the_two_pass_minimum_trade_rebalance_decides_as_the_five_pass_one() {
+        use crate::data::{Matrix, PriceTable};
+        use crate::engine::{Context, MarketView};
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let d = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+        let (mut holds, mut orders, mut fulls, mut skipped_orders) = (0, 0, 0, 0);
+        for round in 0..500 {
+            let n = 1 + round % 31;
+            let min_trade = [0.002, 0.01, 0.03][round % 3];
+            let policy = RebalancePolicy {
+                min_trade,
+                ..RebalancePolicy::calendar(Schedule::Monthly)
+            };
+            let long_short = round % 4 == 0;
+            let prices: Vec<f64> = (0..n).map(|_| 5.0 + 95.0 * uniform(&mut state)).collect();
+            let mut units: Vec<f64> = (0..n).map(|_| 1.0 + 99.0 * uniform(&mut state)).collect();
+            for (j, u) in units.iter_mut().enumerate() {
+                if (j + round) % 7 == 0 {
+                    *u = 0.0;
+                } else if long_short && j % 3 == 1 {
+                    *u = -*u;
+                }
+            }
+            let cash = 2000.0 * uniform(&mut state);
+            let p = PortfolioView::new(cash, &units, &prices);
+            let scale = [0.9, 1.0, 1.1][round % 3];
+            let target: Vec<f64> = (0..n)
+                .map(|j| {
+                    let w = p.weight(j);
+                    match (j + round / 3) % 5 {
+                        0 => w + 3.0 * min_trade * (uniform(&mut state) - 0.5), // around it
+                        1 => w,                                                 // no gap
+                        2 if round % 2 == 0 => w + min_trade,                   // on it
+                        _ => w * scale + 0.4 * min_trade * (uniform(&mut state) - 0.5),
+                    }
+                })
+                .map(|w| if long_short { w } else { w.max(0.0) })
+                .collect();
+            let table = PriceTable::new(vec![d], (0..n).map(|j| format!("T{j}")).collect(), {
+                Matrix::from_rows(1, n, prices.clone()).unwrap()
+            })
+            .unwrap();
+            let ctx = Context::new(MarketView::at(&table, 0), p);
+            // The five passes: divide, classify and sum, scale, order every asset.
+            let mut weights: Vec<f64> = ctx.portfolio.weights().collect();
+            let (skipped, moved) = policy.skip_small(&target, &mut weights);
+            let five = if skipped == 0 {
+                policy.trade_to(&ctx, &target)
+            } else if !moved {
+                Decision::Hold
+            } else {
+                policy.orders(
+                    &ctx,
+                    &weights,
+                    is_long_short(&target),
+                    &mut Spare::default(),
+                )
+            };
+            let two = policy.rebalance_skipping_small(
+                &ctx,
+                &target,
+                &mut Vec::new(),
+                &mut Spare::default(),
+            );
+            assert_eq!(format!("{two:?}"), format!("{five:?}"), "round {round}");
+            match &five {
+                Decision::Hold => holds += 1,
+                Decision::Orders(o) => {
+                    orders += 1;
+                    skipped_orders += usize::from(o.len() < n);
+                }
+                Decision::TargetWeights(_) => fulls += 1,
+            }
+        }
+        assert!(
+            holds > 20 && orders > 100 && fulls > 5,
+            "{holds} {orders} {fulls}"
+        );
+        assert!(skipped_orders > 100, "{skipped_orders}");
     }
 
     #[test]
