@@ -9,10 +9,12 @@
 //! Modules are layered, lowest first; each uses only the layers to its left, and modules
 //! sharing a layer (`a, b`) use neither the other (`tests/layers.rs` checks this on the source):
 //!
-//! `calendar`, `numeric` → `data` → `engine` → `metrics`, `optimise` → `strategy` → `run` →
-//! `sweep` → `report` → `cli`
+//! `calendar`, `isa`, `numeric` → `data` → `engine` → `metrics`, `optimise` → `strategy` →
+//! `run` → `sweep` → `report` → `cli`
 //!
 //! - [`calendar`]: the trading-day convention every annualising layer shares.
+//! - `isa` (crate-private): which instruction set a dense kernel runs (AVX when the CPU has
+//!   it, chosen at run time; the same results to the bit).
 //! - [`numeric`]: the numeric kernels (returns, mean, variance, rolling windows, OLS beta,
 //!   drawdown, weight normalisation), each written once for every layer above.
 //! - [`data`]: price files in, checked tables out.
