@@ -8,9 +8,15 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Isa {
     Baseline,
+    /// AVX, with the proof that this CPU has it: only [`Isa::best`] makes one, so calling an
+    /// AVX kernel on this variant is sound.
     #[cfg(target_arch = "x86_64")]
-    Avx,
+    Avx(Detected),
 }
+
+/// The run-time check found AVX (private field: made only in this file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Detected(());
 
 impl Isa {
     /// The widest this CPU runs.
@@ -18,7 +24,7 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx") {
-                return Isa::Avx;
+                return Isa::Avx(Detected(()));
             }
         }
         Isa::Baseline

@@ -202,9 +202,8 @@ impl Ledger {
     ) -> Result<bool, EngineError> {
         let nav = self.nav(prices);
         let tiny = MIN_TRADE * nav.abs();
-        // `CostModel::cost_of`'s rate over the value, per side, computed as it computes it.
-        let (s, c) = (costs.slippage_bps * 1e-4, costs.commission_bps * 1e-4);
-        let (buy_rate, sell_rate) = (s + c * (1.0 + s), s + c * (1.0 - s));
+        // `CostModel::cost_of`'s rate over the value, per side.
+        let (buy_rate, sell_rate) = costs.rates();
         // The NAV after costs, V' = V − C(V'), found by fixed-point iteration: C is piecewise
         // linear with slope below the cost rate, so each step shrinks the error by that rate
         // (impact adds a term in |trade|^1.5, whose slope is small at any fill a volume cap

@@ -124,9 +124,16 @@ impl CostModel {
         if value.abs() <= tiny {
             return 0.0;
         }
+        let (buy, sell) = self.rates();
+        let rate = if value > 0.0 { buy } else { sell };
+        value.abs() * rate + self.fixed_fee
+    }
+
+    /// The proportional cost of a fill per unit of its value, buying and selling: slippage
+    /// plus the commission on the slipped price, `s + c·(1 ± s)`.
+    pub(crate) fn rates(&self) -> (f64, f64) {
         let (s, c) = (self.slippage_bps * 1e-4, self.commission_bps * 1e-4);
-        let side = if value > 0.0 { 1.0 + s } else { 1.0 - s };
-        value.abs() * (s + c * side) + self.fixed_fee
+        (s + c * (1.0 + s), s + c * (1.0 - s))
     }
 }
 

@@ -123,9 +123,9 @@ pub struct BacktestResult {
     ahead_block: usize,
     /// The forms of the sums and weights this CPU runs.
     isa: crate::isa::Isa,
-    /// With the weights: the rows of the days recorded so far (T × N reserved, each row
-    /// written once when its day is recorded, never filled with zeros first), made the
-    /// weight matrix by [`Self::finish`].
+    /// With the weights: the rows of the days recorded so far (T × N reserved; each row
+    /// appended when its day is recorded, instead of the whole matrix zeroed up front), made
+    /// the weight matrix by [`Self::finish`].
     weight_rows: Vec<f64>,
     /// Without the weights: the units (of version `held_version`) of the days whose gross
     /// exposure is still to be summed, each with its NAV divisor; summed side by side when the

@@ -19,8 +19,8 @@ pub(crate) fn sum_days<const K: usize>(
     day: usize,
 ) -> [f64; K] {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx && K % 4 == 0 {
-        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
+    if let (Isa::Avx(_), 0) = (isa, K % 4) {
+        // SAFETY: only `Isa::best` makes an `Isa::Avx`, on a CPU that has AVX.
         return unsafe { avx::sum_days::<K>(units, prices, day) };
     }
     let _ = isa;
@@ -50,8 +50,8 @@ pub(crate) fn sum_days_scalar<const K: usize>(
 #[inline]
 pub(crate) fn weights_row(isa: Isa, row: &mut [f64], units: &[f64], prices: &[f64], nav: f64) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx {
-        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
+    if let Isa::Avx(_) = isa {
+        // SAFETY: only `Isa::best` makes an `Isa::Avx`, on a CPU that has AVX.
         return unsafe { avx::weights_row(row, units, prices, nav) };
     }
     let _ = isa;
@@ -95,6 +95,10 @@ mod avx {
         prices: &Matrix,
         day: usize,
     ) -> [f64; K] {
+        debug_assert!(
+            K % 4 == 0 && K <= 16,
+            "blocks of four days, at most sixteen"
+        );
         let n = units.len();
         let rows: [&[f64]; K] = std::array::from_fn(|i| &prices.row(day + i)[..n]);
         let mut acc = [_mm256_setzero_pd(); 4];

@@ -20,9 +20,10 @@ use nalgebra::{DMatrix, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
 use super::OptimiseError;
-use super::kernels::{self, Isa};
+use super::kernels;
 use crate::calendar::PERIODS_PER_YEAR;
 use crate::data::Matrix;
+use crate::isa::Isa;
 use crate::numeric;
 
 /// How expected returns are estimated.

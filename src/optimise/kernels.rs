@@ -11,7 +11,7 @@
 /// `n` rows, so that every strip is whole.
 pub(crate) const STRIP: usize = 16;
 
-pub(crate) use crate::isa::Isa;
+use crate::isa::Isa;
 
 /// Factorises in place the symmetric matrix whose lower triangle is held column by column in
 /// `m` (column `j` at `m[j·ld ..]`, `ld ≥ n + STRIP`, the padding rows zero): nalgebra's
@@ -23,9 +23,9 @@ pub(crate) fn cholesky_in_place(m: &mut [f64], n: usize, ld: usize, isa: Isa) ->
     assert!(ld >= n + STRIP && m.len() >= n * ld);
     match isa {
         Isa::Baseline => cholesky_columns(m, n, ld),
-        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
+        // SAFETY: only `Isa::best` makes an `Isa::Avx`, on a CPU that has AVX.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx => unsafe { cholesky_avx(m, n, ld) },
+        Isa::Avx(_) => unsafe { cholesky_avx(m, n, ld) },
     }
 }
 
@@ -82,9 +82,9 @@ pub(crate) fn add_cross_products(
     assert_eq!(cross.len(), n * n);
     match isa {
         Isa::Baseline => cross_products(cross, n, plus, minus),
-        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
+        // SAFETY: only `Isa::best` makes an `Isa::Avx`, on a CPU that has AVX.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx => unsafe { cross_products_avx(cross, n, plus, minus) },
+        Isa::Avx(_) => unsafe { cross_products_avx(cross, n, plus, minus) },
     }
 }
 
@@ -236,9 +236,9 @@ pub(crate) fn gathered_dots(rows: &[&[f64]], idx: &[usize], x: &[f64]) -> Vec<f6
 pub(crate) fn all_finite(v: &[f64], isa: Isa) -> bool {
     match isa {
         Isa::Baseline => all_finite_lanes(v),
-        // SAFETY: `Isa::Avx` is only chosen (`Isa::best`) on a CPU that has AVX.
+        // SAFETY: only `Isa::best` makes an `Isa::Avx`, on a CPU that has AVX.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx => unsafe { all_finite_avx(v) },
+        Isa::Avx(_) => unsafe { all_finite_avx(v) },
     }
 }
 

@@ -4,9 +4,10 @@ use argmin::core::{CostFunction, Executor};
 use argmin::solver::brent::BrentRoot;
 use serde::{Deserialize, Serialize};
 
-use super::kernels::{self, Isa};
+use super::kernels;
 use super::qp::{Qp, QpFailure, SolveMethod, dot};
 use super::{Constraints, Estimates, OptimiseError, Portfolio, Turnover};
+use crate::isa::Isa;
 
 /// The risk aversion λ of a utility `μ'w − λ/2 · w'Σw`: a number, or an investor profile.
 ///

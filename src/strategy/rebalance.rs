@@ -421,7 +421,7 @@ impl RebalancePolicy {
 
     /// The decision for today given the target weights: one per asset, the longs summing to at
     /// most 1 on a long-only book, negative for a short on a long/short one. `weights` is
-    /// scratch space for the new weights, kept between calls to avoid allocating.
+    /// scratch space, kept between calls to avoid allocating.
     ///
     /// On a long-only target, a full rebalance with nothing skipped is
     /// [`Decision::TargetWeights`], so weights hit the target exactly at the fill; a band-edge
@@ -499,10 +499,10 @@ impl RebalancePolicy {
     }
 
     /// To target, skipping the trades smaller than `min_trade`: what the minimum-trade pass
-    /// (`skip_small`, kept for the tests) then [`orders`](Self::orders) decide, in two passes
-    /// over the assets instead of five. The first divides today's weights out (into
-    /// `weights`) and sums each leg's skipped weights and kept targets, in asset order as
-    /// `skip_small` sums them; the second scales the kept trades and orders them. A skipped
+    /// (`skip_small`, kept for the tests) then [`orders`](Self::orders) decide, in fewer passes
+    /// over the assets: today's weights are divided out (into `weights`), each leg's skipped
+    /// weights and kept targets summed ([`Self::min_trade_scale`], shared with `skip_small`),
+    /// and one last pass scales the kept trades and orders them. A skipped
     /// asset keeps today's weight, whose order is float noise the filter drops (see
     /// [`noise_order`]): it is not computed.
     fn rebalance_skipping_small(
@@ -514,45 +514,25 @@ impl RebalancePolicy {
     ) -> Decision {
         let p = &ctx.portfolio;
         let (nav, positions, prices) = (p.nav(), p.positions(), ctx.market.prices_today());
-        let is_small = |w: f64, w_star: f64| {
-            let gap = (w_star - w).abs();
-            gap > 0.0 && gap < self.min_trade
-        };
-        let legs = Legs::of(target);
-        let (mut kept, mut traded, mut skipped) = ([0.0; 2], [0.0; 2], 0);
         weights.clear();
         weights.extend(p.weights());
-        for (&w, &w_star) in weights.iter().zip(target) {
-            if is_small(w, w_star) {
-                legs.add(&mut kept, w);
-                skipped += 1;
-            } else {
-                legs.add(&mut traded, w_star);
-            }
-        }
+        let (legs, skipped, scale) = self.min_trade_scale(weights, target);
         if skipped == 0 {
             return self.trade_to_in(ctx, target, spare);
         }
-        let total = legs.totals(target);
-        let scale = [0, 1].map(|l| {
-            let room = (total[l] - kept[l]).max(0.0);
-            if traded[l] > room {
-                room / traded[l]
-            } else {
-                1.0
-            }
-        });
         let least = if legs.long_short {
             1e-9 * nav.abs().max(1.0)
         } else {
             1e-12 * nav
         };
-        let known = (1e-100..=1e100).contains(&nav);
+        // The skip's proof needs today's weights valued at the prices the orders use.
+        let known = (1e-100..=1e100).contains(&nav)
+            && (std::ptr::eq(p.prices(), prices) || p.prices() == prices);
         let mut orders = std::mem::take(&mut spare.orders);
         orders.clear();
         let mut moved = false;
         for (j, (&w, &w_star)) in weights.iter().zip(target).enumerate() {
-            let new = if is_small(w, w_star) {
+            let new = if self.is_small(w, w_star) {
                 if known && noise_order(positions[j], prices[j], nav) {
                     debug_assert!({
                         let quantity = w * nav / prices[j] - positions[j];
@@ -594,6 +574,9 @@ impl RebalancePolicy {
         }
         const RUN: usize = 16;
         let n = target.len();
+        if positions.len() < n || prices.len() < n {
+            return false;
+        }
         let mut any_small = false;
         let mut start = 0;
         while start < n {
@@ -710,20 +693,21 @@ impl RebalancePolicy {
         }
     }
 
-    /// Sets `weights[j]` to `target[j]` unless the trade is smaller than `min_trade` (then the
-    /// current weight stays) and returns how many trades were skipped, and whether any weight
-    /// changed (`weights` holds today's weights on entry). The trades kept are scaled so that
-    /// each leg's weights (long, short) sum to at most the target's.
-    #[cfg(test)]
-    fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> (usize, bool) {
-        let is_small = |w: f64, w_star: f64| {
-            let gap = (w_star - w).abs();
-            gap > 0.0 && gap < self.min_trade
-        };
+    /// Whether the trade from weight `w` to `w_star` is smaller than `min_trade` (and not none).
+    #[inline]
+    fn is_small(&self, w: f64, w_star: f64) -> bool {
+        let gap = (w_star - w).abs();
+        gap > 0.0 && gap < self.min_trade
+    }
+
+    /// The first half of the minimum-trade pass over today's `weights`: each leg's skipped
+    /// weights and kept targets summed in asset order, the number of trades skipped, and the
+    /// scale of each leg's kept trades so that its weights sum to at most the target's.
+    fn min_trade_scale(&self, weights: &[f64], target: &[f64]) -> (Legs, usize, [f64; 2]) {
         let legs = Legs::of(target);
         let (mut kept, mut traded, mut skipped) = ([0.0; 2], [0.0; 2], 0);
         for (&w, &w_star) in weights.iter().zip(target) {
-            if is_small(w, w_star) {
+            if self.is_small(w, w_star) {
                 legs.add(&mut kept, w);
                 skipped += 1;
             } else {
@@ -739,9 +723,19 @@ impl RebalancePolicy {
                 1.0
             }
         });
+        (legs, skipped, scale)
+    }
+
+    /// Sets `weights[j]` to `target[j]` unless the trade is smaller than `min_trade` (then the
+    /// current weight stays) and returns how many trades were skipped, and whether any weight
+    /// changed (`weights` holds today's weights on entry). The trades kept are scaled so that
+    /// each leg's weights (long, short) sum to at most the target's.
+    #[cfg(test)]
+    fn skip_small(&self, target: &[f64], weights: &mut [f64]) -> (usize, bool) {
+        let (legs, skipped, scale) = self.min_trade_scale(weights, target);
         let mut moved = false;
         for (w, &w_star) in weights.iter_mut().zip(target) {
-            if !is_small(*w, w_star) {
+            if !self.is_small(*w, w_star) {
                 let new = w_star * scale[legs.leg(w_star)];
                 moved |= new != *w;
                 *w = new;
