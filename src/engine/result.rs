@@ -621,6 +621,7 @@ mod tests {
             };
             let full = run_recording(&table, &mut Scattered(7), &config, Recording::FULL).unwrap();
             assert!(full.trades.len() > 50 && full.totals.delistings > 0);
+            assert_eq!((full.weights.rows(), full.weights.cols()), (days, n));
             let mut units = vec![0.0; n];
             let mut next = 0;
             for t in 0..days {
@@ -641,21 +642,8 @@ mod tests {
                     (full.cash[t] + invested).to_bits(),
                     "day {t}"
                 );
-            }
-            // The weights of a full run are each day's values at its units over its NAV, to
-            // the bit: one row a day, unlisted assets (NaN prices, no units) at 0.
-            assert_eq!((full.weights.rows(), full.weights.cols()), (days, n));
-            let mut units = vec![0.0; n];
-            let mut next = 0;
-            for t in 0..days {
-                while full
-                    .trades
-                    .get(next)
-                    .is_some_and(|f| f.date == table.dates()[t])
-                {
-                    units[full.trades[next].asset] += full.trades[next].quantity;
-                    next += 1;
-                }
+                // The weights of a full run are each day's values at its units over its NAV,
+                // to the bit: one row a day, unlisted assets (NaN prices, no units) at 0.
                 let row = full.weights.row(t);
                 for (j, (&q, &p)) in units.iter().zip(table.prices().row(t)).enumerate() {
                     let want = crate::engine::value_of(q, p) / full.nav[t];
